@@ -1,0 +1,18 @@
+# RV32IMC (QEMU virt, soft cores on FPGAs) with Debian's gcc-riscv64-unknown-elf.
+# -misa-spec=2.2 keeps gcc on the rv32 libgcc multilib (with _zicsr it picks rv64's and fails).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR riscv32)
+set(EH_CORE rv32imc)
+set(EH_CPU_FLAGS "-misa-spec=2.2 -march=rv32imc -mabi=ilp32")
+set(CMAKE_C_COMPILER riscv64-unknown-elf-gcc)
+set(CMAKE_ASM_COMPILER riscv64-unknown-elf-gcc)
+set(CMAKE_OBJCOPY riscv64-unknown-elf-objcopy CACHE FILEPATH "")
+set(CMAKE_SIZE riscv64-unknown-elf-size CACHE FILEPATH "")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_C_FLAGS_INIT "${EH_CPU_FLAGS} -ffunction-sections -fdata-sections")
+set(CMAKE_ASM_FLAGS_INIT "${EH_CPU_FLAGS}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "${EH_CPU_FLAGS} -nostartfiles -nostdlib -Wl,--gc-sections")
+set(CMAKE_C_FLAGS_RELEASE_INIT "-O2")
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "")
+endif()

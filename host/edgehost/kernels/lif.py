@@ -1,0 +1,91 @@
+"""The C LIF kernels (kernels_c/src/lif) on numpy arrays; twins of edgehost.sim.lif."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._util import arr, check, load, out, params, ptr
+from ..sim._checks import reset_mode
+
+ffi, lib = load("lif")
+
+
+def _leak(decay, shift, keep):
+    if (decay is None) == (shift is None):
+        raise ValueError("give exactly one of decay (Q15 multiply) or shift")
+    leak = ffi.new("eh_leak_q15 *")
+    if decay is not None:
+        d = params(decay, np.uint16)
+        keep.append(d)
+        leak.decay = ptr(ffi, d, "uint16_t")
+        leak.len = d.size
+    else:
+        s = params(shift, np.uint8)
+        keep.append(s)
+        leak.shift = ptr(ffi, s, "uint8_t")
+        leak.len = s.size
+    keep.append(leak)
+    return leak
+
+
+def lif_step_f32(x, v, spikes, beta, threshold, reset="subtract"):
+    x = arr(x, np.float32)
+    v = out(v, np.float32)
+    s = out(spikes, np.uint8)
+    b = params(beta, np.float32)
+    t = params(threshold, np.float32)
+    if v.size != x.size or s.size != x.size:
+        raise ValueError("x, v and spikes must have the same length")
+    check("eh_lif_step_f32", lib.eh_lif_step_f32(
+        x.size, ptr(ffi, x, "float"), ptr(ffi, v, "float"), ptr(ffi, s, "uint8_t"),
+        ptr(ffi, b, "float"), b.size, ptr(ffi, t, "float"), t.size, reset_mode(reset)))
+    return v, s
+
+
+def lif_step_q15(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
+    keep: list = []
+    x = arr(x, np.int16)
+    v = out(v, np.int16)
+    s = out(spikes, np.uint8)
+    t = params(threshold, np.int16)
+    if v.size != x.size or s.size != x.size:
+        raise ValueError("x, v and spikes must have the same length")
+    leak = _leak(decay, shift, keep)
+    check("eh_lif_step_q15", lib.eh_lif_step_q15(
+        x.size, ptr(ffi, x, "int16_t"), ptr(ffi, v, "int16_t"), ptr(ffi, s, "uint8_t"),
+        leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+    return v, s
+
+
+def cubalif_step_f32(x, i_syn, v, spikes, alpha, beta, threshold, reset="subtract"):
+    x = arr(x, np.float32)
+    i = out(i_syn, np.float32)
+    v = out(v, np.float32)
+    s = out(spikes, np.uint8)
+    a = params(alpha, np.float32)
+    b = params(beta, np.float32)
+    t = params(threshold, np.float32)
+    if not (i.size == v.size == s.size == x.size):
+        raise ValueError("x, i_syn, v and spikes must have the same length")
+    check("eh_cubalif_step_f32", lib.eh_cubalif_step_f32(
+        x.size, ptr(ffi, x, "float"), ptr(ffi, i, "float"), ptr(ffi, v, "float"),
+        ptr(ffi, s, "uint8_t"), ptr(ffi, a, "float"), a.size, ptr(ffi, b, "float"), b.size,
+        ptr(ffi, t, "float"), t.size, reset_mode(reset)))
+    return i, v, s
+
+
+def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,
+                     mem_decay=None, mem_shift=None, reset="subtract"):
+    keep: list = []
+    x = arr(x, np.int16)
+    i = out(i_syn, np.int16)
+    v = out(v, np.int16)
+    s = out(spikes, np.uint8)
+    t = params(threshold, np.int16)
+    if not (i.size == v.size == s.size == x.size):
+        raise ValueError("x, i_syn, v and spikes must have the same length")
+    ls = _leak(syn_decay, syn_shift, keep)
+    lm = _leak(mem_decay, mem_shift, keep)
+    check("eh_cubalif_step_q15", lib.eh_cubalif_step_q15(
+        x.size, ptr(ffi, x, "int16_t"), ptr(ffi, i, "int16_t"), ptr(ffi, v, "int16_t"),
+        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+    return i, v, s

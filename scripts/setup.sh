@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Everything edgehost needs on a fresh Debian 12 machine: the cross compilers and emulators from
+# Debian, then the Python package (its C kernels compiled with cffi) and its test tools from PyPI.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  cmake gcc make pkg-config
+  gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+  gcc-riscv64-unknown-elf
+  qemu-system-arm qemu-system-misc
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+echo "setup: installing the edgehost Python package and its test tools"
+$PY -m pip install -q --disable-pip-version-check -e ".[test,import]"
+# The editable install builds the C kernels into the source tree; rebuild them in place so a
+# changed kernel source is always what the tests import.
+$PY host/edgehost/kernels/_build.py >/dev/null
+echo "setup: done ($($PY -c 'import edgehost; print("edgehost", edgehost.__version__)'))"
