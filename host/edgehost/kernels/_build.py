@@ -30,6 +30,7 @@ SRC = os.path.join(KERNELS, "src")
 
 # Families whose sources another family's kernels call (and whose types its header uses).
 DEPS: dict[str, list[str]] = {
+    "basic": ["lif"],
     "lmu": ["lif", "basic"],
 }
 

@@ -1,0 +1,1 @@
+"""Subcommands of the `edgehost` CLI, one module each (see edgehost/cli.py)."""
