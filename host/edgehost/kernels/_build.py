@@ -31,7 +31,8 @@ SRC = os.path.join(KERNELS, "src")
 # Families whose sources another family's kernels call (and whose types its header uses).
 DEPS: dict[str, list[str]] = {
     "basic": ["lif"],
-    "lmu": ["lif", "basic"],
+    "lmu": ["lif"],
+    "mst": ["binary"],
 }
 
 CFLAGS = ["-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-fno-strict-aliasing"]
