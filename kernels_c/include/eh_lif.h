@@ -53,4 +53,25 @@ eh_status eh_cubalif_step_q15(uint32_t n, const int16_t *x, int16_t *i_syn, int1
                               const eh_leak_q15 *leak_mem,
                               const int16_t *thr, uint32_t thr_len, eh_reset reset);
 
+/*
+ * LIF with input-weighted threshold adaptation (IWTA, Burgers et al. 2023): an incoming spike
+ * raises the neuron's threshold by its weight w_th, and the raise decays back to the base:
+ *   thr_prev = thr_base + a            (the threshold the previous step's spike crossed)
+ *   v = leak_mem(v) + x - s_prev * thr_prev     (subtract)   or  (s_prev ? 0 : leak_mem(v)) + x (zero)
+ *   a = leak_th(a) + x_th              (x_th = sum_j w_th[i][j] s_j, computed by the caller)
+ *   s = v > thr_base + a
+ * float32: leak(y) = decay * y, one rounding per operation in the order written.
+ * q15: a and v saturate to int16; an effective threshold thr_base + a is clamped to
+ * [1, 32767] (a spike needs v above it). thr_base in [1, 32767].
+ */
+eh_status eh_lif_adapt_step_f32(uint32_t n, const float *x, const float *x_th, float *v, float *a,
+                                uint8_t *spikes, const float *beta, uint32_t beta_len,
+                                const float *beta_th, uint32_t beta_th_len,
+                                const float *thr, uint32_t thr_len, eh_reset reset);
+
+eh_status eh_lif_adapt_step_q15(uint32_t n, const int16_t *x, const int16_t *x_th, int16_t *v,
+                                int16_t *a, uint8_t *spikes, const eh_leak_q15 *leak_mem,
+                                const eh_leak_q15 *leak_th,
+                                const int16_t *thr, uint32_t thr_len, eh_reset reset);
+
 #endif /* EH_LIF_H */

@@ -37,6 +37,12 @@ static void test_bad_arguments(void)
     EH_CHECK_EQ(eh_cubalif_step_f32(3, fx, fi, fv, s, &fbad, 1, &fb, 1, &ft, 1, EH_RESET_ZERO), EH_ERR_RANGE);
     EH_CHECK_EQ(eh_cubalif_step_q15(3, x, v, v, s, &leak, &baddec, &thr, 1, EH_RESET_ZERO), EH_ERR_RANGE);
     EH_CHECK_EQ(eh_cubalif_step_q15(3, x, v, v, s, &leak, 0, &thr, 1, EH_RESET_ZERO), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_lif_adapt_step_q15(3, x, 0, v, v, s, &leak, &leak, &thr, 1, EH_RESET_ZERO), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_lif_adapt_step_q15(3, x, x, v, v, s, &leak, &both, &thr, 1, EH_RESET_ZERO), EH_ERR_ARG);
+    EH_CHECK_EQ(eh_lif_adapt_step_q15(3, x, x, v, v, s, &leak, &leak, &bad_thr, 1, EH_RESET_ZERO), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_lif_adapt_step_f32(3, fx, fx, fv, fi, s, &fb, 1, &fbad, 1, &ft, 1, EH_RESET_ZERO), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_lif_adapt_step_f32(0, fx, fx, fv, fi, s, &fb, 1, &fb, 1, &ft, 1, EH_RESET_ZERO), EH_ERR_SIZE);
+    EH_CHECK(v[0] == 0 && v[1] == 0 && v[2] == 0 && s[0] == 0);
 }
 
 static void test_exact_buffers(void)
@@ -64,6 +70,8 @@ static void test_exact_buffers(void)
         EH_CHECK_EQ(eh_cubalif_step_q15(n, x, i, v, s, &ldec, &lshift, thr, n, EH_RESET_SUBTRACT), EH_OK);
         EH_CHECK_EQ(eh_lif_step_f32(n, fx, fv, s, fb, n, ft, n, EH_RESET_SUBTRACT), EH_OK);
         EH_CHECK_EQ(eh_cubalif_step_f32(n, fx, fi, fv, s, fb, n, fb, 1, ft, n, EH_RESET_ZERO), EH_OK);
+        EH_CHECK_EQ(eh_lif_adapt_step_q15(n, x, i, v, x, s, &ldec, &lshift, thr, n, EH_RESET_SUBTRACT), EH_OK);
+        EH_CHECK_EQ(eh_lif_adapt_step_f32(n, fx, fi, fv, fb, s, fb, n, fb, 1, ft, n, EH_RESET_ZERO), EH_OK);
         for (k = 0; k < n; k++) EH_CHECK(s[k] <= 1u);
         free(x); free(v); free(i); free(thr); free(dec); free(s); free(sh);
         free(fx); free(fv); free(fi); free(fb); free(ft);

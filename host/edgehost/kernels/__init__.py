@@ -5,4 +5,7 @@ two agree (bit for bit on the integer paths). A kernel that rejects its argument
 `KernelError` (a ValueError) carrying the C status code.
 """
 from ._util import KernelError  # noqa: F401
-from .lif import cubalif_step_f32, cubalif_step_q15, lif_step_f32, lif_step_q15  # noqa: F401
+from .lif import (  # noqa: F401
+    cubalif_step_f32, cubalif_step_q15, lif_adapt_step_f32, lif_adapt_step_q15, lif_step_f32,
+    lif_step_q15,
+)

@@ -89,3 +89,41 @@ def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=N
         x.size, ptr(ffi, x, "int16_t"), ptr(ffi, i, "int16_t"), ptr(ffi, v, "int16_t"),
         ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
     return i, v, s
+
+
+def lif_adapt_step_f32(x, x_th, v, a, spikes, beta, beta_th, threshold, reset="subtract"):
+    x = arr(x, np.float32)
+    xt = arr(x_th, np.float32)
+    v = out(v, np.float32)
+    a = out(a, np.float32)
+    s = out(spikes, np.uint8)
+    b = params(beta, np.float32)
+    bt = params(beta_th, np.float32)
+    t = params(threshold, np.float32)
+    if not (xt.size == v.size == a.size == s.size == x.size):
+        raise ValueError("x, x_th, v, a and spikes must have the same length")
+    check("eh_lif_adapt_step_f32", lib.eh_lif_adapt_step_f32(
+        x.size, ptr(ffi, x, "float"), ptr(ffi, xt, "float"), ptr(ffi, v, "float"),
+        ptr(ffi, a, "float"), ptr(ffi, s, "uint8_t"), ptr(ffi, b, "float"), b.size,
+        ptr(ffi, bt, "float"), bt.size, ptr(ffi, t, "float"), t.size, reset_mode(reset)))
+    return v, a, s
+
+
+def lif_adapt_step_q15(x, x_th, v, a, spikes, threshold, mem_decay=None, mem_shift=None,
+                       th_decay=None, th_shift=None, reset="subtract"):
+    keep: list = []
+    x = arr(x, np.int16)
+    xt = arr(x_th, np.int16)
+    v = out(v, np.int16)
+    a = out(a, np.int16)
+    s = out(spikes, np.uint8)
+    t = params(threshold, np.int16)
+    if not (xt.size == v.size == a.size == s.size == x.size):
+        raise ValueError("x, x_th, v, a and spikes must have the same length")
+    lm = _leak(mem_decay, mem_shift, keep)
+    lt = _leak(th_decay, th_shift, keep)
+    check("eh_lif_adapt_step_q15", lib.eh_lif_adapt_step_q15(
+        x.size, ptr(ffi, x, "int16_t"), ptr(ffi, xt, "int16_t"), ptr(ffi, v, "int16_t"),
+        ptr(ffi, a, "int16_t"), ptr(ffi, s, "uint8_t"), lm, lt, ptr(ffi, t, "int16_t"), t.size,
+        reset_mode(reset)))
+    return v, a, s

@@ -2,4 +2,7 @@
 
 Every function here has a C twin of the same name in `edgehost.kernels`.
 """
-from .lif import cubalif_step_f32, cubalif_step_q15, lif_step_f32, lif_step_q15  # noqa: F401
+from .lif import (  # noqa: F401
+    cubalif_step_f32, cubalif_step_q15, lif_adapt_step_f32, lif_adapt_step_q15, lif_step_f32,
+    lif_step_q15,
+)

@@ -141,3 +141,52 @@ def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=N
     else:
         u = np.where(s, 0, _sat16(lv + i.astype(np.int32))).astype(np.int16)
     return i, u, (u.astype(np.int32) > t).astype(np.uint8)
+
+
+def lif_adapt_step_f32(x, x_th, v, a, spikes, beta, beta_th, threshold, reset="subtract"):
+    """One step of LIF with input-weighted threshold adaptation, float32. Returns (v, a, spikes)."""
+    mode = c.reset_mode(reset)
+    x = c.vector("x", x, np.float32)
+    n = x.size
+    x_th = c.vector("x_th", x_th, np.float32, n)
+    v = c.vector("v", v, np.float32, n)
+    a = c.vector("a", a, np.float32, n)
+    s = c.spikes("spikes", spikes, n).astype(bool)
+    b = _decay_f32("beta", beta, n)
+    bt = _decay_f32("beta_th", beta_th, n)
+    t = np.broadcast_to(_thr_f32(threshold, n), (n,))
+    t_prev = (t + a).astype(np.float32)
+    if mode == 0:
+        u = b * v
+        u = u + x
+        u = np.where(s, u - t_prev, u)
+    else:
+        u = np.where(s, np.float32(0), b * v)
+        u = u + x
+    u = u.astype(np.float32)
+    na = (bt * a + x_th).astype(np.float32)
+    return u, na, (u > (t + na).astype(np.float32)).astype(np.uint8)
+
+
+def lif_adapt_step_q15(x, x_th, v, a, spikes, threshold, mem_decay=None, mem_shift=None,
+                       th_decay=None, th_shift=None, reset="subtract"):
+    """One step of LIF with input-weighted threshold adaptation, Q15. Returns (v, a, spikes).
+    Effective thresholds thr + a are clamped to [1, 32767]."""
+    mode = c.reset_mode(reset)
+    x = c.vector("x", x, np.int16)
+    n = x.size
+    x_th = c.vector("x_th", x_th, np.int16, n)
+    v = c.vector("v", v, np.int16, n)
+    a = c.vector("a", a, np.int16, n)
+    s = c.spikes("spikes", spikes, n).astype(bool)
+    t = _thr_q15(threshold, n)
+    t_prev = np.clip(t + a.astype(np.int32), 1, 32767)
+    lv = leak_q15(v, n, mem_decay, mem_shift, "mem leak")
+    if mode == 0:
+        u = lv + x.astype(np.int32) - np.where(s, t_prev, 0)
+    else:
+        u = np.where(s, 0, lv) + x.astype(np.int32)
+    u = _sat16(u)
+    na = _sat16(leak_q15(a, n, th_decay, th_shift, "threshold leak") + x_th.astype(np.int32))
+    t_new = np.clip(t + na.astype(np.int32), 1, 32767)
+    return u, na, (u.astype(np.int32) > t_new).astype(np.uint8)
