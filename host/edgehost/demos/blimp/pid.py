@@ -20,6 +20,8 @@ class PID:
     dt: float = 0.1
     integral: float = 0.0
     e_prev: float | None = None
+    last_pd: float = 0.0  # the proportional + derivative part of the last command
+    last_i: float = 0.0   # the integral part of the last command
 
     def reset(self) -> None:
         self.integral = 0.0
@@ -32,4 +34,6 @@ class PID:
         u = self.kp * error + self.kd * d + self.ki * integral
         if abs(u) < U_MAX or (u > 0) != (error > 0):
             self.integral = integral
+        self.last_pd = self.kp * error + self.kd * d
+        self.last_i = self.ki * self.integral
         return max(-U_MAX, min(U_MAX, u))
