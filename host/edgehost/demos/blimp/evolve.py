@@ -75,8 +75,13 @@ def evolve(shape: Shape, flights: Flights, target: str, generations: int, batch:
            popsize: int = 50, seed: int = 0, workers: int = 1, checkpoint: str | None = None,
            checkpoint_every: int = 50, resume: bool = False, progress: bool = True):
     """Returns (best parameters in their natural units, best loss, history of mean losses)."""
+    import warnings
+
     import cma
 
+    # A parameter with no effect (e.g. the decoder weight of a silent neuron) drifts freely in
+    # CMA's periodic bound transform; cma warns about it at every generation.
+    warnings.filterwarnings("ignore", message="elements of z2", module="cma")
     lo, hi = shape.bounds()
     rng = np.random.default_rng(seed)
     state = None
