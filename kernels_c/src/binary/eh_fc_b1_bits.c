@@ -1,0 +1,26 @@
+#include "eh_b1_core.h"
+
+eh_status eh_fc_b1_bits(uint32_t n_in, uint32_t n_out, const uint32_t *x, const uint32_t *w,
+                        const int32_t *thr, uint32_t *y)
+{
+    eh_status st;
+    uint32_t nw, tail, o, r;
+    if (x == 0 || w == 0 || thr == 0 || y == 0) return EH_ERR_NULL;
+    if ((st = eh_b1_check_k(n_in)) != EH_OK) return st;
+    if (n_out == 0u) return EH_ERR_SIZE;
+    if ((st = eh_b1_check_thr(thr, n_out, n_in)) != EH_OK) return st;
+    nw = eh_b1_nwords(n_in);
+    tail = eh_b1_tail(n_in);
+    for (o = 0; o < n_out; o += 4u) {
+        const uint32_t nr = (n_out - o) < 4u ? (n_out - o) : 4u;
+        uint32_t cnt[4] = {0, 0, 0, 0};
+        eh_b1_count_rows(x, w + (uint64_t)o * nw, nw, nr, nw, tail, cnt);
+        for (r = 0; r < nr; r++) {
+            const uint32_t k = o + r;
+            const uint32_t bit = (uint32_t)(eh_b1_dot(n_in, cnt[r]) < thr[k]) << (k & 31u);
+            if ((k & 31u) == 0u) y[k >> 5] = bit; /* the first bit of a word clears its padding */
+            else y[k >> 5] |= bit;
+        }
+    }
+    return EH_OK;
+}
