@@ -1,0 +1,161 @@
+/* basic family: bad arguments are rejected without touching the outputs; exact-size heap
+ * buffers for many sizes (ASan catches any access past the end); the DSP path of eh_fc_s8,
+ * compiled here with C emulations of SMLAD/SXTB16/SXTAB16 (EH_DSP_EMULATE), is bit-exact with
+ * the portable path over random and extreme data. */
+#include <stdlib.h>
+#include <string.h>
+#include "eh_test.h"
+#include "eh_basic.h"
+
+/* The same source built a second time with the emulated DSP instructions. */
+#define EH_DSP_EMULATE 1
+#define eh_fc_s8 eh_fc_s8_dsp_emulated
+#include "../../kernels_c/src/basic/eh_fc_s8.c"
+#undef eh_fc_s8
+#undef EH_DSP_EMULATE
+
+static void test_bad_arguments(void)
+{
+    int16_t x[3] = {1, 2, 3}, w[6] = {1, 2, 3, 4, 5, 6}, y[2] = {7, 7};
+    int8_t x8[3] = {1, 2, 3}, w8[6] = {1, 2, 3, 4, 5, 6}, y8[2] = {7, 7};
+    int32_t mult = 1 << 30, sh = 0, badmult = -1, badsh = 31, badsh2 = -32, b[2] = {0, 0};
+    int32_t mult2[2] = {1 << 30, -5}, sh2[2] = {0, 0};
+    uint8_t s[3] = {1, 0, 1}, sbad[3] = {1, 2, 0}, dec_shift = 3;
+    float fx[3] = {1, 2, 3}, fw[6] = {0}, fy[2] = {7, 7}, beta = 0.5f, badbeta = 1.5f;
+    uint32_t idx = 99;
+    uint16_t counts[3] = {0, 0, 0};
+    eh_leak_q15 leak = {0, &dec_shift, 1}, badleak = {0, &dec_shift, 2};
+
+    EH_CHECK_EQ(eh_fc_f32(3, 2, 0, fw, 0, fy), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_f32(3, 2, fx, 0, 0, fy), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_f32(3, 2, fx, fw, 0, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_f32(0, 2, fx, fw, 0, fy), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_fc_f32(3, 0, fx, fw, 0, fy), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_fc_f32(0x10000u, 0x10000u, fx, fw, 0, fy), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_fc_q15(3, 2, x, w, b, 32, y), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_q15(3, 2, 0, w, b, 0, y), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_q15(0, 2, x, w, b, 0, y), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_fc_spike_q15(3, 2, sbad, w, b, 0, y), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_spike_q15(3, 2, s, w, b, 32, y), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_spike_q15(3, 2, s, 0, b, 0, y), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, &sh, 0, 0, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, 0, &sh, 0, 0, y8), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, 0, 0, 0, y8), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_fc_s8(3, 0, x8, 0, w8, b, &mult, &sh, 0, 0, y8), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 129, w8, b, &mult, &sh, 0, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, -128, w8, b, &mult, &sh, 0, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, &sh, 0, 128, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &badmult, &sh, 0, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, &badsh, 0, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, &badsh2, 0, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, mult2, sh2, 1, 0, y8), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_fc_s8(3, 2, x8, 0, w8, b, &mult, &sh, 2, 0, y8), EH_ERR_ARG);
+    EH_CHECK(y[0] == 7 && y[1] == 7 && y8[0] == 7 && y8[1] == 7 && fy[0] == 7.0f);
+
+    EH_CHECK_EQ(eh_relu_f32(0, fx, fy), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_relu_q15(3, x, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_argmax_f32(3, fx, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_argmax_q15(0, x, &idx), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_argmax_s32(2, 0, &idx), EH_ERR_NULL);
+    EH_CHECK(idx == 99);
+    EH_CHECK_EQ(eh_li_step_f32(3, fx, fy, &badbeta, 1), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_li_step_f32(3, fx, fy, &beta, 2), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_li_step_f32(3, fx, fy, 0, 1), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_li_step_q15(3, x, y, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_li_step_q15(3, x, y, &badleak), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_quantize_f32_q15(3, fx, 0.0f, y), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_quantize_f32_q15(3, fx, -1.0f, y), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_dequantize_q15_f32(3, x, 0.0f, fy), EH_ERR_RANGE);
+    EH_CHECK_EQ(eh_spike_count_u16(3, s, 0), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_spike_count_u16(0, s, counts), EH_ERR_SIZE);
+    EH_CHECK(y[0] == 7 && fy[0] == 7.0f && counts[0] == 0);
+    EH_CHECK_EQ(eh_li_step_q15(2, x, y, &leak), EH_OK);
+}
+
+static int8_t r8(void) { return (int8_t)(eh_test_rand() & 0xFFu); }
+
+static void test_exact_buffers_and_dsp_path(void)
+{
+    uint32_t n_in, n_out, k;
+    for (n_in = 1; n_in <= 41; n_in += 2) {
+        for (n_out = 1; n_out <= 9; n_out++) {
+            const uint32_t nw = n_in * n_out;
+            int8_t *x8 = malloc(n_in), *w8 = malloc(nw), *y8 = malloc(n_out), *z8 = malloc(n_out);
+            int16_t *x = malloc(n_in * 2), *w = malloc(nw * 2), *y = malloc(n_out * 2);
+            uint8_t *s = malloc(n_in);
+            float *fx = malloc(n_in * 4), *fw = malloc(nw * 4), *fy = malloc(n_out * 4), *fb = malloc(n_out * 4);
+            int32_t *b = malloc(n_out * 4), *m = malloc(n_out * 4), *sh = malloc(n_out * 4);
+            const int extreme = (n_in + n_out) % 3 == 0;
+            const int32_t xo = extreme ? 128 : (int32_t)(eh_test_rand() % 256u) - 127;
+            const int32_t yo = extreme ? -128 : (int32_t)(eh_test_rand() % 256u) - 128;
+            for (k = 0; k < n_in; k++) {
+                x8[k] = extreme ? -128 : r8(); x[k] = (int16_t)eh_test_rand();
+                s[k] = (uint8_t)(eh_test_rand() & 1u); fx[k] = (float)x8[k];
+            }
+            for (k = 0; k < nw; k++) { w8[k] = extreme ? -128 : r8(); w[k] = (int16_t)eh_test_rand(); fw[k] = (float)w8[k]; }
+            for (k = 0; k < n_out; k++) {
+                b[k] = extreme ? (k & 1 ? INT32_MAX : INT32_MIN) : (int32_t)(eh_test_rand() % 20001u) - 10000;
+                m[k] = (int32_t)(eh_test_rand() >> 1);
+                sh[k] = (int32_t)(eh_test_rand() % 62u) - 31;
+                fb[k] = 1.0f;
+            }
+            EH_CHECK_EQ(eh_fc_f32(n_in, n_out, fx, fw, fb, fy), EH_OK);
+            EH_CHECK_EQ(eh_fc_q15(n_in, n_out, x, w, b, n_out % 32u, y), EH_OK);
+            EH_CHECK_EQ(eh_fc_spike_q15(n_in, n_out, s, w, b, 3, y), EH_OK);
+            EH_CHECK_EQ(eh_fc_s8(n_in, n_out, x8, xo, w8, b, m, sh, 1, yo, y8), EH_OK);
+            EH_CHECK_EQ(eh_fc_s8_dsp_emulated(n_in, n_out, x8, xo, w8, b, m, sh, 1, yo, z8), EH_OK);
+            EH_CHECK(memcmp(y8, z8, n_out) == 0);
+            EH_CHECK_EQ(eh_fc_s8(n_in, n_out, x8, xo, w8, 0, m, sh, 0, yo, y8), EH_OK);
+            EH_CHECK_EQ(eh_fc_s8_dsp_emulated(n_in, n_out, x8, xo, w8, 0, m, sh, 0, yo, z8), EH_OK);
+            EH_CHECK(memcmp(y8, z8, n_out) == 0);
+            free(x8); free(w8); free(y8); free(z8); free(x); free(w); free(y); free(s);
+            free(fx); free(fw); free(fy); free(fb); free(b); free(m); free(sh);
+        }
+    }
+}
+
+/* A layer wide enough that the DSP path's 32-bit partial sums need the 64-bit block sum:
+ * 70000 inputs of (-128 + 128) * -128 = -32768 each would wrap a 32-bit accumulator. */
+static void test_fc_s8_wide_rows(void)
+{
+    const uint32_t n_in = 70001u, n_out = 4u;
+    int8_t *x = malloc(n_in), *w = malloc(n_in * n_out), y[4], z[4];
+    int32_t m = INT32_MAX, sh = -20;
+    uint32_t k;
+    for (k = 0; k < n_in; k++) x[k] = 127;
+    for (k = 0; k < n_in * n_out; k++) w[k] = k < n_in ? -128 : (k < 2 * n_in ? 127 : r8());
+    EH_CHECK_EQ(eh_fc_s8(n_in, n_out, x, 128, w, 0, &m, &sh, 0, 0, y), EH_OK);
+    EH_CHECK_EQ(eh_fc_s8_dsp_emulated(n_in, n_out, x, 128, w, 0, &m, &sh, 0, 0, z), EH_OK);
+    EH_CHECK(memcmp(y, z, 4) == 0);
+    /* row 0: 70001 * 255 * -128 saturates to INT32_MIN; * (2^31-1)/2^31 / 2^20 -> -2048 -> -128 */
+    EH_CHECK_EQ(y[0], -128);
+    EH_CHECK_EQ(y[1], 127);
+    free(x); free(w);
+}
+
+static void test_values(void)
+{
+    int16_t x[2] = {32767, -32768}, y[3];
+    float fx[4] = {-1.0f, 2.0f, 2.0f, 0.5f};
+    uint32_t idx;
+    uint16_t c[2] = {65535, 1};
+    uint8_t s[2] = {1, 1};
+    EH_CHECK_EQ(eh_relu_q15(2, x, y), EH_OK);
+    EH_CHECK(y[0] == 32767 && y[1] == 0);
+    EH_CHECK_EQ(eh_argmax_f32(4, fx, &idx), EH_OK);
+    EH_CHECK_EQ(idx, 1);
+    EH_CHECK_EQ(eh_spike_count_u16(2, s, c), EH_OK);
+    EH_CHECK(c[0] == 65535 && c[1] == 2);
+    fx[0] = 0.5f; fx[1] = -2.5f; fx[2] = 40000.0f;
+    EH_CHECK_EQ(eh_quantize_f32_q15(3, fx, 1.0f, y), EH_OK);
+    EH_CHECK(y[0] == 1 && y[1] == -3 && y[2] == 32767);
+}
+
+int main(void)
+{
+    test_bad_arguments();
+    test_exact_buffers_and_dsp_path();
+    test_fc_s8_wide_rows();
+    test_values();
+    EH_TEST_DONE();
+}
