@@ -1,0 +1,30 @@
+/*
+ * UART bus drivers, one file per peripheral type (uart_<driver>.c), apart from any board.
+ * A board links exactly one of them (board.json "uart": {"driver": ...}) and calls it from
+ * its hal.c. All of them: 8N1, no flow control, polled (except where noted).
+ */
+#ifndef EH_UART_H
+#define EH_UART_H
+
+#include <stdint.h>
+
+typedef struct {
+    uintptr_t base;    /* peripheral base address */
+    uint32_t clock_hz; /* clock feeding the baud generator (ignored where not needed) */
+    uint32_t baud;     /* e.g. 115200 */
+    int32_t tx_pin;    /* GPIO pin number where the peripheral routes pins, else -1 */
+    int32_t rx_pin;
+} eh_uart_config;
+
+void eh_uart_init(const eh_uart_config *cfg);
+/* Blocking write of n bytes. */
+void eh_uart_write(const uint8_t *buf, uint32_t n);
+/* Non-blocking: 1 and *byte if a byte was waiting, else 0. */
+int eh_uart_read(uint8_t *byte);
+/* Wait until everything written has left (before a reset or exit). */
+void eh_uart_flush(void);
+/* Drivers that receive on an interrupt (uart_nrf_uarte.c) define this; the board's vector
+   table points the peripheral's IRQ at it. */
+void eh_uart_irq_handler(void);
+
+#endif

@@ -1,0 +1,42 @@
+"""`edgehost build`: build a board's firmware image (CMake, build/fw/<board>)."""
+from __future__ import annotations
+
+import json
+
+
+def register(subparsers) -> None:
+    from ..boards import DEFAULT_BOARD
+    from ..build import TARGETS
+
+    p = subparsers.add_parser("build", help="build the firmware (or bench / HAL self-test) for a board",
+                              description=__doc__)
+    p.add_argument("--board", "-b", default=DEFAULT_BOARD,
+                   help=f"board name or alias (default {DEFAULT_BOARD}; see `edgehost boards`)")
+    p.add_argument("--target", "-t", choices=list(TARGETS), default="firmware",
+                   help="firmware (the runtime), bench (the benchmark harness) or selftest (HAL test)")
+    p.add_argument("--build-dir", default=None, help="build tree (default build/fw/<board>)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel compile jobs")
+    p.add_argument("--verbose", "-v", action="store_true", help="show the CMake and compiler output")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=run)
+
+
+def _use(used: int, total: int | None) -> str:
+    if total is None:
+        return f"{used} bytes"
+    return f"{used} of {total} bytes ({100.0 * used / total:.1f}%)"
+
+
+def run(args) -> int:
+    from ..build import build
+
+    r = build(args.board, target=args.target, build_dir=args.build_dir, jobs=args.jobs,
+              quiet=not args.verbose)
+    if args.json:
+        print(json.dumps(r.to_dict(), indent=2))
+        return 0
+    print(r.elf)
+    print(f"  board {r.board.name} ({r.board.core}), target {r.target}")
+    print(f"  flash {_use(r.flash_used, r.flash_bytes)}")
+    print(f"  RAM   {_use(r.ram_used, r.ram_bytes)}" + ("  (includes the stack reserve)" if r.ram_bytes else ""))
+    return 0
