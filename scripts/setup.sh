@@ -25,8 +25,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
-echo "setup: installing the edgehost Python package and its test tools"
-$PY -m pip install -q --disable-pip-version-check -e ".[test,import]"
+PIP="$PY -m pip install -q --disable-pip-version-check"
+# PyTorch first, pinned to the CPU build this machine kind keeps on disk: an unpinned torch
+# (asked for by snntorch users' tools) would pull a multi-GB CUDA build.
+if ! $PY -c "import torch" 2>/dev/null; then
+  echo "setup: installing PyTorch (CPU)"
+  $PIP "torch==2.13.0"
+fi
+echo "setup: installing the edgehost Python package, its test tools, importers, training and HAR data"
+$PIP -e ".[test,import,train,har]"
 # The editable install builds the C kernels into the source tree; rebuild them in place so a
 # changed kernel source is always what the tests import.
 $PY host/edgehost/kernels/_build.py >/dev/null

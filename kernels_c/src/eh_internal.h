@@ -9,9 +9,16 @@
 
 static inline int16_t eh_sat16(int32_t x)
 {
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    /* One SSAT instead of two compares and branches (Cortex-M3/M4/M7, not M0). */
+    int32_t r;
+    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+    return (int16_t)r;
+#else
     if (x > INT16_MAX) return INT16_MAX;
     if (x < INT16_MIN) return INT16_MIN;
     return (int16_t)x;
+#endif
 }
 
 static inline int8_t eh_sat8(int32_t x)

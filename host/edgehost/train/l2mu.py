@@ -99,6 +99,7 @@ class L2MU(nn.Module):
                                       ("m", c.memory * c.order), ("h", c.hidden))}
         s_m, s_h, y = z(c.memory * c.order), z(c.hidden), z(c.classes)
         rec = {k: [] for k in ("in", "x", "u", "m", "h", "y")} if record else None
+        vrec = {k: [] for k in mems} if record else None
         beta_o = self.beta_o.clamp(0, 1)
         for t in range(steps):
             cur = (x[:, t, :, None] * self.w_in + self.b_in).reshape(nb, -1)
@@ -113,8 +114,12 @@ class L2MU(nn.Module):
             if record:
                 for k, v in (("in", s_in), ("x", s_x), ("u", s_u), ("m", s_m), ("h", s_h), ("y", y)):
                     rec[k].append(v.detach())
+                for k, v in mems.items():
+                    vrec[k].append(v.detach())
         if record:
-            return y, {k: torch.stack(v, 1) for k, v in rec.items()}
+            out = {k: torch.stack(v, 1) for k, v in rec.items()}
+            out.update({f"v_{k}": torch.stack(v, 1) for k, v in vrec.items()})
+            return y, out
         return y
 
     def config(self) -> dict:
@@ -149,7 +154,7 @@ def train(model: L2MU, X: np.ndarray, y: np.ndarray, epochs: int = 30, batch: in
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                loss_sum += float(loss) * len(idx)
+                loss_sum += float(loss.detach()) * len(idx)
                 correct += int((logits.argmax(1) == yt[idx]).sum())
                 total += len(idx)
             sched.step()

@@ -1,0 +1,267 @@
+/* Private helpers of the LMU family: argument checks, matrix-vector products, activations,
+ * spike sums. Not part of the public API (see eh_lmu.h for the arithmetic they implement). */
+#ifndef EH_LMU_INTERNAL_H
+#define EH_LMU_INTERNAL_H
+
+#include "eh_internal.h"
+#include "eh_lmu.h"
+
+#define EH_LMU_MAX_DIM 65535u
+#define EH_LMU_MAX_SHIFT 31u
+
+static inline int eh_lmu_dim_ok(uint32_t n)
+{
+    return n >= 1u && n <= EH_LMU_MAX_DIM;
+}
+
+/* n_u * order within the limit (both already checked to be in [1, 65535]). */
+static inline int eh_lmu_mem_ok(uint32_t n_u, uint32_t order)
+{
+    return (uint64_t)n_u * order <= EH_LMU_MAX_DIM;
+}
+
+static inline int16_t eh_lmu_sat16_64(int64_t x)
+{
+    if (x > INT16_MAX) return INT16_MAX;
+    if (x < INT16_MIN) return INT16_MIN;
+    return (int16_t)x;
+}
+
+/* Element copies (no <string.h>: the rv32 bare-metal toolchain here ships no libc headers). */
+static inline void eh_lmu_copy_f32(float *dst, const float *src, uint32_t n)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) dst[k] = src[k];
+}
+
+static inline void eh_lmu_copy_q15(int16_t *dst, const int16_t *src, uint32_t n)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) dst[k] = src[k];
+}
+
+/* ---- float32 ---------------------------------------------------------------------------- */
+
+/* acc += w[k] * v[k] for k = 0..n-1, one rounding per operation. */
+static inline float eh_lmu_dot_f32(float acc, const float *w, const float *v, uint32_t n)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        float p = w[k] * v[k];
+        acc = acc + p;
+    }
+    return acc;
+}
+
+/* acc += w[k] for every k with s[k] != 0, in increasing k. */
+static inline float eh_lmu_spike_sum_f32(float acc, const float *w, const uint8_t *s, uint32_t n)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++)
+        if (s[k]) acc = acc + w[k];
+    return acc;
+}
+
+static inline float eh_lmu_tanh_f32(float v)
+{
+    float x2, p, q, y;
+    if (v > 5.0f) v = 5.0f;
+    if (v < -5.0f) v = -5.0f;
+    x2 = v * v;
+    p = x2 + 378.0f;
+    p = p * x2;
+    p = p + 17325.0f;
+    p = p * x2;
+    p = p + 135135.0f;
+    p = p * v;
+    q = 28.0f * x2;
+    q = q + 3150.0f;
+    q = q * x2;
+    q = q + 62370.0f;
+    q = q * x2;
+    q = q + 135135.0f;
+    y = p / q;
+    if (y > 1.0f) y = 1.0f;
+    if (y < -1.0f) y = -1.0f;
+    return y;
+}
+
+static inline float eh_lmu_act_f32(eh_lmu_act act, float v)
+{
+    switch (act) {
+    case EH_LMU_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case EH_LMU_ACT_HARDTANH: return v > 1.0f ? 1.0f : (v < -1.0f ? -1.0f : v);
+    case EH_LMU_ACT_TANH: return eh_lmu_tanh_f32(v);
+    default: return v;
+    }
+}
+
+/* ---- Q15 -------------------------------------------------------------------------------- */
+
+/* sum_k w[k] * v[k] in int64 (exact for the sizes eh_lmu.h allows). */
+static inline int64_t eh_lmu_dot_q15(const int16_t *w, const int16_t *v, uint32_t n)
+{
+    int64_t acc = 0;
+    uint32_t k;
+    for (k = 0; k < n; k++) acc += (int32_t)w[k] * (int32_t)v[k];
+    return acc;
+}
+
+/* R(v, s): round-half-up right shift of an int64, s in [0, 31]. */
+static inline int64_t eh_lmu_rs64(int64_t v, uint32_t s)
+{
+    return eh_rshift_round64(v, s);
+}
+
+static inline int16_t eh_lmu_act_q15(eh_lmu_act act, int16_t v, int16_t clamp)
+{
+    if (act == EH_LMU_ACT_RELU) return v > 0 ? v : 0;
+    if (act == EH_LMU_ACT_HARDTANH) return v > clamp ? clamp : (v < -clamp ? (int16_t)-clamp : v);
+    return v;
+}
+
+/* The indices k of s[0..n-1] with s[k] != 0, in increasing order, into idx; returns how many. */
+static inline uint32_t eh_lmu_spike_list(const uint8_t *s, uint32_t n, uint16_t *idx)
+{
+    uint32_t k, cnt = 0;
+    for (k = 0; k < n; k++)
+        if (s[k]) idx[cnt++] = (uint16_t)k;
+    return cnt;
+}
+
+/* sum of w[idx[j]] for j < cnt, in int32 (exact: cnt <= 65535). */
+static inline int32_t eh_lmu_gather_q15(const int16_t *w, const uint16_t *idx, uint32_t cnt)
+{
+    int32_t acc = 0;
+    uint32_t j;
+    for (j = 0; j < cnt; j++) acc += w[idx[j]];
+    return acc;
+}
+
+/* ---- LIF parameter checks (the ranges of eh_lif.h, checked up front so that a bad
+ * population rejects the whole step before any state is written) --------------------------- */
+
+static inline eh_status eh_lmu_leak_check(const eh_leak_q15 *leak, uint32_t n)
+{
+    uint32_t k;
+    if ((leak->decay == 0) == (leak->shift == 0)) return EH_ERR_ARG;
+    if (!eh_len_ok(leak->len, n)) return EH_ERR_SIZE;
+    for (k = 0; k < leak->len; k++) {
+        if (leak->decay != 0 && leak->decay[k] > EH_Q15_ONE) return EH_ERR_RANGE;
+        if (leak->shift != 0 && (leak->shift[k] < 1u || leak->shift[k] > 15u)) return EH_ERR_RANGE;
+    }
+    return EH_OK;
+}
+
+static inline int eh_lmu_pop_q15_is_cuba(const eh_l2mu_pop_q15 *p)
+{
+    return p->leak_syn.decay != 0 || p->leak_syn.shift != 0;
+}
+
+static inline int eh_lmu_pop_f32_is_cuba(const eh_l2mu_pop_f32 *p)
+{
+    return p->alpha != 0;
+}
+
+static inline eh_status eh_lmu_reset_check(eh_reset r)
+{
+    return (r == EH_RESET_SUBTRACT || r == EH_RESET_ZERO) ? EH_OK : EH_ERR_ARG;
+}
+
+/* A spiking population of n neurons: parameters and state. */
+static inline eh_status eh_lmu_pop_q15_check(const eh_l2mu_pop_q15 *p, const eh_l2mu_pop_state_q15 *st,
+                                             uint32_t n)
+{
+    eh_status r;
+    uint32_t k;
+    const int cuba = eh_lmu_pop_q15_is_cuba(p);
+    if (st->v == 0 || st->s == 0 || (cuba && st->i_syn == 0) || p->thr == 0) return EH_ERR_NULL;
+    if ((r = eh_lmu_leak_check(&p->leak, n)) != EH_OK) return r;
+    if (cuba && (r = eh_lmu_leak_check(&p->leak_syn, n)) != EH_OK) return r;
+    if (!eh_len_ok(p->thr_len, n)) return EH_ERR_SIZE;
+    for (k = 0; k < p->thr_len; k++)
+        if (p->thr[k] < 1) return EH_ERR_RANGE;
+    return eh_lmu_reset_check(p->reset);
+}
+
+static inline eh_status eh_lmu_unit_f32_check(const float *p, uint32_t len, uint32_t n)
+{
+    uint32_t k;
+    if (p == 0) return EH_ERR_NULL;
+    if (!eh_len_ok(len, n)) return EH_ERR_SIZE;
+    for (k = 0; k < len; k++)
+        if (!(p[k] >= 0.0f && p[k] <= 1.0f)) return EH_ERR_RANGE;
+    return EH_OK;
+}
+
+static inline eh_status eh_lmu_pop_f32_check(const eh_l2mu_pop_f32 *p, const eh_l2mu_pop_state_f32 *st,
+                                             uint32_t n)
+{
+    eh_status r;
+    uint32_t k;
+    const int cuba = eh_lmu_pop_f32_is_cuba(p);
+    if (st->v == 0 || st->s == 0 || (cuba && st->i_syn == 0) || p->thr == 0) return EH_ERR_NULL;
+    if ((r = eh_lmu_unit_f32_check(p->beta, p->beta_len, n)) != EH_OK) return r;
+    if (cuba && (r = eh_lmu_unit_f32_check(p->alpha, p->alpha_len, n)) != EH_OK) return r;
+    if (!eh_len_ok(p->thr_len, n)) return EH_ERR_SIZE;
+    for (k = 0; k < p->thr_len; k++)
+        if (!(p->thr[k] > 0.0f && p->thr[k] <= 3.4028234663852886e38f)) return EH_ERR_RANGE;
+    return eh_lmu_reset_check(p->reset);
+}
+
+/* The neuron update of a checked population, with the LIF family's kernels. */
+static inline eh_status eh_lmu_pop_q15_step(const eh_l2mu_pop_q15 *p, eh_l2mu_pop_state_q15 *st,
+                                            uint32_t n, const int16_t *cur)
+{
+    if (eh_lmu_pop_q15_is_cuba(p))
+        return eh_cubalif_step_q15(n, cur, st->i_syn, st->v, st->s, &p->leak_syn, &p->leak,
+                                   p->thr, p->thr_len, p->reset);
+    return eh_lif_step_q15(n, cur, st->v, st->s, &p->leak, p->thr, p->thr_len, p->reset);
+}
+
+static inline eh_status eh_lmu_pop_f32_step(const eh_l2mu_pop_f32 *p, eh_l2mu_pop_state_f32 *st,
+                                            uint32_t n, const float *cur)
+{
+    if (eh_lmu_pop_f32_is_cuba(p))
+        return eh_cubalif_step_f32(n, cur, st->i_syn, st->v, st->s, p->alpha, p->alpha_len,
+                                   p->beta, p->beta_len, p->thr, p->thr_len, p->reset);
+    return eh_lif_step_f32(n, cur, st->v, st->s, p->beta, p->beta_len, p->thr, p->thr_len, p->reset);
+}
+
+/* ---- L2MU dimensions -------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t n_in;  /* n_ch * pop */
+    uint32_t n_sx;  /* size of the input module's output */
+    uint32_t n_m;   /* n_u * order */
+    uint32_t p_max; /* largest population */
+    uint32_t q_max; /* largest input-module layer */
+} eh_l2mu_sizes;
+
+static inline uint32_t eh_lmu_max(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+static inline eh_status eh_l2mu_dims_check(const eh_l2mu_dims *d, eh_l2mu_sizes *z)
+{
+    uint32_t k;
+    if (!eh_lmu_dim_ok(d->n_ch) || !eh_lmu_dim_ok(d->pop) || !eh_lmu_dim_ok(d->n_u) ||
+        !eh_lmu_dim_ok(d->order) || !eh_lmu_dim_ok(d->n_h) || !eh_lmu_dim_ok(d->n_o))
+        return EH_ERR_SIZE;
+    if (d->n_enc > 2u) return EH_ERR_SIZE;
+    if ((uint64_t)d->n_ch * d->pop > EH_LMU_MAX_DIM || !eh_lmu_mem_ok(d->n_u, d->order)) return EH_ERR_SIZE;
+    z->n_in = d->n_ch * d->pop;
+    z->n_m = d->n_u * d->order;
+    z->n_sx = z->n_in;
+    z->q_max = z->n_in;
+    for (k = 0; k < d->n_enc; k++) {
+        if (!eh_lmu_dim_ok(d->enc[k])) return EH_ERR_SIZE;
+        z->n_sx = d->enc[k];
+        z->q_max = eh_lmu_max(z->q_max, d->enc[k]);
+    }
+    z->p_max = eh_lmu_max(eh_lmu_max(z->q_max, d->n_u), eh_lmu_max(z->n_m, eh_lmu_max(d->n_h, d->n_o)));
+    return EH_OK;
+}
+
+#endif
