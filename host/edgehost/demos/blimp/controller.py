@@ -50,23 +50,25 @@ class _Net:
 class SNNController:
     """u = clip(y_pd + y_i, -3.3, 3.3). `spikes` records the hidden spikes of each step."""
 
-    def __init__(self, pd_params, i_params, backend="kernels", record: bool = False):
+    def __init__(self, pd_params, i_params, backend="kernels", record: bool = False,
+                 pd_shape: Shape = PD_SHAPE, i_shape: Shape = I_SHAPE):
         import importlib
         k = importlib.import_module(f"edgehost.{backend}")
-        self.pd = _Net(PD_SHAPE, pd_params, k)
-        self.i = _Net(I_SHAPE, i_params, k)
+        self.pd = _Net(pd_shape, pd_params, k)
+        self.i = _Net(i_shape, i_params, k)
         self.record = record
         self.spikes: list[np.ndarray] = []
 
     @property
     def neurons(self) -> int:
-        return PD_SHAPE.neurons + I_SHAPE.neurons
+        return self.pd.shape.neurons + self.i.shape.neurons
 
     @classmethod
     def load(cls, path: str, **kw) -> "SNNController":
         with open(path) as f:
             d = json.load(f)
-        return cls(d["pd"]["params"], d["i"]["params"], **kw)
+        return cls(d["pd"]["params"], d["i"]["params"], pd_shape=Shape(**d["pd"]["shape"]),
+                   i_shape=Shape(**d["i"]["shape"]), **kw)
 
     def reset(self):
         self.pd.reset()

@@ -138,12 +138,18 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="blimp_snn.json")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--pairs", type=int, default=PD_SHAPE.pairs, help="encoding pairs per controller")
+    ap.add_argument("--hidden", type=int, default=PD_SHAPE.hidden, help="hidden neurons per controller")
+    ap.add_argument("--batch", type=int, default=8, help="training flights per generation")
     a = ap.parse_args(argv)
+    if 2 * (2 * a.pairs + a.hidden) > 160:
+        ap.error("the two controllers may have 160 neurons in all (the paper's budget)")
     flights = pid_flights(a.flights, seed=a.seed)
     result = {"pid_gains": PID_GAINS}
-    for name, shape, target in (("pd", PD_SHAPE, "u_pd"), ("i", I_SHAPE, "u_i")):
+    shapes = (("pd", Shape(a.pairs, a.hidden, False), "u_pd"), ("i", Shape(a.pairs, a.hidden, True), "u_i"))
+    for name, shape, target in shapes:
         ck = f"{a.checkpoint}.{name}" if a.checkpoint else None
-        best, loss, hist = evolve(shape, flights, target, a.generations, seed=a.seed,
+        best, loss, hist = evolve(shape, flights, target, a.generations, seed=a.seed, batch=a.batch,
                                   workers=a.workers, checkpoint=ck, resume=a.resume)
         result[name] = {"shape": shape.__dict__, "loss": loss, "params": best.tolist(),
                         "history": hist[:: max(1, len(hist) // 200)]}
