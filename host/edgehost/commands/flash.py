@@ -1,0 +1,98 @@
+"""`edgehost flash`: build if needed, then start an emulated board or program a real one."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from ..cli import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "flash", help="build and start an emulated board, or program a real one",
+        description="Build the firmware for a board if needed, then start it under its emulator in "
+                    "the background (the host board as a native process) or program a real board "
+                    "(pyocd, nrfjprog, openocd, uf2, dfu, nrfutil), wait until it answers HELLO and "
+                    "record the session for run/stream/validate/monitor/stop. docs/flashing.md.")
+    p.add_argument("--board", "-b", required=True, help="board name or alias (edgehost boards)")
+    p.add_argument("--method", "-m", help="flash method (default: the board's, tried in order)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write a UF2 file instead of flashing (implies --method uf2)")
+    p.add_argument("--foreground", action="store_true",
+                   help="keep the emulator attached; Ctrl-C stops it")
+    p.add_argument("--elf", metavar="PATH", help="use this image instead of building")
+    p.add_argument("--port", help="serial port of a real board (default: found by its USB VID:PID)")
+    p.add_argument("--uf2-family", metavar="ID", type=lambda s: int(s, 0),
+                   help="UF2 family id when board.json gives none (e.g. 0xADA52840)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for HELLO (default 30)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    console=Console(stderr=True), transient=True)
+    task = {}
+
+    def cb(done: int, total: int, what: str) -> None:
+        if not task:
+            prog.start()
+            task["id"] = prog.add_task(what, total=total)
+        prog.update(task["id"], completed=done, total=total, description=what)
+    return prog, cb
+
+
+def run(args) -> int:
+    from ..flash import FlashError, flash, stop_session
+
+    prog, cb = _progress(not args.json and sys.stderr.isatty())
+    try:
+        res = flash(args.board, method=args.method, elf=args.elf, output=args.output, port=args.port,
+                    uf2_family=args.uf2_family, timeout=args.timeout, progress=cb,
+                    keep_process=args.foreground)
+    except FlashError as e:
+        raise UserError(str(e), code=1) from None
+    finally:
+        if prog is not None:
+            prog.stop()
+    proc = res.pop("process", None)
+    if args.json:
+        print(json.dumps(res, indent=2, default=str))
+    else:
+        _print(res)
+    if args.foreground and proc is not None:
+        if not args.json:
+            print(f"running in the foreground (pid {proc.pid}); Ctrl-C stops it", file=sys.stderr)
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            rc = proc.wait()
+            print(f"the emulator exited with code {rc}", file=sys.stderr)
+            stop_session(res["board"])
+            return 0 if rc == 0 else 1
+        except KeyboardInterrupt:
+            _, what = stop_session(res["board"])
+            print(f"{res['board']}: {what}", file=sys.stderr)
+            return 0
+    return 0
+
+
+def _print(res: dict) -> None:
+    if res.get("file"):
+        print(f"wrote {res['file']}: {res['blocks']} UF2 blocks, {res['bytes']} bytes at {res['base']}, "
+              f"family {res['family']}" + (" (verified)" if res.get("verified") else ""))
+        return
+    h = res.get("hello") or {}
+    who = f"{h.get('board', res['board'])} ({h.get('core', '?')}), firmware {h.get('firmware_version', '?')}" if h else res["board"]
+    print(f"{who} via {res['method']}")
+    if res.get("pid"):
+        print(f"  pid   {res['pid']}  (log {res.get('log')})")
+    print(f"  port  {res.get('port')}")
+    for n in res.get("notes") or []:
+        print(f"  note  {n}")
+    if res.get("pid"):
+        print(f"  stop with: edgehost stop --board {res['board']}")

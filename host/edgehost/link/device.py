@@ -1,0 +1,393 @@
+"""`Device`: the commands of docs/protocol.md over a Transport, with retries by sequence number.
+
+One request is outstanding at a time. A request is retransmitted unchanged (same seq) when its
+answer does not come in time, comes corrupted, or the device NAKs a frame it could not read;
+the device answers a retransmission from its cache without executing it again. Answers to other
+sequence numbers (late duplicates) are dropped. So each call returns exactly one answer, or
+raises a typed error (edgehost.link.errors) that names the last delivered request.
+"""
+from __future__ import annotations
+
+import random
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import protocol as P
+from .errors import (BoardAbsent, BoardReset, ConnectionLost, DeviceError, FirmwareVersionMismatch,
+                     LinkTimeout, ProtocolError)
+from .transport import Transport
+
+#: protocol-level default before HELLO told the device's real limit
+_DEFAULT_MAX_PAYLOAD = 64
+
+
+@dataclass
+class LoadResult:
+    model_hash: int
+    arena_used: int
+    input_bytes: int
+    output_bytes: int
+    n_layers: int
+
+
+@dataclass
+class InferResult:
+    output: bytes
+    counter_delta: int
+    counter_kind: str
+    steps: int
+    #: "frame" (one INFER request) or "steps" (input too large for a frame: RESET_STATE then one
+    #: STEP per time step; counter_delta is then the sum of the per-step deltas)
+    mode: str = "frame"
+
+
+@dataclass
+class StepResult:
+    output: bytes
+    counter_delta: int
+    counter_kind: str
+
+
+@dataclass
+class LayerTrace:
+    layer: int
+    dtype: int
+    data: bytes | None
+    #: why `data` is None: the device's reason (e.g. the layer's output tensor was reused by a
+    #: later layer of the arena plan, so it no longer holds this step's value)
+    error: str | None = None
+
+
+@dataclass
+class LinkStats:
+    requests: int = 0
+    retransmits: int = 0
+    stale_dropped: int = 0
+    corrupt_frames: int = 0
+    transport_naks: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class Device:
+    """A connected edgehost firmware. Use `Device.open(port)` or `edgehost.link.connect()`."""
+
+    def __init__(self, transport: Transport, *, timeout: float = 0.5, retries: int = 8,
+                 byte_time: float = 1 / 4000):
+        self.t = transport
+        self.port = transport.port
+        self.timeout = timeout
+        self.retries = retries
+        self.byte_time = byte_time
+        self.info: P.DeviceInfo | None = None
+        self.stats = LinkStats()
+        self._seq = random.randrange(1, 0x10000)
+        self._delivered = 0
+        self._last: str | None = None
+        self.steps_since_reset = 0
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, port: str, *, hello: bool = True, open_timeout: float = 2.0,
+             baudrate: int = 115200, **kw) -> "Device":
+        """Open `port` (pyserial URL or path) and, by default, check the device with HELLO."""
+        t = Transport.open(port, baudrate=baudrate, open_timeout=open_timeout)
+        if "byte_time" not in kw and not port.startswith(("socket://", "loop://")) and "/pts/" not in port:
+            kw["byte_time"] = 12.0 / baudrate  # a real UART: 10 bits a byte, with margin
+        dev = cls(t, **kw)
+        if hello:
+            try:
+                dev.hello()
+            except LinkTimeout as e:
+                dev.close()
+                raise BoardAbsent(f"no answer to HELLO after {dev.retries + 1} tries: is the edgehost "
+                                  "firmware running there (edgehost flash)?", port=port) from e
+            except Exception:
+                dev.close()
+                raise
+        return dev
+
+    def close(self) -> None:
+        self.t.close()
+
+    def __enter__(self) -> "Device":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def last_delivered(self) -> str | None:
+        return self._last
+
+    @property
+    def max_payload(self) -> int:
+        return self.info.max_payload if self.info else _DEFAULT_MAX_PAYLOAD
+
+    # ---- the request engine -----------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self._seq = (self._seq % 0xFFFF) + 1  # 1..65535; 0 is the BOOT event's
+        return self._seq
+
+    def _err(self, cls, msg: str, **kw):
+        return cls(msg, port=self.port, last_delivered=self._last, **kw)
+
+    def request(self, cmd: int, payload: bytes = b"", *, timeout: float | None = None) -> P.Frame:
+        """Send one request and return its (OK) answer frame; retransmits as needed."""
+        try:
+            return self._request(cmd, payload, timeout)
+        except ConnectionLost as e:
+            if e.last_delivered is not None or self._last is None:
+                raise
+            raise self._err(ConnectionLost, f"connection lost while {P.code_name(cmd)} was outstanding "
+                            f"(its answer was not delivered): {e.detail}") from e
+
+    def _request(self, cmd: int, payload: bytes, timeout: float | None) -> P.Frame:
+        name = P.code_name(cmd)
+        if len(payload) > self.max_payload and not (cmd == P.Cmd.HELLO):
+            raise ValueError(f"{name} payload of {len(payload)} bytes exceeds the device's "
+                             f"maximum of {self.max_payload}")
+        seq = self._next_seq()
+        wire = P.encode(P.Frame(cmd, seq, payload=bytes(payload)))
+        per_try = (timeout if timeout is not None else self.timeout) + \
+            (len(wire) + len(payload) + 64) * self.byte_time
+        self.stats.requests += 1
+        tries = 1
+        self.t.write(wire)
+        deadline = time.monotonic() + per_try
+        while True:
+            item = self.t.next_item(deadline)
+            resend = False
+            if item is None:
+                resend = True
+            elif isinstance(item, P.FrameError):
+                self.stats.corrupt_frames += 1
+                resend = True
+            else:
+                try:
+                    fr = P.parse_frame(item)
+                except P.FrameError as e:
+                    if e.status == P.Status.VERSION:
+                        raise self._err(FirmwareVersionMismatch,
+                                        f"the device sends protocol version {e.header.version if e.header else '?'}, "
+                                        f"this host speaks {P.VERSION}: flash a matching firmware")
+                    self.stats.corrupt_frames += 1
+                    resend = True
+                else:
+                    if fr.code == P.EVT_BOOT:
+                        if self._delivered:
+                            raise self._err(BoardReset, f"the device restarted while {name} seq={seq} "
+                                            "was outstanding (its model and state are gone)")
+                        continue
+                    if fr.code == P.RSP_NAK and not fr.seq_valid:
+                        self.stats.transport_naks += 1
+                        resend = True
+                    elif fr.seq != seq:
+                        self.stats.stale_dropped += 1
+                        continue
+                    else:
+                        return self._answer(cmd, seq, fr)
+            if resend:
+                if tries > self.retries:
+                    raise self._err(LinkTimeout, f"no valid answer to {name} seq={seq} after {tries} tries "
+                                    f"({per_try:.2f} s each)")
+                tries += 1
+                self.stats.retransmits += 1
+                self.t.write(wire)
+                deadline = time.monotonic() + per_try
+
+    def _answer(self, cmd: int, seq: int, fr: P.Frame) -> P.Frame:
+        name = P.code_name(cmd)
+        self._delivered += 1
+        desc = f"{name} seq={seq} (request #{self._delivered})"
+        if fr.code == P.RSP_NAK:
+            req, msg = fr.nak_info()
+            self._last = desc + " refused"
+            if fr.status == P.Status.VERSION:
+                raise self._err(FirmwareVersionMismatch, f"the device refused protocol version {P.VERSION}")
+            raise self._err(DeviceError, f"{name} refused: {P.status_name(fr.status)}"
+                            + (f": {msg}" if msg else ""), status=fr.status, device_message=msg)
+        if fr.code != (cmd | P.RSP_BIT):
+            self._last = desc + " (unexpected answer)"
+            raise self._err(ProtocolError, f"{name} seq={seq} answered with {P.code_name(fr.code)}")
+        self._last = desc
+        return fr
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    def hello(self) -> P.DeviceInfo:
+        fr = self.request(P.Cmd.HELLO)
+        try:
+            info = P.parse_info(fr.payload)
+        except ValueError as e:
+            raise self._err(ProtocolError, f"bad HELLO payload: {e}") from e
+        if info.protocol_version != P.VERSION:
+            raise self._err(FirmwareVersionMismatch, f"firmware {info.firmware_version} speaks protocol "
+                            f"{info.protocol_version}, this host speaks {P.VERSION}: flash a matching firmware")
+        self.info = info
+        return info
+
+    def ping(self) -> float:
+        """One PING round trip; returns its duration in seconds."""
+        t0 = time.perf_counter()
+        fr = self.request(P.Cmd.PING)
+        dt = time.perf_counter() - t0
+        if fr.payload:
+            raise self._err(ProtocolError, "PING answered with a payload")
+        return dt
+
+    def echo(self, data: bytes) -> bytes:
+        fr = self.request(P.Cmd.ECHO, bytes(data))
+        if fr.payload != bytes(data):
+            raise self._err(ProtocolError, f"ECHO of {len(data)} bytes came back different")
+        return fr.payload
+
+    def _u32s(self, fr: P.Frame, n: int, what: str) -> tuple:
+        if len(fr.payload) != 4 * n:
+            raise self._err(ProtocolError, f"{what} answer of {len(fr.payload)} bytes, expected {4 * n}")
+        return struct.unpack(f"<{n}I", fr.payload)
+
+    def load_model(self, blob: bytes, progress: Callable[[int, int], None] | None = None) -> LoadResult:
+        """Upload a model blob in chunks (each CRC-checked by its frame), commit it with the whole
+        blob's CRC-32; the device then validates it with eh_model_load."""
+        blob = bytes(blob)
+        if not blob:
+            raise ValueError("empty model blob")
+        if self.info is None:
+            self.hello()
+        assert self.info is not None
+        if self.info.blob_capacity and len(blob) > self.info.blob_capacity:
+            raise self._err(DeviceError, f"model blob of {len(blob)} bytes does not fit the device's "
+                            f"{self.info.blob_capacity}-byte blob buffer", status=P.Status.TOO_BIG)
+        self._u32s(self.request(P.Cmd.LOAD_BEGIN, struct.pack("<I", len(blob))), 1, "LOAD_BEGIN")
+        chunk = self.max_payload - 4
+        off = 0
+        if progress:
+            progress(0, len(blob))
+        while off < len(blob):
+            part = blob[off:off + chunk]
+            (got,) = self._u32s(self.request(P.Cmd.LOAD_CHUNK, struct.pack("<I", off) + part),
+                                1, "LOAD_CHUNK")
+            if got != off + len(part):
+                raise self._err(ProtocolError, f"device holds {got} bytes after the chunk at {off}, "
+                                f"expected {off + len(part)}")
+            off += len(part)
+            if progress:
+                progress(off, len(blob))
+        fr = self.request(P.Cmd.LOAD_COMMIT, struct.pack("<II", len(blob), P.crc32(blob)),
+                          timeout=max(self.timeout, 5.0))
+        res = LoadResult(*self._u32s(fr, 5, "LOAD_COMMIT"))
+        self.steps_since_reset = 0
+        self.hello()  # refresh info (model hash, arena use, sizes)
+        return res
+
+    def _model_info(self) -> P.DeviceInfo:
+        if self.info is None or not self.info.model_loaded:
+            self.hello()
+        assert self.info is not None
+        if not self.info.model_loaded:
+            raise self._err(DeviceError, "no model loaded on the device (load_model first)",
+                            status=P.Status.NO_MODEL)
+        return self.info
+
+    @staticmethod
+    def _as_bytes(x) -> bytes:
+        if isinstance(x, (bytes, bytearray, memoryview)):
+            return bytes(x)
+        import numpy as np
+        return np.ascontiguousarray(x).tobytes()
+
+    def infer(self, x, *, steps: int | None = None, timeout: float | None = None) -> InferResult:
+        """Run a whole input of T steps: reset state, step T times, output of the last step.
+        `x` is bytes or an array whose C-order bytes are T * input_bytes (T = steps or
+        len(x) for arrays)."""
+        info = self._model_info()
+        data = self._as_bytes(x)
+        ib = info.input_bytes
+        if ib == 0 or len(data) % ib:
+            raise ValueError(f"input of {len(data)} bytes is not a whole number of "
+                             f"{ib}-byte steps")
+        t = len(data) // ib
+        if steps is not None and steps != t:
+            raise ValueError(f"input holds {t} steps, {steps} requested")
+        if t == 0 or t > 0xFFFF:
+            raise ValueError(f"{t} steps: 1..65535 allowed")
+        if 4 + len(data) <= self.max_payload:
+            fr = self.request(P.Cmd.INFER, struct.pack("<HH", t, 0) + data,
+                              timeout=timeout if timeout is not None else max(self.timeout, 2.0))
+            if len(fr.payload) < 8:
+                raise self._err(ProtocolError, "INFER answer shorter than 8 bytes")
+            delta, st, olen = struct.unpack_from("<IHH", fr.payload)
+            out = fr.payload[8:]
+            if st != t or olen != len(out):
+                raise self._err(ProtocolError, f"INFER answer says {st} steps / {olen} bytes, "
+                                f"carries {len(out)} bytes for {t} steps")
+            self.steps_since_reset = t
+            return InferResult(out, delta, info.counter_kind, t, "frame")
+        self.reset_state()
+        total = 0
+        res = None
+        for i in range(t):
+            res = self.step(data[i * ib:(i + 1) * ib], timeout=timeout)
+            total += res.counter_delta
+        assert res is not None
+        return InferResult(res.output, total & 0xFFFFFFFF, info.counter_kind, t, "steps")
+
+    def step(self, x, *, timeout: float | None = None) -> StepResult:
+        """One time step of the stateful network."""
+        info = self._model_info()
+        data = self._as_bytes(x)
+        if len(data) != info.input_bytes:
+            raise ValueError(f"step input of {len(data)} bytes, the model takes {info.input_bytes}")
+        fr = self.request(P.Cmd.STEP, data, timeout=timeout)
+        if len(fr.payload) < 4:
+            raise self._err(ProtocolError, "STEP answer shorter than 4 bytes")
+        (delta,) = struct.unpack_from("<I", fr.payload)
+        self.steps_since_reset += 1
+        self._last = f"{self._last} (step {self.steps_since_reset} since reset)"
+        return StepResult(fr.payload[4:], delta, info.counter_kind)
+
+    def reset_state(self) -> None:
+        self._model_info()
+        fr = self.request(P.Cmd.RESET_STATE)
+        if fr.payload:
+            raise self._err(ProtocolError, "RESET_STATE answered with a payload")
+        self.steps_since_reset = 0
+
+    def trace(self, layer: int | None = None) -> list[LayerTrace]:
+        """Per-layer outputs of the last step (all layers, or one). With all layers, a layer the
+        device cannot report (its tensor reused later in the arena plan) has data None and the
+        reason in `error`; asking for that one layer raises DeviceError."""
+        info = self._model_info()
+        layers = range(info.n_layers) if layer is None else [layer]
+        out = []
+        for li in layers:
+            if not 0 <= li <= 0xFFFF:
+                raise ValueError(f"layer {li} out of range")
+            data = bytearray()
+            dtype = 0
+            total = None
+            while total is None or len(data) < total:
+                try:
+                    fr = self.request(P.Cmd.TRACE, struct.pack("<HHI", li, 0, len(data)))
+                except DeviceError as e:
+                    if e.status != P.Status.MODEL or layer is not None:
+                        raise
+                    out.append(LayerTrace(li, 0, None, e.device_message or "not available"))
+                    break
+                if len(fr.payload) < 12:
+                    raise self._err(ProtocolError, "TRACE answer shorter than 12 bytes")
+                dtype, _r, _n, tot, off = struct.unpack_from("<BBHII", fr.payload)
+                if off != len(data) or (total is not None and tot != total):
+                    raise self._err(ProtocolError, "TRACE answer for another offset or length")
+                total = tot
+                part = fr.payload[12:]
+                if not part and len(data) < total:
+                    raise self._err(ProtocolError, "TRACE answer carries no data")
+                data += part
+            else:
+                out.append(LayerTrace(li, dtype, bytes(data)))
+        return out

@@ -1,0 +1,119 @@
+"""A model over the link: LOAD_MODEL (chunked, CRC-checked), INFER, STEP, RESET_STATE and TRACE on
+the firmware equal the host interpreter (edgehost.runtime.HostModel) bit for bit, and a
+retransmitted STEP is answered from the cache instead of stepping twice."""
+from __future__ import annotations
+
+import struct
+import time
+
+import numpy as np
+import pytest
+
+from edgehost.link import DeviceError
+from edgehost.link import protocol as P
+
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "microbit")]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from edgehost.convert import Fc, Graph, Li, Lif, build
+    rng = np.random.default_rng(0)
+    g = Graph(6, [Fc(rng.normal(size=(5, 6)), rng.normal(size=5)), Lif(np.full(5, 0.9), np.ones(5)),
+                  Fc(rng.normal(size=(3, 5))), Li(np.full(3, 0.8))])
+    m = build(g, quantize="q15")[0]
+    return m, m.to_bytes()
+
+
+def host_run(blob, xs):
+    from edgehost.runtime import HostModel
+    return HostModel(blob, backend="sim").run(xs)
+
+
+@pytest.fixture
+def loaded(device, model):
+    m, blob = model
+    if not device.info.model_support:
+        pytest.fail("firmware built without model support (firmware/model missing at build time)")
+    seen = []
+    res = device.load_model(blob, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, len(blob)) and seen[-1] == (len(blob), len(blob))
+    assert res.model_hash == m.model_hash == device.info.model_hash
+    assert res.input_bytes == m.input_tensor.nbytes and res.n_layers == len(m.layers)
+    return m, blob
+
+
+def test_infer_step_trace_equal_host(device, loaded):
+    m, blob = loaded
+    rng = np.random.default_rng(1)
+    x = rng.integers(-6000, 6000, size=(9, m.input_tensor.n)).astype(m.input_tensor.np_dtype)
+    outs, traces = host_run(blob, x)
+    r = device.infer(x)
+    assert r.steps == 9 and r.mode == "frame" and r.counter_kind == device.info.counter_kind
+    np.testing.assert_array_equal(np.frombuffer(r.output, dtype=outs.dtype), outs[-1])
+    # TRACE: per-layer outputs of the last step
+    tr = device.trace()
+    assert len(tr) == len(m.layers)
+    assert tr[-1].data is not None  # the output layer is always there
+    for got, want in zip(tr, traces[-1]):
+        if got.data is None:
+            assert got.error
+            continue
+        np.testing.assert_array_equal(np.frombuffer(got.data, dtype=want.dtype), want)
+    # STEP by STEP after RESET_STATE gives the same sequence
+    device.reset_state()
+    for t in range(9):
+        s = device.step(x[t])
+        np.testing.assert_array_equal(np.frombuffer(s.output, dtype=outs.dtype), outs[t])
+    assert device.steps_since_reset == 9 and "step 9 since reset" in device.last_delivered
+
+
+def test_retransmitted_step_does_not_step_twice(device, loaded):
+    m, blob = loaded
+    rng = np.random.default_rng(2)
+    x = rng.integers(-8000, 8000, size=(4, m.input_tensor.n)).astype(m.input_tensor.np_dtype)
+    outs, _ = host_run(blob, x)
+    device.reset_state()
+    device.step(x[0])
+    # the same STEP frame (same seq) sent twice, as after a lost answer
+    wire = P.encode(P.Frame(P.Cmd.STEP, 4242, payload=x[1].tobytes()))
+    answers = []
+    for _ in range(2):
+        device.t.write(wire)
+        deadline = time.monotonic() + 5
+        item = device.t.next_item(deadline)
+        answers.append(P.parse_frame(item))
+    assert answers[0] == answers[1]
+    np.testing.assert_array_equal(np.frombuffer(answers[0].payload[4:], dtype=outs.dtype), outs[1])
+    # the network advanced once: the next step is step 3 of the host reference
+    s = device.step(x[2])
+    np.testing.assert_array_equal(np.frombuffer(s.output, dtype=outs.dtype), outs[2])
+
+
+def test_bad_model_requests_are_refused(device, loaded):
+    m, blob = loaded
+    with pytest.raises(ValueError):
+        device.step(b"\x00")  # host-side check
+    with pytest.raises(DeviceError) as e:
+        device.request(P.Cmd.STEP, b"\x00")
+    assert e.value.status == P.Status.BAD_PAYLOAD
+    with pytest.raises(DeviceError) as e:
+        device.request(P.Cmd.INFER, struct.pack("<HH", 0, 0))
+    assert e.value.status == P.Status.BAD_PAYLOAD
+    # a corrupted blob: the whole-blob CRC catches it at commit
+    device.request(P.Cmd.LOAD_BEGIN, struct.pack("<I", len(blob)))
+    bad = bytearray(blob)
+    bad[len(bad) // 2] ^= 1
+    for off in range(0, len(bad), 200):
+        device.request(P.Cmd.LOAD_CHUNK, struct.pack("<I", off) + bytes(bad[off:off + 200]))
+    with pytest.raises(DeviceError) as e:
+        device.request(P.Cmd.LOAD_COMMIT, struct.pack("<II", len(blob), P.crc32(blob)))
+    assert e.value.status == P.Status.LOAD_CRC
+    # a blob whose CRC matches but which the model loader refuses: the NAK carries its reason
+    with pytest.raises(DeviceError) as e:
+        device.load_model(bytes(bad))
+    assert e.value.status == P.Status.MODEL and e.value.device_message
+    assert not device.hello().model_loaded
+    with pytest.raises(DeviceError) as e:
+        device.request(P.Cmd.STEP, bytes(m.input_tensor.nbytes))
+    assert e.value.status == P.Status.NO_MODEL
