@@ -1,0 +1,733 @@
+/*
+ * .ehm loader and interpreter. The checks run in the same order as edgehost.blob.read() (Python),
+ * so both accept the same blobs and fail with the same code. See docs/model-format.md.
+ */
+#include "eh_model.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "eh_basic.h"
+#include "eh_binary.h"
+#include "eh_lif.h"
+
+#define HDR 64u
+#define LREC 64u
+#define TREC 32u
+#define NONE_ID 0xFFFFu
+#define MAX_ELEMS (1u << 24)
+#define F32_MAX 3.402823466e+38f
+
+/* layer types */
+enum {
+    T_INPUT_Q15 = 1, T_INPUT_F32, T_FC_F32, T_FC_Q15, T_FC_SPIKE_Q15, T_LIF_F32, T_LIF_Q15,
+    T_CUBALIF_F32, T_CUBALIF_Q15, T_LI_F32, T_LI_Q15, T_RELU_F32, T_RELU_Q15, T_ARGMAX,
+    T_SPIKE_COUNT, T_DEQUANT, T_SPIKE_F32,
+    T_FC_B1_F32 = 32, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36, T_LAST = T_PACK_SPIKES_B1
+};
+
+/* parameter kinds and value checks */
+enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC };
+enum { C_NONE, C_FINITE, C_UNIT, C_POS, C_THR15, C_THRB1 };
+
+typedef struct {
+    uint8_t kind, elsize, check;
+    const char *name;
+} pspec;
+
+typedef struct {
+    const char *name;
+    uint8_t in_dt[3];       /* allowed input dtypes (0 = none) */
+    uint8_t out_dt;
+    uint8_t out_state;      /* output tensor is a state tensor */
+    uint8_t same_n;
+    uint8_t n_states;
+    uint8_t state_dt;
+    uint8_t n_params;
+    uint8_t shift, reset, leaks, n_out_one;
+    pspec p[4];
+} lspec;
+
+#define F32 EH_MODEL_DT_F32
+#define Q15 EH_MODEL_DT_Q15
+#define SPK EH_MODEL_DT_SPIKE
+#define B1 EH_MODEL_DT_B1
+
+static const lspec SPECS[T_LAST + 1] = {
+    [T_INPUT_Q15] = {"input_q15", {F32}, Q15, 0, 1, 0, 0, 2, 0, 0, 0, 0,
+                     {{P_NORM, 4, C_FINITE, "offset"}, {P_NORM, 4, C_FINITE, "mul"}}},
+    [T_INPUT_F32] = {"input_f32", {F32}, F32, 0, 1, 0, 0, 2, 0, 0, 0, 0,
+                     {{P_NORM, 4, C_FINITE, "offset"}, {P_NORM, 4, C_FINITE, "mul"}}},
+    [T_FC_F32] = {"fc_f32", {F32}, F32, 0, 0, 0, 0, 2, 0, 0, 0, 0,
+                  {{P_W, 4, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}}},
+    [T_FC_Q15] = {"fc_q15", {Q15}, Q15, 0, 0, 0, 0, 2, 1, 0, 0, 0,
+                  {{P_W, 2, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}}},
+    [T_FC_SPIKE_Q15] = {"fc_spike_q15", {SPK}, Q15, 0, 0, 0, 0, 2, 1, 0, 0, 0,
+                        {{P_W, 2, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}}},
+    [T_LIF_F32] = {"lif_f32", {F32}, SPK, 1, 1, 1, F32, 2, 0, 1, 0, 0,
+                   {{P_PN, 4, C_UNIT, "beta"}, {P_PN, 4, C_POS, "threshold"}}},
+    [T_LIF_Q15] = {"lif_q15", {Q15}, SPK, 1, 1, 1, Q15, 2, 0, 1, 1, 0,
+                   {{P_LEAK, 0, C_NONE, "leak"}, {P_PN, 2, C_THR15, "threshold"}}},
+    [T_CUBALIF_F32] = {"cubalif_f32", {F32}, SPK, 1, 1, 2, F32, 3, 0, 1, 0, 0,
+                       {{P_PN, 4, C_UNIT, "alpha"}, {P_PN, 4, C_UNIT, "beta"},
+                        {P_PN, 4, C_POS, "threshold"}}},
+    [T_CUBALIF_Q15] = {"cubalif_q15", {Q15}, SPK, 1, 1, 2, Q15, 3, 0, 1, 2, 0,
+                       {{P_LEAK, 0, C_NONE, "syn_leak"}, {P_LEAK, 0, C_NONE, "mem_leak"},
+                        {P_PN, 2, C_THR15, "threshold"}}},
+    [T_LI_F32] = {"li_f32", {F32}, F32, 1, 1, 0, 0, 1, 0, 0, 0, 0, {{P_PN, 4, C_UNIT, "beta"}}},
+    [T_LI_Q15] = {"li_q15", {Q15}, Q15, 1, 1, 0, 0, 1, 0, 0, 1, 0, {{P_LEAK, 0, C_NONE, "leak"}}},
+    [T_RELU_F32] = {"relu_f32", {F32}, F32, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    [T_RELU_Q15] = {"relu_q15", {Q15}, Q15, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    [T_ARGMAX] = {"argmax", {F32, Q15, EH_MODEL_DT_S32}, EH_MODEL_DT_U32, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                  {{0}}},
+    [T_SPIKE_COUNT] = {"spike_count", {SPK}, EH_MODEL_DT_U16, 1, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    [T_DEQUANT] = {"dequant", {Q15}, F32, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    [T_SPIKE_F32] = {"spike_f32", {SPK}, F32, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    [T_FC_B1_F32] = {"fc_b1_f32", {B1}, F32, 0, 0, 0, 0, 3, 0, 0, 0, 0,
+                     {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_FINITE, "scale"}, {P_BIAS, 4, C_NONE, "bias"}}},
+    [T_FC_B1_BITS] = {"fc_b1_bits", {B1}, B1, 0, 0, 0, 0, 2, 0, 0, 0, 0,
+                      {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_THRB1, "threshold"}}},
+    [T_PACK_SPIKES_B1] = {"pack_spikes_b1", {SPK}, B1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+};
+
+static const char *const DT_NAMES[9] = {"?", "f32", "q15", "spike", "s8", "s32", "u16", "u32", "b1"};
+static const uint8_t DT_SIZE[9] = {0, 4, 2, 1, 1, 4, 2, 4, 4};
+
+/* bytes of a tensor of n elements (b1: ceil(n / 32) words) */
+static uint32_t dt_bytes(uint32_t dt, uint32_t n)
+{
+    return dt == EH_MODEL_DT_B1 ? 4u * ((n + 31u) / 32u) : n * DT_SIZE[dt];
+}
+
+static const char *reserved_name(uint32_t code)
+{
+    switch (code) {
+    case 33: return "conv1d_b1";
+    case 34: return "mst_fc_b1";
+    case 40: return "shiftadd_fc";
+    case 48: return "l2mu";
+    default: return 0;
+    }
+}
+
+/* ---- little-endian field access ---------------------------------------------------------- */
+static uint32_t rd8(const uint8_t *p) { return p[0]; }
+static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static float rdf32(const uint8_t *p)
+{
+    uint32_t u = rd32(p);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* ---- error messages without printf: %s, %u (uint32_t), %d (int32_t), %x (uint32_t hex) ---- */
+static void put_c(char *e, uint32_t *k, char c)
+{
+    if (*k + 1 < EH_MODEL_ERROR_LEN) e[(*k)++] = c;
+}
+
+static void put_u(char *e, uint32_t *k, uint32_t v, uint32_t base)
+{
+    char d[12];
+    uint32_t n = 0;
+    do {
+        uint32_t r = v % base;
+        d[n++] = (char)(r < 10 ? '0' + r : 'a' + r - 10);
+        v /= base;
+    } while (v);
+    while (n) put_c(e, k, d[--n]);
+}
+
+static int32_t fail(eh_model *m, int32_t code, const char *fmt, ...)
+{
+    va_list ap;
+    uint32_t k = 0;
+    char *e = m->error;
+    va_start(ap, fmt);
+    for (; *fmt; fmt++) {
+        if (*fmt != '%') { put_c(e, &k, *fmt); continue; }
+        fmt++;
+        if (*fmt == 's') {
+            const char *s = va_arg(ap, const char *);
+            while (*s) put_c(e, &k, *s++);
+        } else if (*fmt == 'u') {
+            put_u(e, &k, va_arg(ap, uint32_t), 10);
+        } else if (*fmt == 'd') {
+            int32_t v = va_arg(ap, int32_t);
+            if (v < 0) { put_c(e, &k, '-'); put_u(e, &k, (uint32_t)0 - (uint32_t)v, 10); }
+            else put_u(e, &k, (uint32_t)v, 10);
+        } else if (*fmt == 'x') {
+            put_u(e, &k, va_arg(ap, uint32_t), 16);
+        } else {
+            put_c(e, &k, *fmt);
+        }
+    }
+    va_end(ap);
+    e[k] = 0;
+    m->loaded = 0;
+    return code;
+}
+
+/* ---- checksums ---------------------------------------------------------------------------- */
+static uint32_t crc32(const uint8_t *p, uint32_t n)
+{
+    static const uint32_t nib[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
+    uint32_t c = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < n; i++) {
+        c ^= p[i];
+        c = (c >> 4) ^ nib[c & 15u];
+        c = (c >> 4) ^ nib[c & 15u];
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static uint32_t fnv1a32(const uint8_t *p, uint32_t n)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+/* ---- record access (valid only after the header checks) ----------------------------------- */
+static const uint8_t *lrec(const eh_model *m, uint32_t l) { return m->blob + HDR + LREC * l; }
+static const uint8_t *trec(const eh_model *m, uint32_t t)
+{
+    return m->blob + HDR + LREC * m->n_layers + TREC * t;
+}
+static uint32_t t_dt(const eh_model *m, uint32_t t) { return rd8(trec(m, t)); }
+static uint32_t t_kind(const eh_model *m, uint32_t t) { return rd8(trec(m, t) + 1); }
+static uint32_t t_off(const eh_model *m, uint32_t t) { return rd32(trec(m, t) + 4); }
+static uint32_t t_size(const eh_model *m, uint32_t t) { return rd32(trec(m, t) + 8); }
+static uint32_t t_n(const eh_model *m, uint32_t t)
+{
+    const uint8_t *r = trec(m, t);
+    uint32_t n = 1, ndim = rd8(r + 2);
+    for (uint32_t k = 0; k < ndim; k++) n *= rd32(r + 12 + 4 * k);
+    return n;
+}
+static float t_scale(const eh_model *m, uint32_t t) { return rdf32(trec(m, t) + 28); }
+static void *t_ptr(const eh_model *m, uint32_t t) { return m->arena + t_off(m, t); }
+
+/* first[]: 0 not written, 1 the model input, w + 2 written by layer w.
+ * last[]:  0 never read, r + 1 last read by layer r (n_layers: after the last layer), 255 state slot. */
+#define SLOT 255u
+
+static int32_t check_param_values(eh_model *m, uint32_t l, const char *lname, uint32_t k,
+                                  const pspec *ps, uint32_t leak_shift, const uint8_t *p, uint32_t cnt,
+                                  uint32_t n_in)
+{
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (ps->kind == P_LEAK) {
+            if (leak_shift) {
+                uint32_t s = p[i];
+                if (s < 1 || s > 15)
+                    return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%u) outside [1, 15]",
+                                l, lname, k, ps->name, i, s);
+            } else {
+                uint32_t d = rd16(p + 2 * i);
+                if (d > 32768u)
+                    return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%u) outside [0, 32768]",
+                                l, lname, k, ps->name, i, d);
+            }
+        } else if (ps->check == C_THR15) {
+            int32_t v = (int32_t)(int16_t)rd16(p + 2 * i);
+            if (v < 1)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [1, 32767]",
+                            l, lname, k, ps->name, i, v);
+        } else if (ps->check == C_THRB1) {
+            int32_t v = (int32_t)rd32(p + 4 * i);
+            if (v < -(int32_t)n_in || v > (int32_t)n_in + 1)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [-%u, %u]",
+                            l, lname, k, ps->name, i, v, n_in, n_in + 1);
+        } else if (ps->check != C_NONE) {
+            float v = rdf32(p + 4 * i);
+            int ok;
+            const char *what;
+            if (ps->check == C_FINITE) { ok = v >= -F32_MAX && v <= F32_MAX; what = "not finite"; }
+            else if (ps->check == C_UNIT) { ok = v >= 0.0f && v <= 1.0f; what = "outside [0, 1]"; }
+            else { ok = v > 0.0f && v <= F32_MAX; what = "not > 0 and finite"; }
+            if (!ok)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u %s",
+                            l, lname, k, ps->name, i, what);
+        }
+    }
+    return EH_MODEL_OK;
+}
+
+static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32_t total)
+{
+    const uint8_t *r = lrec(m, l);
+    uint32_t code = rd8(r), reset = rd8(r + 1), leak_bits = rd8(r + 2);
+    uint32_t tin = rd16(r + 4), tout = rd16(r + 6), st[3] = {rd16(r + 8), rd16(r + 10), rd16(r + 12)};
+    uint32_t n_in = rd32(r + 16), n_out = rd32(r + 20), shift = rd32(r + 24);
+    uint32_t T = m->n_tensors;
+    uint32_t norm_cnt = 0, leak_i = 0;
+    const lspec *s;
+    const char *nm;
+
+    if (code == 0 || code > T_LAST || SPECS[code].name == 0) {
+        const char *rn = reserved_name(code);
+        if (rn)
+            return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u (%s) not supported by this loader", l, code, rn);
+        return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u unknown", l, code);
+    }
+    s = &SPECS[code];
+    nm = s->name;
+    if (rd8(r + 3) || rd16(r + 14) || rd32(r + 28))
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): reserved fields not zero", l, nm);
+    if (reset > (uint32_t)(s->reset ? 1 : 0))
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): reset %u invalid", l, nm, reset);
+    if (leak_bits >> s->leaks)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): leak bits 0x%x invalid", l, nm, leak_bits);
+    if (shift > (uint32_t)(s->shift ? 31 : 0))
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): shift %u outside [0, %u]", l, nm, shift,
+                    (uint32_t)(s->shift ? 31 : 0));
+    if (tin >= T) return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input tensor %u >= n_tensors (%u)", l, nm, tin, T);
+    if (tout >= T) return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): output tensor %u >= n_tensors (%u)", l, nm, tout, T);
+    for (uint32_t k = 0; k < s->n_states; k++)
+        if (st[k] >= T)
+            return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): state %u tensor %u >= n_tensors (%u)", l, nm, k, st[k], T);
+    for (uint32_t k = s->n_states; k < 3; k++)
+        if (st[k] != NONE_ID)
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state slot %u must be 0xffff (unused), got %u", l, nm, k, st[k]);
+    {
+        uint32_t dt = t_dt(m, tin);
+        if (dt != s->in_dt[0] && dt != s->in_dt[1] && dt != s->in_dt[2])
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): input tensor %u dtype %s, expected %s%s%s%s%s", l, nm, tin,
+                        DT_NAMES[dt], DT_NAMES[s->in_dt[0]], s->in_dt[1] ? "/" : "",
+                        s->in_dt[1] ? DT_NAMES[s->in_dt[1]] : "", s->in_dt[2] ? "/" : "",
+                        s->in_dt[2] ? DT_NAMES[s->in_dt[2]] : "");
+    }
+    if (t_dt(m, tout) != s->out_dt)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): output tensor %u dtype %s, expected %s", l, nm, tout,
+                    DT_NAMES[t_dt(m, tout)], DT_NAMES[s->out_dt]);
+    if (t_kind(m, tout) != s->out_state)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): output tensor %u kind %s, expected %s", l, nm, tout,
+                    t_kind(m, tout) ? "state" : "activation", s->out_state ? "state" : "activation");
+    if (n_in != t_n(m, tin))
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u but input tensor %u has %u elements", l, nm, n_in, tin, t_n(m, tin));
+    if (n_out != t_n(m, tout))
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_out %u but output tensor %u has %u elements", l, nm, n_out, tout, t_n(m, tout));
+    if (s->same_n && n_in != n_out)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u != n_out %u", l, nm, n_in, n_out);
+    if (s->n_out_one && n_out != 1)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_out %u must be 1", l, nm, n_out);
+    for (uint32_t k = 0; k < s->n_states; k++)
+        if (t_dt(m, st[k]) != s->state_dt || t_kind(m, st[k]) != 1 || t_n(m, st[k]) != n_out)
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state %u tensor %u must be a %s state tensor of %u elements",
+                        l, nm, k, st[k], DT_NAMES[s->state_dt], n_out);
+    for (uint32_t k = 0; k < 4; k++) {
+        uint32_t off = rd32(r + 32 + 8 * k), len = rd32(r + 36 + 8 * k);
+        const pspec *ps = &s->p[k];
+        uint32_t es = ps->elsize, leak_shift = 0, cnt, ok;
+        int32_t rc;
+        if (k >= s->n_params) {
+            if (off || len) return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u unused but offset/length not 0", l, nm, k);
+            continue;
+        }
+        if (ps->kind == P_LEAK) {
+            leak_shift = (leak_bits >> leak_i) & 1u;
+            es = leak_shift ? 1u : 2u;
+            leak_i++;
+        }
+        if (len == 0) {
+            if (off) return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): length 0 but offset 0x%x", l, nm, k, ps->name, off);
+            if (ps->kind != P_BIAS) return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): missing (length 0)", l, nm, k, ps->name);
+            continue;
+        }
+        if (off < weights_off || off > total || len > total - off)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): offset 0x%x + %u outside the weight section [0x%x, 0x%x)",
+                        l, nm, k, ps->name, off, len, weights_off, total);
+        if (off % 4u)
+            return fail(m, EH_MODEL_E_ALIGN, "layer %u (%s): param %u (%s): offset 0x%x not a multiple of 4", l, nm, k, ps->name, off);
+        if (len % es)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): length %u not a multiple of %u", l, nm, k, ps->name, len, es);
+        cnt = len / es;
+        switch (ps->kind) {
+        case P_NORM: ok = cnt >= 1 && n_out % cnt == 0 && (k == 0 || cnt == norm_cnt); norm_cnt = cnt; break;
+        case P_W: ok = (uint64_t)cnt == (uint64_t)n_out * n_in; break;
+        case P_BIAS: ok = cnt == n_out; break;
+        case P_VEC: ok = cnt == n_out; break;
+        case P_WB1: ok = (uint64_t)cnt == (uint64_t)n_out * ((n_in + 31u) / 32u); break;
+        default: ok = cnt == 1 || cnt == n_out; break;
+        }
+        if (!ok) {
+            if (ps->kind == P_NORM)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected a divisor of n (the same for offset and mul)", l, nm, k, ps->name, cnt);
+            if (ps->kind == P_W)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt, n_out * n_in);
+            if (ps->kind == P_BIAS)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u or 0", l, nm, k, ps->name, cnt, n_out);
+            if (ps->kind == P_WB1)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt,
+                            n_out * ((n_in + 31u) / 32u));
+            if (ps->kind == P_VEC)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt, n_out);
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 1 or %u", l, nm, k, ps->name, cnt, n_out);
+        }
+        rc = check_param_values(m, l, nm, k, ps, leak_shift, m->blob + off, cnt, n_in);
+        if (rc) return rc;
+    }
+    /* dataflow */
+    if (m->first[tin] == 0 || m->last[tin] == SLOT)
+        return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input tensor %u is not the model input nor written by an earlier layer", l, nm, tin);
+    for (uint32_t k = 0; k <= s->n_states; k++) {
+        uint32_t t = k == 0 ? tout : st[k - 1];
+        if (m->first[t] != 0) {
+            if (m->first[t] == 1)
+                return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): %s%s tensor %u already written by the model input", l, nm,
+                            k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : "1"), t);
+            return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): %s%s tensor %u already written by layer %u", l, nm,
+                        k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : "1"), t, (uint32_t)m->first[t] - 2);
+        }
+        m->first[t] = (uint8_t)(l + 2);
+    }
+    for (uint32_t k = 0; k < s->n_states; k++) m->last[st[k]] = SLOT;
+    m->last[tin] = (uint8_t)(l + 1);
+    return EH_MODEL_OK;
+}
+
+int32_t eh_model_load(eh_model *m, const uint8_t *blob, uint32_t len, uint8_t *arena, uint32_t arena_size)
+{
+    const uint16_t one = 1;
+    uint32_t total, L, T, inp, outp, weights_off, weights_len, arena_need, end = 0;
+    int32_t rc;
+
+    if (!m) return EH_MODEL_E_NULL;
+    memset(m, 0, sizeof *m);
+    if (!blob) return fail(m, EH_MODEL_E_NULL, "blob: NULL");
+    if (!arena) return fail(m, EH_MODEL_E_NULL, "arena: NULL");
+    if (*(const uint8_t *)&one != 1) return fail(m, EH_MODEL_E_UNSUPPORTED, "core: not little endian");
+    if (((uintptr_t)blob & 3u) != 0) return fail(m, EH_MODEL_E_ALIGN, "blob: buffer not 4-byte aligned");
+    if (((uintptr_t)arena & 3u) != 0) return fail(m, EH_MODEL_E_ALIGN, "arena: buffer not 4-byte aligned");
+
+    if (len < HDR) return fail(m, EH_MODEL_E_LENGTH, "blob: %u bytes, shorter than the 64-byte header", len);
+    if (memcmp(blob, "EHMB", 4) != 0) return fail(m, EH_MODEL_E_MAGIC, "header: magic is not 'EHMB'");
+    if (rd16(blob + 4) != EH_MODEL_VERSION_MAJOR || rd16(blob + 6) > EH_MODEL_VERSION_MINOR)
+        return fail(m, EH_MODEL_E_VERSION, "header: format version %u.%u not supported (this loader reads 1.0 to 1.%u)",
+                    rd16(blob + 4), rd16(blob + 6), (uint32_t)EH_MODEL_VERSION_MINOR);
+    total = rd32(blob + 12);
+    if (total < HDR || total > len)
+        return fail(m, EH_MODEL_E_LENGTH, "header: total_len %u outside [64, %u] (bytes given)", total, len);
+    if (crc32(blob + 20, total - 20) != rd32(blob + 16))
+        return fail(m, EH_MODEL_E_CRC, "header: crc32 0x%x does not match the content (0x%x)", rd32(blob + 16),
+                    crc32(blob + 20, total - 20));
+    if (fnv1a32(blob + 24, total - 24) != rd32(blob + 20))
+        return fail(m, EH_MODEL_E_HASH, "header: model_hash 0x%x does not match the content (0x%x)", rd32(blob + 20),
+                    fnv1a32(blob + 24, total - 24));
+    L = rd16(blob + 24);
+    T = rd16(blob + 26);
+    inp = rd16(blob + 28);
+    outp = rd16(blob + 30);
+    weights_off = rd32(blob + 40);
+    weights_len = rd32(blob + 44);
+    arena_need = rd32(blob + 48);
+    if (rd32(blob + 8) != 0) return fail(m, EH_MODEL_E_HEADER, "header: flags 0x%x has unknown bits", rd32(blob + 8));
+    for (uint32_t i = 52; i < HDR; i++)
+        if (blob[i]) return fail(m, EH_MODEL_E_HEADER, "header: reserved bytes 52..63 are not zero");
+    if (L < 1 || L > EH_MODEL_MAX_LAYERS) return fail(m, EH_MODEL_E_COUNT, "header: n_layers %u outside [1, 128]", L);
+    if (T < 1 || T > EH_MODEL_MAX_TENSORS) return fail(m, EH_MODEL_E_COUNT, "header: n_tensors %u outside [1, 256]", T);
+    if (rd32(blob + 32) != HDR) return fail(m, EH_MODEL_E_LAYOUT, "header: layers_offset %u is not 64", rd32(blob + 32));
+    if (rd32(blob + 36) != HDR + LREC * L)
+        return fail(m, EH_MODEL_E_LAYOUT, "header: tensors_offset %u is not %u (64 + 64 * n_layers)", rd32(blob + 36), HDR + LREC * L);
+    {
+        uint32_t want = (HDR + LREC * L + TREC * T + 7u) & ~7u;
+        if (weights_off != want)
+            return fail(m, EH_MODEL_E_LAYOUT, "header: weights_offset %u is not %u", weights_off, want);
+    }
+    if (weights_off > total || weights_len != total - weights_off)
+        return fail(m, EH_MODEL_E_LAYOUT, "header: weights_offset %u + weights_len %u is not total_len (%u)", weights_off, weights_len, total);
+    if (inp >= T) return fail(m, EH_MODEL_E_COUNT, "header: input_tensor %u >= n_tensors (%u)", inp, T);
+    if (outp >= T) return fail(m, EH_MODEL_E_COUNT, "header: output_tensor %u >= n_tensors (%u)", outp, T);
+    if (arena_need % 4u) return fail(m, EH_MODEL_E_ARENA, "header: arena_size %u is not a multiple of 4", arena_need);
+    if (arena_need > arena_size) return fail(m, EH_MODEL_E_ARENA, "header: arena_size %u > arena given (%u)", arena_need, arena_size);
+
+    m->blob = blob;
+    m->n_layers = L;
+    m->n_tensors = T;
+    for (uint32_t t = 0; t < T; t++) {
+        const uint8_t *r = trec(m, t);
+        uint32_t dt = rd8(r), kind = rd8(r + 1), ndim = rd8(r + 2), off = rd32(r + 4), size = rd32(r + 8);
+        uint32_t elems = 1;
+        float scale = rdf32(r + 28);
+        if (dt < 1 || dt > 8) return fail(m, EH_MODEL_E_TENSOR, "tensor %u: dtype %u unknown", t, dt);
+        if (kind > 1) return fail(m, EH_MODEL_E_TENSOR, "tensor %u: kind %u is neither 0 (activation) nor 1 (state)", t, kind);
+        if (ndim < 1 || ndim > 4) return fail(m, EH_MODEL_E_TENSOR, "tensor %u: ndim %u outside [1, 4]", t, ndim);
+        if (rd8(r + 3)) return fail(m, EH_MODEL_E_TENSOR, "tensor %u: flags %u not zero", t, rd8(r + 3));
+        for (uint32_t k = 0; k < 4; k++) {
+            uint32_t d = rd32(r + 12 + 4 * k);
+            if (k < ndim) {
+                if (d < 1 || d > MAX_ELEMS)
+                    return fail(m, EH_MODEL_E_TENSOR, "tensor %u: dim %u = %u outside [1, 16777216]", t, k, d);
+                if ((uint64_t)elems * d > MAX_ELEMS)
+                    return fail(m, EH_MODEL_E_TENSOR, "tensor %u: more than 16777216 elements", t);
+                elems *= d;
+            } else if (d != 0) {
+                return fail(m, EH_MODEL_E_TENSOR, "tensor %u: dim %u = %u beyond ndim %u must be 0", t, k, d, ndim);
+            }
+        }
+        if (size != dt_bytes(dt, elems))
+            return fail(m, EH_MODEL_E_TENSOR, "tensor %u: size %u bytes, expected %u (%u x %s)", t, size, dt_bytes(dt, elems), elems, DT_NAMES[dt]);
+        if (off % 4u) return fail(m, EH_MODEL_E_ALIGN, "tensor %u: arena offset 0x%x not a multiple of 4", t, off);
+        if (off > arena_need || size > arena_need - off)
+            return fail(m, EH_MODEL_E_ARENA, "tensor %u: arena offset 0x%x + %u past arena_size (%u)", t, off, size, arena_need);
+        if (!(scale > 0.0f && scale <= F32_MAX)) return fail(m, EH_MODEL_E_TENSOR, "tensor %u: scale not > 0 and finite", t);
+        if (off + size > end) end = off + size;
+    }
+    m->first[inp] = 1;
+    for (uint32_t l = 0; l < L; l++) {
+        rc = check_layer(m, l, weights_off, total);
+        if (rc) return rc;
+    }
+    if (m->first[outp] < 2) return fail(m, EH_MODEL_E_GRAPH, "header: output_tensor %u is not written by any layer", outp);
+    if (m->last[outp] == SLOT) return fail(m, EH_MODEL_E_GRAPH, "header: output_tensor %u is a layer's internal state", outp);
+    m->last[outp] = (uint8_t)(L + 1);
+    for (uint32_t t = 0; t < T; t++) {
+        if (m->first[t] == 0) return fail(m, EH_MODEL_E_GRAPH, "tensor %u: not written by any layer", t);
+        if (m->last[t] == 0) return fail(m, EH_MODEL_E_GRAPH, "tensor %u: written by layer %u but never read", t, (uint32_t)m->first[t] - 2);
+    }
+    for (uint32_t a = 0; a < T; a++) {
+        uint32_t oa = t_off(m, a), sa = t_size(m, a);
+        for (uint32_t b = a + 1; b < T; b++) {
+            uint32_t ob = t_off(m, b), sb = t_size(m, b);
+            if (oa < ob + sb && ob < oa + sa) {
+                int32_t wa = (int32_t)m->first[a] - 2, wb = (int32_t)m->first[b] - 2;
+                int32_t ra = (int32_t)m->last[a] - 1, rb = (int32_t)m->last[b] - 1;
+                if (t_kind(m, a) || t_kind(m, b))
+                    return fail(m, EH_MODEL_E_OVERLAP, "tensor %u: arena [0x%x, +%u) overlaps tensor %u (a state tensor shares no bytes)", b, ob, sb, a);
+                if (!(ra < wb || rb < wa))
+                    return fail(m, EH_MODEL_E_OVERLAP, "tensor %u: arena [0x%x, +%u) overlaps tensor %u while both are live (layers %d..%d and %d..%d)",
+                                b, ob, sb, a, wa, ra, wb, rb);
+            }
+        }
+    }
+    if (arena_need != ((end + 3u) & ~3u))
+        return fail(m, EH_MODEL_E_ARENA, "header: arena_size %u is not the end of the last tensor rounded up to 4 (%u)", arena_need, (end + 3u) & ~3u);
+
+    m->blob_len = total;
+    m->arena = arena;
+    m->arena_size = arena_size;
+    m->arena_used = arena_need;
+    m->hash = rd32(blob + 20);
+    m->input_tensor = inp;
+    m->output_tensor = outp;
+    m->input_bytes = t_size(m, inp);
+    m->output_bytes = t_size(m, outp);
+    m->loaded = 1;
+    m->error[0] = 0;
+    return eh_model_reset_state(m);
+}
+
+const char *eh_model_error(const eh_model *m) { return m ? m->error : "model: NULL"; }
+uint32_t eh_model_hash(const eh_model *m) { return m && m->loaded ? m->hash : 0; }
+uint32_t eh_model_arena_used(const eh_model *m) { return m && m->loaded ? m->arena_used : 0; }
+uint32_t eh_model_input_bytes(const eh_model *m) { return m && m->loaded ? m->input_bytes : 0; }
+uint32_t eh_model_output_bytes(const eh_model *m) { return m && m->loaded ? m->output_bytes : 0; }
+uint32_t eh_model_n_layers(const eh_model *m) { return m && m->loaded ? m->n_layers : 0; }
+
+uint32_t eh_model_layer_type(const eh_model *m, uint32_t layer)
+{
+    if (!m || !m->loaded || layer >= m->n_layers) return 0;
+    return rd8(lrec(m, layer));
+}
+
+int32_t eh_model_reset_state(eh_model *m)
+{
+    if (!m) return EH_MODEL_E_NULL;
+    if (!m->loaded) return EH_MODEL_E_NOT_LOADED;
+    memset(m->arena, 0, m->arena_used);
+    m->steps = 0;
+    return EH_MODEL_OK;
+}
+
+/* ---- the interpreter ---------------------------------------------------------------------- */
+static const void *param(const eh_model *m, const uint8_t *r, uint32_t k)
+{
+    uint32_t len = rd32(r + 36 + 8 * k);
+    return len ? (const void *)(m->blob + rd32(r + 32 + 8 * k)) : (const void *)0;
+}
+static uint32_t param_len(const uint8_t *r, uint32_t k) { return rd32(r + 36 + 8 * k); }
+
+static void leak_of(const eh_model *m, const uint8_t *r, uint32_t k, uint32_t shift_kind, eh_leak_q15 *lk)
+{
+    lk->decay = 0;
+    lk->shift = 0;
+    if (shift_kind) {
+        lk->shift = (const uint8_t *)param(m, r, k);
+        lk->len = param_len(r, k);
+    } else {
+        lk->decay = (const uint16_t *)param(m, r, k);
+        lk->len = param_len(r, k) / 2u;
+    }
+}
+
+static int32_t run_layer(eh_model *m, uint32_t l)
+{
+    const uint8_t *r = lrec(m, l);
+    uint32_t code = rd8(r), n_in = rd32(r + 16), n_out = rd32(r + 20), shift = rd32(r + 24);
+    eh_reset reset = rd8(r + 1) ? EH_RESET_ZERO : EH_RESET_SUBTRACT;
+    uint32_t leak_bits = rd8(r + 2);
+    uint32_t tin = rd16(r + 4), tout = rd16(r + 6);
+    void *x = t_ptr(m, tin), *y = t_ptr(m, tout);
+    void *s0 = 0, *s1 = 0;
+    eh_status st = EH_OK;
+    eh_leak_q15 la, lb;
+    if (SPECS[code].n_states > 0) s0 = t_ptr(m, rd16(r + 8));
+    if (SPECS[code].n_states > 1) s1 = t_ptr(m, rd16(r + 10));
+
+    switch (code) {
+    case T_INPUT_Q15:
+    case T_INPUT_F32: {
+        const float *off = (const float *)param(m, r, 0), *mul = (const float *)param(m, r, 1);
+        uint32_t c_n = param_len(r, 0) / 4u, c = 0;
+        const float *xf = (const float *)x;
+        for (uint32_t i = 0; i < n_in && st == EH_OK; i++) {
+            float t = xf[i] - off[c];
+            t = t * mul[c];
+            if (code == T_INPUT_Q15) st = eh_quantize_f32_q15(1, &t, 1.0f, (int16_t *)y + i);
+            else ((float *)y)[i] = t;
+            if (++c == c_n) c = 0;
+        }
+        break;
+    }
+    case T_FC_F32:
+        st = eh_fc_f32(n_in, n_out, (const float *)x, (const float *)param(m, r, 0), (const float *)param(m, r, 1), (float *)y);
+        break;
+    case T_FC_Q15:
+        st = eh_fc_q15(n_in, n_out, (const int16_t *)x, (const int16_t *)param(m, r, 0), (const int32_t *)param(m, r, 1), shift, (int16_t *)y);
+        break;
+    case T_FC_SPIKE_Q15:
+        st = eh_fc_spike_q15(n_in, n_out, (const uint8_t *)x, (const int16_t *)param(m, r, 0), (const int32_t *)param(m, r, 1), shift, (int16_t *)y);
+        break;
+    case T_LIF_F32:
+        st = eh_lif_step_f32(n_in, (const float *)x, (float *)s0, (uint8_t *)y, (const float *)param(m, r, 0), param_len(r, 0) / 4u,
+                             (const float *)param(m, r, 1), param_len(r, 1) / 4u, reset);
+        break;
+    case T_LIF_Q15:
+        leak_of(m, r, 0, leak_bits & 1u, &la);
+        st = eh_lif_step_q15(n_in, (const int16_t *)x, (int16_t *)s0, (uint8_t *)y, &la, (const int16_t *)param(m, r, 1),
+                             param_len(r, 1) / 2u, reset);
+        break;
+    case T_CUBALIF_F32:
+        st = eh_cubalif_step_f32(n_in, (const float *)x, (float *)s0, (float *)s1, (uint8_t *)y, (const float *)param(m, r, 0),
+                                 param_len(r, 0) / 4u, (const float *)param(m, r, 1), param_len(r, 1) / 4u,
+                                 (const float *)param(m, r, 2), param_len(r, 2) / 4u, reset);
+        break;
+    case T_CUBALIF_Q15:
+        leak_of(m, r, 0, leak_bits & 1u, &la);
+        leak_of(m, r, 1, (leak_bits >> 1) & 1u, &lb);
+        st = eh_cubalif_step_q15(n_in, (const int16_t *)x, (int16_t *)s0, (int16_t *)s1, (uint8_t *)y, &la, &lb,
+                                 (const int16_t *)param(m, r, 2), param_len(r, 2) / 2u, reset);
+        break;
+    case T_LI_F32:
+        st = eh_li_step_f32(n_in, (const float *)x, (float *)y, (const float *)param(m, r, 0), param_len(r, 0) / 4u);
+        break;
+    case T_LI_Q15:
+        leak_of(m, r, 0, leak_bits & 1u, &la);
+        st = eh_li_step_q15(n_in, (const int16_t *)x, (int16_t *)y, &la);
+        break;
+    case T_RELU_F32: st = eh_relu_f32(n_in, (const float *)x, (float *)y); break;
+    case T_RELU_Q15: st = eh_relu_q15(n_in, (const int16_t *)x, (int16_t *)y); break;
+    case T_ARGMAX: {
+        uint32_t idx = 0, dt = t_dt(m, tin);
+        if (dt == EH_MODEL_DT_F32) st = eh_argmax_f32(n_in, (const float *)x, &idx);
+        else if (dt == EH_MODEL_DT_Q15) st = eh_argmax_q15(n_in, (const int16_t *)x, &idx);
+        else st = eh_argmax_s32(n_in, (const int32_t *)x, &idx);
+        if (st == EH_OK) memcpy(y, &idx, 4);
+        break;
+    }
+    case T_SPIKE_COUNT: st = eh_spike_count_u16(n_in, (const uint8_t *)x, (uint16_t *)y); break;
+    case T_DEQUANT: st = eh_dequantize_q15_f32(n_in, (const int16_t *)x, t_scale(m, tin), (float *)y); break;
+    case T_SPIKE_F32: /* spikes (0/1, as written by the LIF kernels) to 0.0f/1.0f: no kernel needed */
+        for (uint32_t i = 0; i < n_in; i++) ((float *)y)[i] = ((const uint8_t *)x)[i] ? 1.0f : 0.0f;
+        break;
+    case T_FC_B1_F32:
+        st = eh_fc_b1_f32(n_in, n_out, (const uint32_t *)x, (const uint32_t *)param(m, r, 0), (const float *)param(m, r, 1),
+                          (const float *)param(m, r, 2), (float *)y);
+        break;
+    case T_FC_B1_BITS:
+        st = eh_fc_b1_bits(n_in, n_out, (const uint32_t *)x, (const uint32_t *)param(m, r, 0), (const int32_t *)param(m, r, 1),
+                           (uint32_t *)y);
+        break;
+    case T_PACK_SPIKES_B1: st = eh_pack_spikes_b1(n_in, (const uint8_t *)x, (uint32_t *)y); break;
+    default: return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u not supported", l, code);
+    }
+    if (st != EH_OK) {
+        int32_t rc = fail(m, EH_MODEL_E_KERNEL, "layer %u (%s): kernel returned %s", l, SPECS[code].name, eh_status_str(st));
+        m->loaded = 1; /* the model stays usable */
+        return rc;
+    }
+    return EH_MODEL_OK;
+}
+
+int32_t eh_model_step(eh_model *m, const uint8_t *in, uint32_t in_len, uint8_t *out, uint32_t out_cap, uint32_t *out_len)
+{
+    if (!m) return EH_MODEL_E_NULL;
+    if (!m->loaded) return EH_MODEL_E_NOT_LOADED;
+    if (!in || !out || !out_len) {
+        fail(m, EH_MODEL_E_NULL, "step: NULL input, output or out_len");
+        m->loaded = 1;
+        return EH_MODEL_E_NULL;
+    }
+    if (in_len != m->input_bytes || out_cap < m->output_bytes) {
+        fail(m, EH_MODEL_E_IO, "step: input %u bytes (model takes %u), output room %u (model gives %u)", in_len,
+             m->input_bytes, out_cap, m->output_bytes);
+        m->loaded = 1;
+        return EH_MODEL_E_IO;
+    }
+    if (t_dt(m, m->input_tensor) == EH_MODEL_DT_SPIKE) {
+        for (uint32_t i = 0; i < in_len; i++)
+            if (in[i] > 1) {
+                fail(m, EH_MODEL_E_IO, "step: input spike %u is %u, not 0 or 1", i, (uint32_t)in[i]);
+                m->loaded = 1;
+                return EH_MODEL_E_IO;
+            }
+    }
+    memcpy(t_ptr(m, m->input_tensor), in, in_len);
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        int32_t rc = run_layer(m, l);
+        if (rc) return rc;
+    }
+    memcpy(out, t_ptr(m, m->output_tensor), m->output_bytes);
+    *out_len = m->output_bytes;
+    m->steps++;
+    return EH_MODEL_OK;
+}
+
+int32_t eh_model_layer_output(const eh_model *m, uint32_t layer, const uint8_t **data, uint32_t *len, uint8_t *dtype)
+{
+    uint32_t t, o, s;
+    if (!m || !data || !len || !dtype) return EH_MODEL_E_NULL;
+    if (!m->loaded) return EH_MODEL_E_NOT_LOADED;
+    if (layer >= m->n_layers) return EH_MODEL_E_IO;
+    t = rd16(lrec(m, layer) + 6);
+    o = t_off(m, t);
+    s = t_size(m, t);
+    /* reused later in the step? any tensor written by a later layer that shares bytes */
+    for (uint32_t u = 0; u < m->n_tensors; u++) {
+        if (u == t || m->first[u] < 2 || (uint32_t)m->first[u] - 2 <= layer) continue;
+        if (t_off(m, u) < o + s && o < t_off(m, u) + t_size(m, u)) return EH_MODEL_E_CLOBBERED;
+    }
+    *data = m->arena + o;
+    *len = s;
+    *dtype = (uint8_t)t_dt(m, t);
+    return EH_MODEL_OK;
+}
+
+const char *eh_model_status_str(int32_t status)
+{
+    static const char *const names[] = {"ok", "null", "length", "magic", "version", "crc", "hash", "header",
+                                        "count", "layout", "tensor", "layer", "param", "graph", "arena",
+                                        "overlap", "unsupported", "align", "not loaded", "io", "kernel",
+                                        "clobbered"};
+    if (status > 0 || status < EH_MODEL_E_CLOBBERED) return "unknown";
+    return names[-status];
+}

@@ -1,0 +1,181 @@
+"""Constants of the `.ehm` model blob, format 1.0 (docs/model-format.md is the specification).
+
+Everything here has a C twin in firmware/model/eh_model.h / eh_model_format.h; the two must agree.
+"""
+from __future__ import annotations
+
+MAGIC = b"EHMB"
+VERSION_MAJOR = 1
+VERSION_MINOR = 0
+
+HEADER_SIZE = 64
+LAYER_SIZE = 64
+TENSOR_SIZE = 32
+N_PARAMS = 4
+N_STATES = 3
+NONE = 0xFFFF          # "no tensor" in a layer's state slots
+MAX_LAYERS = 128
+MAX_TENSORS = 256
+MAX_ELEMENTS = 1 << 24  # per tensor
+WEIGHT_ALIGN = 8        # the writer aligns the weight section and each parameter to 8
+PARAM_ALIGN = 4         # what the loader requires of each parameter offset
+ARENA_ALIGN = 4         # tensor offsets and the arena size
+
+# Error codes (eh_model_status in C).
+E_NULL = -1
+E_LENGTH = -2
+E_MAGIC = -3
+E_VERSION = -4
+E_CRC = -5
+E_HASH = -6
+E_HEADER = -7
+E_COUNT = -8
+E_LAYOUT = -9
+E_TENSOR = -10
+E_LAYER = -11
+E_PARAM = -12
+E_GRAPH = -13
+E_ARENA = -14
+E_OVERLAP = -15
+E_UNSUPPORTED = -16
+E_ALIGN = -17
+E_NOT_LOADED = -18
+E_IO = -19
+E_KERNEL = -20
+E_CLOBBERED = -21
+
+ERROR_NAMES = {
+    E_NULL: "null", E_LENGTH: "length", E_MAGIC: "magic", E_VERSION: "version", E_CRC: "crc",
+    E_HASH: "hash", E_HEADER: "header", E_COUNT: "count", E_LAYOUT: "layout", E_TENSOR: "tensor",
+    E_LAYER: "layer", E_PARAM: "param", E_GRAPH: "graph", E_ARENA: "arena", E_OVERLAP: "overlap",
+    E_UNSUPPORTED: "unsupported", E_ALIGN: "align", E_NOT_LOADED: "not loaded", E_IO: "io",
+    E_KERNEL: "kernel", E_CLOBBERED: "clobbered",
+}
+
+# Tensor dtypes: code -> (name, bytes per element).
+DT_F32, DT_Q15, DT_SPIKE, DT_S8, DT_S32, DT_U16, DT_U32, DT_B1 = 1, 2, 3, 4, 5, 6, 7, 8
+# b1: n values in {-1, +1} bit-packed into ceil(n / 32) uint32 words (eh_binary.h layout);
+# its "element size" here is that of the storage word.
+DTYPES = {
+    DT_F32: ("f32", 4), DT_Q15: ("q15", 2), DT_SPIKE: ("spike", 1), DT_S8: ("s8", 1),
+    DT_S32: ("s32", 4), DT_U16: ("u16", 2), DT_U32: ("u32", 4), DT_B1: ("b1", 4),
+}
+
+
+def tensor_nbytes(code: int, n: int) -> int:
+    """Bytes of a tensor of n elements."""
+    if code == DT_B1:
+        return 4 * ((n + 31) // 32)
+    return n * DTYPES[code][1]
+
+DTYPE_CODES = {name: code for code, (name, _) in DTYPES.items()}
+NUMPY_DTYPES = {DT_F32: "<f4", DT_Q15: "<i2", DT_SPIKE: "u1", DT_S8: "i1", DT_S32: "<i4",
+                DT_U16: "<u2", DT_U32: "<u4", DT_B1: "<u4"}
+
+KIND_ACT, KIND_STATE = 0, 1
+KINDS = {KIND_ACT: "activation", KIND_STATE: "state"}
+
+# Layer types.
+L_INPUT_Q15 = 1
+L_INPUT_F32 = 2
+L_FC_F32 = 3
+L_FC_Q15 = 4
+L_FC_SPIKE_Q15 = 5
+L_LIF_F32 = 6
+L_LIF_Q15 = 7
+L_CUBALIF_F32 = 8
+L_CUBALIF_Q15 = 9
+L_LI_F32 = 10
+L_LI_Q15 = 11
+L_RELU_F32 = 12
+L_RELU_Q15 = 13
+L_ARGMAX = 14
+L_SPIKE_COUNT = 15
+L_DEQUANT = 16
+L_SPIKE_F32 = 17
+L_FC_B1_F32 = 32
+L_FC_B1_BITS = 35
+L_PACK_SPIKES_B1 = 36
+
+LAYER_NAMES = {
+    L_INPUT_Q15: "input_q15", L_INPUT_F32: "input_f32", L_FC_F32: "fc_f32", L_FC_Q15: "fc_q15",
+    L_FC_SPIKE_Q15: "fc_spike_q15", L_LIF_F32: "lif_f32", L_LIF_Q15: "lif_q15",
+    L_CUBALIF_F32: "cubalif_f32", L_CUBALIF_Q15: "cubalif_q15", L_LI_F32: "li_f32",
+    L_LI_Q15: "li_q15", L_RELU_F32: "relu_f32", L_RELU_Q15: "relu_q15", L_ARGMAX: "argmax",
+    L_SPIKE_COUNT: "spike_count", L_DEQUANT: "dequant", L_SPIKE_F32: "spike_f32",
+    L_FC_B1_F32: "fc_b1_f32", L_FC_B1_BITS: "fc_b1_bits", L_PACK_SPIKES_B1: "pack_spikes_b1",
+}
+# Codes kept for kernel families that have not landed in the loader yet (rejected as unsupported).
+RESERVED_LAYERS = {33: "conv1d_b1", 34: "mst_fc_b1", 40: "shiftadd_fc", 48: "l2mu"}
+LAYER_CODES = {name: code for code, name in LAYER_NAMES.items()}
+
+# Parameter kinds (what a parameter slot holds and how long it may be).
+#   "norm": C entries, C >= 1 and n % C == 0 (per-channel, channel = index % C)
+#   "w":    n_out * n_in entries
+#   "bias": n_out entries or absent
+#   "pn":   1 or n entries (shared or per neuron)
+#   "leak": a Q15 leak, 1 or n entries: u16 decay in [0, 32768] or u8 shift in [1, 15]
+#   "wb1":  n_out * ceil(n_in / 32) packed weight words
+#   "vec":  exactly n_out entries
+# Each spec: (name, kind, element numpy dtype or None for leak, value check)
+_F32 = "<f4"
+
+
+class Spec:
+    """What the loader requires of one layer type."""
+
+    def __init__(self, name, in_dt, out_dt, out_kind, same_n, states, params, shift=False,
+                 reset=False, leaks=0, n_out_one=False):
+        self.name = name
+        self.in_dt = in_dt          # tuple of allowed input dtypes
+        self.out_dt = out_dt
+        self.out_kind = out_kind
+        self.same_n = same_n        # n_in == n_out
+        self.states = states        # dtypes of the state slots, in order
+        self.params = params        # list of (name, kind, numpy dtype, check)
+        self.shift = shift          # uses the shift field (0..31)
+        self.reset = reset          # uses the reset field (0 subtract, 1 zero)
+        self.leaks = leaks          # number of leak parameters (leak bits 0..leaks-1)
+        self.n_out_one = n_out_one
+
+
+SPECS = {
+    L_INPUT_Q15: Spec("input_q15", (DT_F32,), DT_Q15, KIND_ACT, True, [],
+                      [("offset", "norm", _F32, "finite"), ("mul", "norm", _F32, "finite")]),
+    L_INPUT_F32: Spec("input_f32", (DT_F32,), DT_F32, KIND_ACT, True, [],
+                      [("offset", "norm", _F32, "finite"), ("mul", "norm", _F32, "finite")]),
+    L_FC_F32: Spec("fc_f32", (DT_F32,), DT_F32, KIND_ACT, False, [],
+                   [("weight", "w", _F32, None), ("bias", "bias", _F32, None)]),
+    L_FC_Q15: Spec("fc_q15", (DT_Q15,), DT_Q15, KIND_ACT, False, [],
+                   [("weight", "w", "<i2", None), ("bias", "bias", "<i4", None)], shift=True),
+    L_FC_SPIKE_Q15: Spec("fc_spike_q15", (DT_SPIKE,), DT_Q15, KIND_ACT, False, [],
+                         [("weight", "w", "<i2", None), ("bias", "bias", "<i4", None)], shift=True),
+    L_LIF_F32: Spec("lif_f32", (DT_F32,), DT_SPIKE, KIND_STATE, True, [DT_F32],
+                    [("beta", "pn", _F32, "unit"), ("threshold", "pn", _F32, "pos")], reset=True),
+    L_LIF_Q15: Spec("lif_q15", (DT_Q15,), DT_SPIKE, KIND_STATE, True, [DT_Q15],
+                    [("leak", "leak", None, None), ("threshold", "pn", "<i2", "thr15")],
+                    reset=True, leaks=1),
+    L_CUBALIF_F32: Spec("cubalif_f32", (DT_F32,), DT_SPIKE, KIND_STATE, True, [DT_F32, DT_F32],
+                        [("alpha", "pn", _F32, "unit"), ("beta", "pn", _F32, "unit"),
+                         ("threshold", "pn", _F32, "pos")], reset=True),
+    L_CUBALIF_Q15: Spec("cubalif_q15", (DT_Q15,), DT_SPIKE, KIND_STATE, True, [DT_Q15, DT_Q15],
+                        [("syn_leak", "leak", None, None), ("mem_leak", "leak", None, None),
+                         ("threshold", "pn", "<i2", "thr15")], reset=True, leaks=2),
+    L_LI_F32: Spec("li_f32", (DT_F32,), DT_F32, KIND_STATE, True, [],
+                   [("beta", "pn", _F32, "unit")]),
+    L_LI_Q15: Spec("li_q15", (DT_Q15,), DT_Q15, KIND_STATE, True, [],
+                   [("leak", "leak", None, None)], leaks=1),
+    L_RELU_F32: Spec("relu_f32", (DT_F32,), DT_F32, KIND_ACT, True, [], []),
+    L_RELU_Q15: Spec("relu_q15", (DT_Q15,), DT_Q15, KIND_ACT, True, [], []),
+    L_ARGMAX: Spec("argmax", (DT_F32, DT_Q15, DT_S32), DT_U32, KIND_ACT, False, [], [],
+                   n_out_one=True),
+    L_SPIKE_COUNT: Spec("spike_count", (DT_SPIKE,), DT_U16, KIND_STATE, True, [], []),
+    L_DEQUANT: Spec("dequant", (DT_Q15,), DT_F32, KIND_ACT, True, [], []),
+    L_SPIKE_F32: Spec("spike_f32", (DT_SPIKE,), DT_F32, KIND_ACT, True, [], []),
+    L_FC_B1_F32: Spec("fc_b1_f32", (DT_B1,), DT_F32, KIND_ACT, False, [],
+                      [("weight", "wb1", "<u4", None), ("scale", "vec", _F32, "finite"),
+                       ("bias", "bias", _F32, None)]),
+    L_FC_B1_BITS: Spec("fc_b1_bits", (DT_B1,), DT_B1, KIND_ACT, False, [],
+                       [("weight", "wb1", "<u4", None), ("threshold", "vec", "<i4", "thrb1")]),
+    L_PACK_SPIKES_B1: Spec("pack_spikes_b1", (DT_SPIKE,), DT_B1, KIND_ACT, True, [], []),
+}

@@ -1,0 +1,92 @@
+"""`edgehost convert IN -o OUT.ehm`: import a model (NIR, npz), quantise, plan, write the blob."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ..cli import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "convert", help="convert a model (.nir, .npz) to an .ehm blob",
+        description="Import a model, lower it to the kernels (float32 or Q15), plan the static "
+                    "arena and write the .ehm blob (docs/model-format.md).")
+    p.add_argument("input", help="model file: .nir (NIR graph) or .npz (weights + layer list); "
+                                 ".pt/.pth/.tflite are not yet supported")
+    p.add_argument("-o", "--output", required=True, help="the .ehm blob to write")
+    p.add_argument("--quantize", choices=["none", "q15"], default="none",
+                   help="none: float32 kernels; q15: int16 fixed point with per-layer scales")
+    p.add_argument("--reset", choices=["subtract", "zero"], default="subtract",
+                   help="spiking reset for NIR graphs (NIR's v_reset cannot tell them apart); "
+                        "default subtract, snnTorch's default")
+    p.add_argument("--dt", type=float, default=None,
+                   help="time step in seconds for NIR's continuous-time neurons (forward Euler); "
+                        "default 1e-4, what snnTorch assumes when exporting")
+    p.add_argument("--calib", metavar="NPY",
+                   help="calibration inputs (.npy, (steps, n_in) or (seqs, steps, n_in)) for the Q15 "
+                        "scales and the per-layer quantisation error")
+    p.add_argument("--headroom", type=float, default=8.0,
+                   help="Q15: membrane range as a multiple of the threshold (default 8)")
+    p.add_argument("--input-range", type=float, default=None,
+                   help="Q15: largest |normalised input| (default: from --calib, else 1.0)")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="give every activation its own arena bytes (every layer output can be traced on "
+                        "the device, at the cost of RAM)")
+    p.add_argument("--emit-c", metavar="OUT.h", help="also write the blob as a C header")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..blob import BlobError
+    from ..convert import ConvertError, build, load
+    from ..convert.analyze import emit_c, summary
+    calib = None
+    if args.calib:
+        try:
+            calib = np.load(args.calib, allow_pickle=False)
+        except Exception as e:
+            raise UserError(f"--calib {args.calib}: cannot read ({e})") from None
+    try:
+        graph = load(args.input, dt=args.dt, reset=args.reset)
+        model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
+                              input_range=args.input_range, reuse=not args.no_reuse)
+        blob = model.to_bytes()
+    except (ConvertError, BlobError) as e:
+        raise UserError(str(e)) from None
+    with open(args.output, "wb") as f:
+        f.write(blob)
+    if args.emit_c:
+        base = os.path.splitext(os.path.basename(args.emit_c))[0]
+        name = "".join(c if c.isalnum() else "_" for c in base) or "eh_model_blob"
+        with open(args.emit_c, "w") as f:
+            f.write(emit_c(blob, model, name))
+    info = summary(model, blob)
+    out = {"input": args.input, "output": args.output, "quantize": args.quantize,
+           "notes": report.get("notes", []), "quantization": report.get("layers"),
+           "bytes": len(blob), "hash": info["hash"], "param_bytes": info["param_bytes"],
+           "arena_bytes": info["arena_bytes"], "macs": info["macs"], "ace": info["ace"],
+           "layers": [f"{r['type']} {r['input']['shape']}->{r['output']['shape']}" for r in info["layers"]]}
+    if args.emit_c:
+        out["emit_c"] = args.emit_c
+    if args.json:
+        print(json.dumps(out, indent=2, default=float))
+        return 0
+    print(f"{args.input} -> {args.output}: {len(blob)} bytes, hash {info['hash']}, "
+          f"params {info['param_bytes']} B, arena {info['arena_bytes']} B")
+    for note in out["notes"]:
+        print(f"  note: {note}")
+    for r in info["layers"]:
+        print(f"  {r['index']:3d} {r['type']:<13} {str(r['input']['shape']):>8} -> {str(r['output']['shape']):<8}")
+    if args.quantize == "q15":
+        print("  quantisation (per graph layer):")
+        for q in report["layers"]:
+            bits = [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in q.items() if k not in ("graph_layer", "kind", "blob_layer")]
+            print(f"    {q['graph_layer']:3d} {q['kind']:<8} " + " ".join(bits))
+    if args.emit_c:
+        print(f"  C header: {args.emit_c}")
+    return 0

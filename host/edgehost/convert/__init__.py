@@ -1,0 +1,11 @@
+"""Importers (npz, NIR), the Q15 quantiser and the memory planner: model files -> `.ehm` blobs.
+
+    from edgehost.convert import load, build
+    graph = load("net.nir", dt=1e-4, reset="subtract")
+    model, report = build(graph, quantize="q15", calib=xs)
+    open("net.ehm", "wb").write(model.to_bytes())
+"""
+from .graph import Argmax, BinFc, CubaLif, Fc, Graph, Li, Lif, Norm, Relu, SpikeCount  # noqa: F401
+from .lower import ConvertError, build  # noqa: F401
+from .planner import plan, state_bytes  # noqa: F401
+from .load import load, SUPPORTED_INPUTS  # noqa: F401

@@ -1,0 +1,405 @@
+"""Lower a float `Graph` to a blob `Model`: the float path or the Q15 path, then plan the arena.
+
+Float path: every layer keeps float32 parameters; spikes feeding a float layer go through a
+`spike_f32` layer (0/1 -> 0.0/1.0).
+
+Q15 path (`quantize="q15"`), per-layer scales, real value = q * scale:
+  - input: `input_q15` quantises (x - offset) * gain on scale s_in = input_range / 32767
+    (input_range: the largest |normalised input| of the calibration data, else 1.0).
+  - the tensor feeding a LIF / CuBa-LIF layer: scale = max(threshold) / (32767 / headroom), so the
+    threshold is 32767 / headroom (4096 with the default headroom 8) and the membrane has
+    headroom x threshold before it saturates; with calibration data, the larger of that and
+    1.25 x the largest input, membrane or synaptic current seen / 32767 (so that they do not
+    saturate).
+  - the tensor feeding a leaky readout or the model output: scale = range / 32767 with range the
+    calibration maximum x 1.25, or without calibration a bound (sum |W| x input range + |b|,
+    divided by 1 - beta for a readout).
+  - fc: y_q = sat16(rshift(sum w_q x_q + b_q, shift)); w_q = round(w s_x 2^shift / s_y) with the
+    largest shift in [0, 31] that keeps |w_q| <= 32767; b_q = round(b 2^shift / s_y) (int32).
+    After spikes (s_x = 1) it is fc_spike_q15.
+  - decay = round(beta * 32768) (alpha likewise); threshold_q = round(thr / s).
+The per-layer quantisation error (parameters always; activations when calibration data are
+given) is returned in the report.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..blob.model import Layer, Model, Tensor
+from . import graph as G
+from .planner import plan
+
+Q15_MAX = 32767
+
+
+class ConvertError(ValueError):
+    """The graph cannot be lowered as asked; the message names the layer and the reason."""
+
+
+class _Builder:
+    def __init__(self):
+        self.tensors: list[Tensor] = []
+        self.layers: list[Layer] = []
+
+    def tensor(self, dtype, n, kind="activation", scale=1.0) -> int:
+        self.tensors.append(Tensor(dtype, (int(n),), kind, 0, float(scale)))
+        return len(self.tensors) - 1
+
+    def layer(self, type_, inp, out, params=(), states=(), shift=0, reset="subtract", leak=()) -> int:
+        n_in = self.tensors[inp].n
+        n_out = self.tensors[out].n
+        self.layers.append(Layer(type_, inp, out, n_in, n_out, list(params), list(states), int(shift),
+                                 reset, tuple(leak)))
+        return len(self.layers) - 1
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).astype(np.float32).ravel()
+
+
+def _pn(a) -> np.ndarray:
+    """A per-neuron parameter: one shared entry when all entries are equal."""
+    v = _f32(a)
+    return v[:1] if v.size > 1 and np.all(v == v[0]) else v
+
+
+def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 8.0,
+          input_range: float | None = None, reuse: bool = True) -> tuple[Model, dict]:
+    """The blob Model of `graph` and a report {layers: [...], notes: [...]}.
+
+    calib: optional array (steps, n_in) or (sequences, steps, n_in) of representative inputs
+    (the Q15 path uses it to choose scales and to measure the quantisation error)."""
+    graph.sizes()
+    if quantize in (None, "none", "f32"):
+        model, mapping = _build_f32(graph)
+        report = {"quantize": "none", "layers": [{"graph_layer": i, "kind": l.kind, "blob_layer": mapping[i]}
+                                                 for i, l in enumerate(graph.layers)]}
+    elif quantize == "q15":
+        model, mapping, report = _build_q15(graph, calib, headroom, input_range)
+    else:
+        raise ConvertError(f"quantize must be none or q15, got {quantize!r}")
+    plan(model, reuse=reuse)
+    model.to_bytes()     # validates
+    report["notes"] = list(graph.notes)
+    report["mapping"] = mapping
+    if quantize == "q15" and calib is not None:
+        _activation_errors(graph, model, mapping, calib, report)
+    return model, report
+
+
+def _build_f32(graph: G.Graph):
+    b = _Builder()
+    cur = b.tensor("f32", graph.n_in)
+    inp = cur
+    mapping = []
+
+    def as_f32(t):
+        if b.tensors[t].dtype == "spike":
+            o = b.tensor("f32", b.tensors[t].n)
+            b.layer("spike_f32", t, o)
+            return o
+        return t
+
+    for l in graph.layers:
+        if isinstance(l, G.Norm):
+            o = b.tensor("f32", b.tensors[cur].n)
+            b.layer("input_f32", cur, o, [_f32(l.offset), _f32(l.gain)])
+        elif isinstance(l, G.Fc):
+            cur = as_f32(cur)
+            w = np.asarray(l.weight)
+            o = b.tensor("f32", w.shape[0])
+            b.layer("fc_f32", cur, o, [_f32(w), None if l.bias is None else _f32(l.bias)])
+        elif isinstance(l, G.Lif):
+            cur = as_f32(cur)
+            n = b.tensors[cur].n
+            v = b.tensor("f32", n, "state")
+            o = b.tensor("spike", n, "state")
+            b.layer("lif_f32", cur, o, [_pn(l.beta), _pn(l.threshold)], [v], reset=l.reset)
+        elif isinstance(l, G.CubaLif):
+            cur = as_f32(cur)
+            n = b.tensors[cur].n
+            i = b.tensor("f32", n, "state")
+            v = b.tensor("f32", n, "state")
+            o = b.tensor("spike", n, "state")
+            b.layer("cubalif_f32", cur, o, [_pn(l.alpha), _pn(l.beta), _pn(l.threshold)], [i, v],
+                    reset=l.reset)
+        elif isinstance(l, G.Li):
+            cur = as_f32(cur)
+            o = b.tensor("f32", b.tensors[cur].n, "state")
+            b.layer("li_f32", cur, o, [_pn(l.beta)])
+        elif isinstance(l, G.Relu):
+            cur = as_f32(cur)
+            o = b.tensor("f32", b.tensors[cur].n)
+            b.layer("relu_f32", cur, o)
+        elif isinstance(l, G.BinFc):
+            o = _binfc(b, cur, l, len(mapping))
+        elif isinstance(l, G.Argmax):
+            cur = as_f32(cur)
+            o = b.tensor("u32", 1)
+            b.layer("argmax", cur, o)
+        elif isinstance(l, G.SpikeCount):
+            if b.tensors[cur].dtype != "spike":
+                raise ConvertError(f"layer {len(mapping)} (spike_count): its input must be spikes")
+            o = b.tensor("u16", b.tensors[cur].n, "state")
+            b.layer("spike_count", cur, o)
+        cur = o
+        mapping.append(len(b.layers) - 1)
+    return Model(b.layers, b.tensors, inp, cur, 0), mapping
+
+
+def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int) -> int:
+    """fc_b1_f32 / fc_b1_bits (after pack_spikes_b1 when the input is spikes); the same on both paths."""
+    from ..sim.binary import pack_bits
+    dt = b.tensors[cur].dtype
+    if dt == "spike":
+        p = b.tensor("b1", b.tensors[cur].n)
+        b.layer("pack_spikes_b1", cur, p)
+        cur = p
+    elif dt != "b1":
+        raise ConvertError(f"layer {gi} (fc_b1): its input must be spikes or binary, got {dt} "
+                           f"(no kernel binarises {dt} values)")
+    w = np.asarray(l.weight)
+    words = pack_bits(w).ravel()
+    if l.threshold is not None:
+        o = b.tensor("b1", w.shape[0])
+        b.layer("fc_b1_bits", cur, o, [words, np.asarray(l.threshold).astype(np.int32).ravel()])
+    else:
+        o = b.tensor("f32", w.shape[0])
+        b.layer("fc_b1_f32", cur, o, [words, _f32(l.scale), None if l.bias is None else _f32(l.bias)])
+    return o
+
+
+def _float_ranges(graph: G.Graph, calib) -> tuple[float, list[float]]:
+    """Largest |value| of the normalised input, of every graph layer output and of every layer's
+    state over `calib`."""
+    from ..runtime import HostModel
+    model, mapping = _build_f32(graph)
+    plan(model)
+    hm = HostModel(model, backend="sim")
+    xs = np.asarray(calib, dtype=np.float32)
+    seqs = xs[None] if xs.ndim == 2 else xs
+    rng = [0.0] * len(graph.layers)
+    srng = [0.0] * len(graph.layers)   # largest |state| (membrane, synaptic current)
+    in_rng = 0.0
+    for seq in seqs:
+        hm.reset()
+        for x in seq:
+            hm.step(x)
+            if graph.layers and isinstance(graph.layers[0], G.Norm):
+                in_rng = max(in_rng, float(np.max(np.abs(hm.tensor(model.layers[mapping[0]].output)))))
+            else:
+                in_rng = max(in_rng, float(np.max(np.abs(x))))
+            for gi, bi in enumerate(mapping):
+                a = hm.tensor(model.layers[bi].output).astype(np.float64)
+                rng[gi] = max(rng[gi], float(np.max(np.abs(a))))
+                for st in model.layers[bi].states:
+                    srng[gi] = max(srng[gi], float(np.max(np.abs(hm.tensor(st)))))
+    return in_rng, rng, srng
+
+
+def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
+    layers = list(graph.layers)
+    n_layers = len(layers)
+    if not headroom >= 1:
+        raise ConvertError(f"headroom must be >= 1, got {headroom}")
+    thr_target = Q15_MAX / headroom
+    cal_in, cal, cal_state = (None, None, None)
+    if calib is not None:
+        cal_in, cal, cal_state = _float_ranges(graph, calib)
+    if input_range is None:
+        input_range = cal_in if cal_in else 1.0
+    b = _Builder()
+    t_in = b.tensor("f32", graph.n_in)
+    start = 0
+    if layers and isinstance(layers[0], G.Norm):
+        off, gain = _f32(layers[0].offset), _f32(layers[0].gain)
+        start = 1
+    else:
+        off, gain = np.zeros(1, np.float32), np.ones(1, np.float32)
+    mapping = [] if start == 0 else [0]
+    report_layers = []
+    sizes = graph.sizes()
+
+    def consumer(j):
+        """The first layer from j on that is not a ReLU (ReLU keeps the scale)."""
+        while j < n_layers and isinstance(layers[j], G.Relu):
+            j += 1
+        return layers[j] if j < n_layers else None, j
+
+    def out_scale(j, bound):
+        """Scale of the q15 tensor feeding graph layer j, whose producer is bounded by `bound`."""
+        c, cj = consumer(j)
+        if isinstance(c, (G.Lif, G.CubaLif)):
+            s = float(np.max(_f32(c.threshold))) / thr_target
+            if cal is not None and j >= 1:
+                r = max(cal[j - 1], cal_state[cj]) * 1.25 / Q15_MAX
+                if r > s:
+                    return r, "calibration range (above headroom x threshold)"
+            return s, "threshold"
+        if isinstance(c, G.Li):
+            if cal is not None:
+                r = cal[cj] * 1.25
+            else:
+                beta = float(np.max(_f32(c.beta)))
+                if beta >= 1:
+                    raise ConvertError(f"layer {cj} (li): beta = 1 (an integrator) has no bound: give "
+                                       f"calibration data to choose its Q15 scale")
+                r = bound / (1 - beta)
+            return max(r, 1e-30) / Q15_MAX, "readout range"
+        r = cal[j - 1] * 1.25 if (cal is not None and j >= 1) else bound
+        return max(r, 1e-30) / Q15_MAX, "output range"
+
+    s_in, why = (None, None)
+    c0, _ = consumer(start)
+    if isinstance(c0, (G.Lif, G.CubaLif)):
+        s_in, why = out_scale(start, input_range)
+        # the input must still fit: keep the larger of the two scales
+        s_in = max(s_in, input_range / Q15_MAX)
+    else:
+        s_in = input_range / Q15_MAX
+    cur = b.tensor("q15", graph.n_in, scale=s_in)
+    b.layer("input_q15", t_in, cur, [off, (gain.astype(np.float64) / s_in).astype(np.float32)])
+    if start:
+        report_layers.append({"graph_layer": 0, "kind": "norm", "blob_layer": 0, "scale": s_in})
+
+    for gi in range(start, n_layers):
+        l = layers[gi]
+        t = b.tensors[cur]
+        rep = {"graph_layer": gi, "kind": l.kind}
+        if isinstance(l, G.Fc):
+            if t.dtype not in ("q15", "spike"):
+                raise ConvertError(f"layer {gi} (fc): on the q15 path its input must be q15 values or spikes, "
+                                   f"got {t.dtype}")
+            w = np.asarray(l.weight, dtype=np.float64)
+            bias = None if l.bias is None else np.asarray(l.bias, dtype=np.float64).ravel()
+            spikes = t.dtype == "spike"
+            s_x = 1.0 if spikes else t.scale
+            xb = 1.0 if spikes else Q15_MAX * s_x
+            yb = float(np.max(np.sum(np.abs(w), axis=1) * xb + (np.abs(bias) if bias is not None else 0)))
+            s_y, why = out_scale(gi + 1, yb)
+            wmax = float(np.max(np.abs(w))) if w.size else 0.0
+            if wmax > 0:
+                shift = int(math.floor(math.log2(Q15_MAX * s_y / (wmax * s_x))))
+            else:
+                shift = 31
+            shift = min(max(shift, 0), 31)
+            k = s_x * 2.0 ** shift / s_y
+            wq_f = np.round(w * k)
+            sat_w = int(np.sum(np.abs(wq_f) > Q15_MAX))
+            wq = np.clip(wq_f, -32768, Q15_MAX).astype(np.int16)
+            bq = None
+            if bias is not None:
+                bq = np.clip(np.round(bias * 2.0 ** shift / s_y), -2**31, 2**31 - 1).astype(np.int32)
+            o = b.tensor("q15", w.shape[0], scale=s_y)
+            b.layer("fc_spike_q15" if spikes else "fc_q15", cur, o, [wq, bq], shift=shift)
+            rep.update(scale=s_y, scale_from=why, shift=shift, weight_saturated=sat_w,
+                       weight_max_error=float(np.max(np.abs(wq / k - w))) if w.size else 0.0,
+                       weight_max=wmax)
+        elif isinstance(l, (G.Lif, G.CubaLif)):
+            if t.dtype != "q15":
+                raise ConvertError(f"layer {gi} ({l.kind}): on the q15 path its input must be q15 values "
+                                   f"(put an fc layer before it), got {t.dtype}")
+            thr = _pn(l.threshold).astype(np.float64)
+            tq_f = np.round(thr / t.scale)
+            tq = np.clip(tq_f, 1, Q15_MAX).astype(np.int16)
+            n = t.n
+            beta = _pn(l.beta).astype(np.float64)
+            dec = np.round(beta * 32768).astype(np.uint16)
+            o = b.tensor("spike", n, "state")
+            if isinstance(l, G.Lif):
+                v = b.tensor("q15", n, "state", t.scale)
+                b.layer("lif_q15", cur, o, [dec, tq], [v], reset=l.reset, leak=("decay",))
+                rep["decay_max_error"] = float(np.max(np.abs(dec / 32768 - beta)))
+            else:
+                alpha = _pn(l.alpha).astype(np.float64)
+                adec = np.round(alpha * 32768).astype(np.uint16)
+                i = b.tensor("q15", n, "state", t.scale)
+                v = b.tensor("q15", n, "state", t.scale)
+                b.layer("cubalif_q15", cur, o, [adec, dec, tq], [i, v], reset=l.reset, leak=("decay", "decay"))
+                rep["decay_max_error"] = float(max(np.max(np.abs(dec / 32768 - beta)),
+                                                   np.max(np.abs(adec / 32768 - alpha))))
+            rep.update(scale=t.scale, threshold_q=int(tq.max()),
+                       threshold_max_rel_error=float(np.max(np.abs(tq * t.scale - thr) / thr)),
+                       threshold_clipped=bool(np.any((tq_f < 1) | (tq_f > Q15_MAX))))
+        elif isinstance(l, G.Li):
+            if t.dtype != "q15":
+                raise ConvertError(f"layer {gi} (li): on the q15 path its input must be q15 values, got {t.dtype}")
+            beta = _pn(l.beta).astype(np.float64)
+            dec = np.round(beta * 32768).astype(np.uint16)
+            o = b.tensor("q15", t.n, "state", t.scale)
+            b.layer("li_q15", cur, o, [dec], leak=("decay",))
+            rep.update(scale=t.scale, decay_max_error=float(np.max(np.abs(dec / 32768 - beta))))
+        elif isinstance(l, G.Relu):
+            if t.dtype != "q15":
+                raise ConvertError(f"layer {gi} (relu): on the q15 path its input must be q15 values, got {t.dtype}")
+            o = b.tensor("q15", t.n, scale=t.scale)
+            b.layer("relu_q15", cur, o)
+            rep["scale"] = t.scale
+        elif isinstance(l, G.BinFc):
+            o = _binfc(b, cur, l, gi)
+        elif isinstance(l, G.Argmax):
+            if t.dtype in ("spike", "b1"):
+                raise ConvertError(f"layer {gi} (argmax): argmax of spikes is not supported; count them "
+                                   f"(spike_count) or read out with li")
+            o = b.tensor("u32", 1)
+            b.layer("argmax", cur, o)
+        elif isinstance(l, G.SpikeCount):
+            if t.dtype != "spike":
+                raise ConvertError(f"layer {gi} (spike_count): its input must be spikes")
+            o = b.tensor("u16", t.n, "state")
+            b.layer("spike_count", cur, o)
+        elif isinstance(l, G.Norm):
+            raise ConvertError(f"layer {gi} (norm): input normalisation must be the first layer")
+        else:  # pragma: no cover - graph.sizes() rejects it
+            raise ConvertError(f"layer {gi}: unknown layer {l!r}")
+        assert b.tensors[o].n == sizes[gi]
+        cur = o
+        mapping.append(len(b.layers) - 1)
+        rep["blob_layer"] = mapping[-1]
+        report_layers.append(rep)
+    model = Model(b.layers, b.tensors, t_in, cur, 0)
+    return model, mapping, {"quantize": "q15", "input_scale": s_in, "input_range": input_range,
+                            "headroom": headroom, "layers": report_layers}
+
+
+def _activation_errors(graph, qmodel, qmap, calib, report):
+    """Compare the q15 model with the float model layer by layer on the calibration inputs."""
+    from ..runtime import HostModel
+    fmodel, fmap = _build_f32(graph)
+    plan(fmodel)
+    fm, qm = HostModel(fmodel, backend="sim"), HostModel(qmodel, backend="sim")
+    xs = np.asarray(calib, dtype=np.float32)
+    seqs = xs[None] if xs.ndim == 2 else xs
+    n = len(graph.layers)
+    agree = np.zeros(n)
+    total = np.zeros(n)
+    err = np.zeros(n)
+    ref = np.zeros(n)
+    for seq in seqs:
+        fm.reset()
+        qm.reset()
+        for x in seq:
+            fm.step(x)
+            qm.step(x)
+            for gi in range(n):
+                ft = fmodel.layers[fmap[gi]].output
+                qt = qmodel.layers[qmap[gi]].output
+                a = fm.tensor(ft).astype(np.float64)
+                q = qm.tensor(qt).astype(np.float64)
+                if qmodel.tensors[qt].dtype == "q15":
+                    q = q * qmodel.tensors[qt].scale
+                if fmodel.tensors[ft].dtype in ("spike", "u32", "u16"):
+                    agree[gi] += np.sum(a == q)
+                    total[gi] += a.size
+                else:
+                    err[gi] = max(err[gi], float(np.max(np.abs(a - q))))
+                    ref[gi] = max(ref[gi], float(np.max(np.abs(a))))
+    for rep in report["layers"]:
+        gi = rep["graph_layer"]
+        if total[gi]:
+            rep["agreement"] = float(agree[gi] / total[gi])
+        else:
+            rep["max_abs_error"] = float(err[gi])
+            rep["max_rel_error"] = float(err[gi] / ref[gi]) if ref[gi] else 0.0

@@ -1,0 +1,158 @@
+"""Host interpreter of `.ehm` blobs: the reference the device is validated against.
+
+It runs a blob layer by layer, in the order and with the arithmetic of the C interpreter
+(firmware/model/eh_model.c), calling the kernels' Python twins: backend "sim" (numpy,
+edgehost.sim) or "kernels" (the C kernels through cffi, edgehost.kernels). On Q15 models the
+two backends agree bit for bit, and both agree with the firmware.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from ..blob import Model, read
+
+BACKENDS = ("sim", "kernels")
+
+
+class HostModel:
+    """A blob ready to run on the host.
+
+        hm = HostModel(blob_bytes_or_Model, backend="kernels")
+        y = hm.step(x)                # one time step; the state persists
+        ys, trace = hm.run(xs)        # xs: (steps, n_in); trace[t][l] = output of layer l at step t
+    """
+
+    def __init__(self, model, backend: str = "sim"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.model: Model = model if isinstance(model, Model) else read(model)
+        self.backend = backend
+        try:
+            self._lif = importlib.import_module(f"edgehost.{backend}.lif")
+            self._basic = importlib.import_module(f"edgehost.{backend}.basic")
+            self._binary = importlib.import_module(f"edgehost.{backend}.binary")
+        except ImportError as e:
+            raise ImportError(f"backend {backend!r} needs edgehost.{backend}.lif, .basic and "
+                              f".binary: {e}") from e
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Zero every tensor, as eh_model_reset_state zeroes the arena."""
+        self._t = [np.zeros(t.storage_len, t.np_dtype) for t in self.model.tensors]
+        self.steps = 0
+
+    def tensor(self, t: int) -> np.ndarray:
+        """The current value of tensor t (a copy)."""
+        return self._t[t].copy()
+
+    @property
+    def input_size(self) -> int:
+        return self.model.input_tensor.n
+
+    # -- running -------------------------------------------------------------------------------
+    def step(self, x, trace: list | None = None) -> np.ndarray:
+        """One time step on input x (the input tensor's dtype and size). If `trace` is a list,
+        the output of every layer is appended to it (copies)."""
+        m = self.model
+        ti = m.input_tensor
+        x = np.asarray(x)
+        if x.size != ti.storage_len:
+            what = "packed words" if ti.dtype == "b1" else "values"
+            raise ValueError(f"input has {x.size} {what}, the model takes {ti.storage_len}")
+        if ti.dtype == "spike" and np.any((x != 0) & (x != 1)):
+            raise ValueError("input spikes must be 0 or 1")
+        self._t[m.input] = x.astype(ti.np_dtype).ravel().copy()
+        for layer in m.layers:
+            self._run(layer)
+            if trace is not None:
+                trace.append(self._t[layer.output].copy())
+        self.steps += 1
+        return self._t[m.output].copy()
+
+    def run(self, xs, reset: bool = True):
+        """Run every row of xs as one step. Returns (outputs (steps, n_out), trace)."""
+        if reset:
+            self.reset()
+        outs, traces = [], []
+        for x in np.asarray(xs):
+            tr: list = []
+            outs.append(self.step(x, tr))
+            traces.append(tr)
+        return np.array(outs), traces
+
+    def dequantized_output(self) -> np.ndarray:
+        t = self.model.output_tensor
+        v = self._t[self.model.output].astype(np.float64)
+        return v * t.scale if t.dtype == "q15" else v
+
+    # -- one layer -----------------------------------------------------------------------------
+    def _leak(self, layer, slot, which):
+        p = layer.params[slot]
+        return {"decay": p} if layer.leak[which] == "decay" else {"shift": p}
+
+    def _run(self, layer) -> None:
+        T, B, L = self._t, self._basic, self._lif
+        x = T[layer.input]
+        p = layer.params
+        ty = layer.type
+        if ty in ("input_q15", "input_f32"):
+            c = p[0].size
+            idx = np.arange(x.size) % c
+            t = (x.astype(np.float32) - p[0][idx]).astype(np.float32)
+            t = (t * p[1][idx]).astype(np.float32)
+            y = B.quantize_f32_q15(t, 1.0) if ty == "input_q15" else t
+        elif ty == "fc_f32":
+            y = B.fc_f32(x, p[0].reshape(layer.n_out, layer.n_in), p[1])
+        elif ty == "fc_q15":
+            y = B.fc_q15(x, p[0].reshape(layer.n_out, layer.n_in), p[1], layer.shift)
+        elif ty == "fc_spike_q15":
+            y = B.fc_spike_q15(x, p[0].reshape(layer.n_out, layer.n_in), p[1], layer.shift)
+        elif ty == "lif_f32":
+            s = layer.states
+            T[s[0]], y = L.lif_step_f32(x, T[s[0]], T[layer.output], p[0], p[1], layer.reset)
+        elif ty == "lif_q15":
+            s = layer.states
+            T[s[0]], y = L.lif_step_q15(x, T[s[0]], T[layer.output], p[1], reset=layer.reset,
+                                        **self._leak(layer, 0, 0))
+        elif ty == "cubalif_f32":
+            s = layer.states
+            T[s[0]], T[s[1]], y = L.cubalif_step_f32(x, T[s[0]], T[s[1]], T[layer.output], p[0], p[1],
+                                                     p[2], layer.reset)
+        elif ty == "cubalif_q15":
+            s = layer.states
+            ls = self._leak(layer, 0, 0)
+            lm = self._leak(layer, 1, 1)
+            T[s[0]], T[s[1]], y = L.cubalif_step_q15(
+                x, T[s[0]], T[s[1]], T[layer.output], p[2],
+                syn_decay=ls.get("decay"), syn_shift=ls.get("shift"),
+                mem_decay=lm.get("decay"), mem_shift=lm.get("shift"), reset=layer.reset)
+        elif ty == "li_f32":
+            y = B.li_step_f32(x, T[layer.output], p[0])
+        elif ty == "li_q15":
+            y = B.li_step_q15(x, T[layer.output], **self._leak(layer, 0, 0))
+        elif ty == "relu_f32":
+            y = B.relu_f32(x)
+        elif ty == "relu_q15":
+            y = B.relu_q15(x)
+        elif ty == "argmax":
+            dt = self.model.tensors[layer.input].dtype
+            y = np.array([getattr(B, f"argmax_{'s32' if dt == 's32' else dt}")(x)], np.uint32)
+        elif ty == "spike_count":
+            y = B.spike_count_u16(x, T[layer.output])
+        elif ty == "dequant":
+            y = B.dequantize_q15_f32(x, self.model.tensors[layer.input].scale)
+        elif ty == "spike_f32":
+            y = (x != 0).astype(np.float32)
+        elif ty == "fc_b1_f32":
+            w = p[0].reshape(layer.n_out, -1)
+            y = self._binary.fc_b1_f32(layer.n_in, x, w, p[1], p[2])
+        elif ty == "fc_b1_bits":
+            y = self._binary.fc_b1_bits(layer.n_in, x, p[0].reshape(layer.n_out, -1), p[1])
+        elif ty == "pack_spikes_b1":
+            y = self._binary.pack_spikes_b1(x)
+        else:  # pragma: no cover - read() rejects unknown types
+            raise ValueError(f"layer type {ty} not supported by the host interpreter")
+        T[layer.output] = np.asarray(y, dtype=self.model.tensors[layer.output].np_dtype).ravel()

@@ -1,0 +1,331 @@
+"""The .ehm blob: round trips, validation of every field (Python and the C loader built natively
+with ASan+UBSan), the two loaders agreeing, and fuzzing of both."""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgehost.blob import BlobError, crc32, fnv1a32, read
+from edgehost.blob import format as F
+from edgehost.convert import Fc, Graph, Li, Lif, build
+from edgehost.convert.examples import random_blob
+from edgehost.runtime.native import CTool, build_tool
+
+ARENA = 1 << 16
+
+
+@pytest.fixture(scope="module")
+def ctool(tmp_path_factory):
+    return CTool(build_tool(str(tmp_path_factory.mktemp("ehm"))))
+
+
+def refresh(buf: bytearray) -> bytearray:
+    """Recompute the model hash and the CRC after an edit (so the edit reaches deeper checks)."""
+    if len(buf) < 24:
+        return buf
+    total = struct.unpack_from("<I", buf, 12)[0]
+    if 24 <= total <= len(buf):
+        struct.pack_into("<I", buf, 20, fnv1a32(bytes(buf[24:total])))
+        struct.pack_into("<I", buf, 16, crc32(bytes(buf[20:total])))
+    return buf
+
+
+def small_model():
+    rng = np.random.default_rng(0)
+    g = Graph(6, [Fc(rng.normal(size=(5, 6)), rng.normal(size=5)), Lif(np.full(5, 0.9), np.ones(5)),
+                  Fc(rng.normal(size=(3, 5))), Li(np.full(3, 0.8))])
+    return build(g, quantize="q15")[0]
+
+
+def py_code(blob, arena=ARENA):
+    try:
+        read(blob, arena_size=arena)
+        return 0, ""
+    except BlobError as e:
+        return e.code, str(e)
+
+
+# ---- round trips -------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_roundtrip(seed):
+    m, blob = random_blob(np.random.default_rng(seed))
+    m2 = read(blob)
+    assert m2.to_bytes() == blob
+    assert m2.model_hash == struct.unpack_from("<I", blob, 20)[0]
+    assert len(blob) % 8 == 0 and struct.unpack_from("<I", blob, 12)[0] == len(blob)
+    for a, b in zip(m.layers, m2.layers):
+        assert (a.type, a.input, a.output, a.n_in, a.n_out, a.shift, a.reset, a.leak) == \
+               (b.type, b.input, b.output, b.n_in, b.n_out, b.shift, b.reset, b.leak)
+        assert list(a.states) == list(b.states)
+        for p, q in zip(a.params, b.params):
+            assert (p is None and q is None) or np.array_equal(np.asarray(p).ravel(), q)
+    for a, b in zip(m.tensors, m2.tensors):
+        assert (a.dtype, a.shape, a.kind, a.offset, a.nbytes) == (b.dtype, b.shape, b.kind, b.offset, b.nbytes)
+        assert np.float32(a.scale) == np.float32(b.scale)
+    # every parameter is 8-aligned in the blob
+    for i in range(len(m2.layers)):
+        for k in range(4):
+            off, ln = struct.unpack_from("<II", blob, 64 + 64 * i + 32 + 8 * k)
+            assert off % 8 == 0 and (ln == 0) == (off == 0)
+
+
+def test_writer_refuses_invalid_models():
+    m = small_model()
+    m.tensors[m.layers[0].output].offset = m.tensors[m.layers[0].input].offset  # overlap live tensors
+    with pytest.raises(BlobError, match="overlaps tensor") as e:
+        m.to_bytes()
+    assert e.value.code == F.E_OVERLAP
+
+
+# ---- named errors --------------------------------------------------------------------------------
+
+def _layer_field(blob, layer, off, fmt, value):
+    buf = bytearray(blob)
+    struct.pack_into(fmt, buf, 64 + 64 * layer + off, value)
+    return bytes(refresh(buf))
+
+
+def _tensor_field(blob, t, off, fmt, value):
+    buf = bytearray(blob)
+    L = struct.unpack_from("<H", buf, 24)[0]
+    struct.pack_into(fmt, buf, 64 + 64 * L + 32 * t + off, value)
+    return bytes(refresh(buf))
+
+
+def _header(blob, off, fmt, value, fix=True):
+    buf = bytearray(blob)
+    struct.pack_into(fmt, buf, off, value)
+    return bytes(refresh(buf) if fix else buf)
+
+
+def cases():
+    m = small_model()
+    b = m.to_bytes()
+    total = len(b)
+    fc = 1  # layer 1 is fc_q15 (layer 0 is input_q15)
+    w_off = struct.unpack_from("<I", b, 64 + 64 * fc + 32)[0]
+    return [
+        ("short", b[:40], F.E_LENGTH, "blob: 40 bytes, shorter than the 64-byte header"),
+        ("magic", b"XHMB" + b[4:], F.E_MAGIC, "header: magic"),
+        ("version", _header(b, 4, "<H", 2), F.E_VERSION, "format version 2.0 not supported"),
+        ("minor", _header(b, 6, "<H", 1), F.E_VERSION, "format version 1.1 not supported"),
+        ("truncated", b[:-8], F.E_LENGTH, f"header: total_len {total} outside [64, {total - 8}]"),
+        ("crc", b[:-1] + bytes([b[-1] ^ 1]), F.E_CRC, "header: crc32"),
+        ("hash", _header(b, 20, "<I", 0, fix=False)[:16] + struct.pack("<I", crc32(
+            _header(b, 20, "<I", 0, fix=False)[20:])) + _header(b, 20, "<I", 0, fix=False)[20:],
+         F.E_HASH, "header: model_hash 0x00000000"),
+        ("flags", _header(b, 8, "<I", 4), F.E_HEADER, "header: flags 0x00000004"),
+        ("reserved", _header(b, 60, "<I", 1), F.E_HEADER, "reserved bytes 52..63"),
+        ("n_layers", _header(b, 24, "<H", 0), F.E_COUNT, "header: n_layers 0 outside [1, 128]"),
+        ("n_tensors", _header(b, 26, "<H", 300), F.E_COUNT, "header: n_tensors 300 outside [1, 256]"),
+        ("layers_offset", _header(b, 32, "<I", 72), F.E_LAYOUT, "header: layers_offset 72 is not 64"),
+        ("weights_len", _header(b, 44, "<I", 8), F.E_LAYOUT, "weights_len 8 is not total_len"),
+        ("input_tensor", _header(b, 28, "<H", 99), F.E_COUNT, "header: input_tensor 99 >= n_tensors"),
+        ("arena_align", _header(b, 48, "<I", m.arena_size + 2), F.E_ARENA, "is not a multiple of 4"),
+        ("arena_given", _header(b, 48, "<I", ARENA + 4), F.E_ARENA, f"arena_size {ARENA + 4} > arena given ({ARENA})"),
+        ("tensor_dtype", _tensor_field(b, 1, 0, "<B", 9), F.E_TENSOR, "tensor 1: dtype 9 unknown"),
+        ("tensor_size", _tensor_field(b, 1, 8, "<I", 7), F.E_TENSOR, "tensor 1: size 7 bytes, expected"),
+        ("tensor_align", _tensor_field(b, 1, 4, "<I", 2), F.E_ALIGN, "tensor 1: arena offset 0x2 not a multiple of 4"),
+        ("tensor_past", _tensor_field(b, 1, 4, "<I", m.arena_size), F.E_ARENA, "past arena_size"),
+        ("tensor_scale", _tensor_field(b, 1, 28, "<f", -1.0), F.E_TENSOR, "scale -1.0 not > 0"),
+        ("layer_type", _layer_field(b, fc, 0, "<B", 33), F.E_UNSUPPORTED, "layer 1: type 33 (conv1d_b1) not supported"),
+        ("layer_type_unknown", _layer_field(b, fc, 0, "<B", 200), F.E_UNSUPPORTED, "layer 1: type 200 unknown"),
+        ("shift", _layer_field(b, fc, 24, "<I", 32), F.E_PARAM, "layer 1 (fc_q15): shift 32 outside [0, 31]"),
+        ("in_tensor", _layer_field(b, fc, 4, "<H", 77), F.E_GRAPH, "layer 1 (fc_q15): input tensor 77 >= n_tensors"),
+        ("n_in", _layer_field(b, fc, 16, "<I", 7), F.E_LAYER, "layer 1 (fc_q15): n_in 7 but input tensor"),
+        ("weight_past", _layer_field(b, fc, 32, "<I", total - 8), F.E_PARAM,
+         f"layer 1 (fc_q15): param 0 (weight): offset 0x{total - 8:x} + 60 outside the weight section"),
+        ("weight_align", _layer_field(b, fc, 32, "<I", w_off + 2), F.E_ALIGN, "not a multiple of 4"),
+        ("weight_len", _layer_field(b, fc, 36, "<I", 58), F.E_PARAM, "layer 1 (fc_q15): param 0 (weight): 29 entries, expected 30"),
+        ("reset", _layer_field(b, fc, 1, "<B", 1), F.E_LAYER, "layer 1 (fc_q15): reset 1 invalid"),
+        ("state_slot", _layer_field(b, fc, 8, "<H", 3), F.E_LAYER, "state slot 0 must be 0xffff"),
+        ("lif_reset", _layer_field(b, 2, 1, "<B", 2), F.E_LAYER, "layer 2 (lif_q15): reset 2 invalid"),
+        ("graph_order", _layer_field(b, 1, 4, "<H", 3), F.E_LAYER, "layer 1 (fc_q15): input tensor 3 dtype spike"),
+    ]
+
+
+@pytest.mark.parametrize("name,blob,code,msg", cases(), ids=[c[0] for c in cases()])
+def test_named_errors_python_and_c(name, blob, code, msg, ctool):
+    with pytest.raises(BlobError) as e:
+        read(blob, arena_size=ARENA)
+    assert e.value.code == code
+    assert msg in str(e.value), str(e.value)
+    rc, used, *_rest, err = ctool.check([blob], ARENA)[0]
+    assert rc == code, err
+    # same field named first
+    assert err.split(":")[0] == str(e.value).split(":")[0]
+
+
+def _param_value_case(layer_type, slot, value_bytes):
+    m = small_model()
+    b = bytearray(m.to_bytes())
+    li = [l.type for l in m.layers].index(layer_type)
+    off = struct.unpack_from("<I", b, 64 + 64 * li + 32 + 8 * slot)[0]
+    b[off:off + len(value_bytes)] = value_bytes
+    return bytes(refresh(b)), li
+
+
+@pytest.mark.parametrize("ltype,slot,value,msg", [
+    ("lif_q15", 0, struct.pack("<H", 40000), "param 0 (leak): entry 0 (40000) outside [0, 32768]"),
+    ("lif_q15", 1, struct.pack("<h", 0), "param 1 (threshold): entry 0 (0) outside [1, 32767]"),
+    ("li_q15", 0, struct.pack("<H", 32769), "param 0 (leak): entry 0 (32769) outside [0, 32768]"),
+    ("input_q15", 1, struct.pack("<f", float("inf")), "param 1 (mul): entry 0"),
+])
+def test_parameter_ranges(ltype, slot, value, msg, ctool):
+    blob, li = _param_value_case(ltype, slot, value)
+    with pytest.raises(BlobError, match=r"layer %d \(%s\): " % (li, ltype)) as e:
+        read(blob)
+    assert msg in str(e.value)
+    rc, *_r, err = ctool.check([blob], ARENA)[0]
+    assert rc == F.E_PARAM and err.startswith(f"layer {li} ({ltype}): param {slot}")
+
+
+def test_float_parameter_ranges(ctool):
+    g = Graph(3, [Fc(np.ones((2, 3))), Lif(np.full(2, 0.5), np.ones(2))])
+    m = build(g)[0]
+    b = bytearray(m.to_bytes())
+    off = struct.unpack_from("<I", b, 64 + 64 * 1 + 32)[0]
+    for val, ok in [(1.0, True), (0.0, True), (1.5, False), (-0.1, False), (float("nan"), False)]:
+        struct.pack_into("<f", b, off, val)
+        blob = bytes(refresh(b))
+        assert (py_code(blob)[0] == 0) == ok
+        assert ctool.check([blob], ARENA)[0][0] == py_code(blob)[0]
+
+
+# ---- the two loaders agree, and the arena is the planned one ----------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), reuse=st.booleans())
+def test_c_loader_reports_the_plan(seed, reuse, ctool):
+    m, blob = random_blob(np.random.default_rng(seed), reuse=reuse)
+    rc, used, h, ib, ob, nl, err = ctool.check([blob], m.arena_size)[0]
+    assert rc == 0, err
+    assert used == m.arena_size
+    assert h == read(blob).model_hash
+    assert (ib, ob, nl) == (m.input_tensor.nbytes, m.output_tensor.nbytes, len(m.layers))
+    # one byte less of arena and both refuse
+    assert ctool.check([blob], m.arena_size - 4)[0][0] == F.E_ARENA
+    assert py_code(blob, m.arena_size - 4)[0] == F.E_ARENA
+
+
+def test_reuse_shrinks_the_arena():
+    rng = np.random.default_rng(3)
+    layers = []
+    n = 40
+    for _ in range(6):
+        layers += [Fc(rng.normal(size=(n, n))), Lif(np.full(n, 0.9), np.ones(n))]
+    g = Graph(n, layers)
+    a = build(g, reuse=True)[0]
+    b = build(g, reuse=False)[0]
+    assert a.arena_size < b.arena_size
+    acts = [t for t in a.tensors if t.kind == "activation"]
+    # with reuse the activations need at most the two largest live at once (in + out of a layer)
+    assert max(t.offset + t.nbytes for t in acts) <= 2 * max(t.nbytes for t in acts) + 8
+
+
+# ---- fuzz: mutated blobs into both loaders ------------------------------------------------------
+
+def mutate(rng, blob: bytes) -> bytes:
+    b = bytearray(blob)
+    k = rng.integers(0, 8)
+    if k == 0:                                   # bit flips
+        for _ in range(rng.integers(1, 4)):
+            i = rng.integers(0, len(b))
+            b[i] ^= 1 << rng.integers(0, 8)
+    elif k == 1:                                 # truncate
+        b = b[:rng.integers(0, len(b))]
+        if rng.random() < 0.5 and len(b) >= 16:
+            struct.pack_into("<I", b, 12, len(b))
+    elif k == 2:                                 # random u32 into a header field
+        struct.pack_into("<I", b, 4 * rng.integers(1, 16), int(rng.choice([0, 1, 4, 64, 0xFFFF, 0xFFFFFFFF,
+                                                                           rng.integers(0, 2**32)])))
+    elif k == 3:                                 # swap two 4-byte fields in the records
+        end = min(len(b), struct.unpack_from("<I", b, 40)[0]) - 4
+        if end > 64:
+            i, j = (64 + 4 * rng.integers(0, (end - 64) // 4, size=2))
+            b[i:i + 4], b[j:j + 4] = b[j:j + 4], b[i:i + 4]
+    elif k == 4:                                 # random offset / length of a parameter
+        L = struct.unpack_from("<H", b, 24)[0]
+        li = rng.integers(0, max(L, 1))
+        struct.pack_into("<I", b, 64 + 64 * li + 32 + 4 * rng.integers(0, 8),
+                         int(rng.choice([0, 4, len(b) - 4, len(b), 0xFFFFFFFC, rng.integers(0, 2 * len(b))])))
+    elif k == 5:                                 # random tensor field
+        L, T = struct.unpack_from("<HH", b, 24)
+        t = rng.integers(0, max(T, 1))
+        pos = 64 + 64 * L + 32 * t + 4 * rng.integers(0, 8)
+        if pos + 4 <= len(b):
+            struct.pack_into("<I", b, pos, int(rng.choice([0, 1, 3, 0xFFFF, 0x7FFFFFFF, rng.integers(0, 4096)])))
+    elif k == 6:                                 # random bytes in a layer record
+        L = struct.unpack_from("<H", b, 24)[0]
+        pos = 64 + 64 * rng.integers(0, max(L, 1)) + rng.integers(0, 64)
+        if pos < len(b):
+            b[pos] = rng.integers(0, 256)
+    else:                                        # garbage appended (allowed: total_len rules)
+        b += bytes(rng.integers(0, 256, size=rng.integers(1, 64), dtype=np.uint8))
+    if rng.random() < 0.85:
+        refresh(b)
+    return bytes(b)
+
+
+def _fuzz(n_cases, seed, ctool):
+    rng = np.random.default_rng(seed)
+    seeds = [random_blob(rng)[1] for _ in range(20)]
+    blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
+    blobs += [b"", b"EHMB", seeds[0][:64]]
+    c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired
+    accepted = 0
+    for blob, (rc, used, h, ib, ob, nl, err) in zip(blobs, c):
+        try:
+            m = read(blob, arena_size=ARENA)
+            code, msg = 0, ""
+        except BlobError as e:
+            code, msg = e.code, str(e)
+        assert rc == code, (err, msg)
+        if rc:
+            assert err and err.split(":")[0] == msg.split(":")[0], (err, msg)
+        else:
+            accepted += 1
+            assert used == m.arena_size and h == m.model_hash
+    return accepted, len(blobs)
+
+
+def test_fuzz_loaders(ctool):
+    accepted, total = _fuzz(3000, 1234, ctool)
+    assert total > 3000 and accepted < total
+
+
+@pytest.mark.slow
+def test_fuzz_loaders_long(ctool):
+    for seed in range(10):
+        _fuzz(5000, 10_000 + seed, ctool)
+
+
+def test_fuzz_accepted_mutants_run_alike(ctool):
+    """Mutants both loaders accept (e.g. a changed weight) run identically in C and Python."""
+    from edgehost.runtime import HostModel
+    rng = np.random.default_rng(99)
+    runs = 0
+    for _ in range(400):
+        _, blob = random_blob(rng, quantize="q15")
+        b = bytearray(blob)
+        ws = struct.unpack_from("<I", b, 40)[0]
+        for _ in range(3):
+            b[rng.integers(ws, len(b))] = rng.integers(0, 256)
+        blob = bytes(refresh(b))
+        if py_code(blob)[0] != 0:
+            continue
+        m = read(blob)
+        xs = rng.normal(size=(5, m.input_tensor.n)).astype(np.float32)
+        yc, _ = ctool.run(blob, xs)
+        ys, _ = HostModel(blob, "sim").run(xs)
+        np.testing.assert_array_equal(yc, ys)
+        runs += 1
+        if runs >= 15:
+            break
+    assert runs >= 5

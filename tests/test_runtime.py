@@ -1,0 +1,154 @@
+"""The host interpreter: backends "sim" (numpy) and "kernels" (C through cffi) agree bit for bit,
+and the firmware's C interpreter (built natively, ASan+UBSan) agrees with both."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgehost.blob import lifetimes, read
+from edgehost.convert import Fc, Graph, Lif, Norm, SpikeCount, build
+from edgehost.convert.examples import random_blob
+from edgehost.runtime import HostModel
+from edgehost.runtime.native import CTool, build_tool
+
+
+@pytest.fixture(scope="module")
+def ctool(tmp_path_factory):
+    return CTool(build_tool(str(tmp_path_factory.mktemp("ehm"))))
+
+
+def _inputs(rng, m, steps):
+    xs = rng.normal(size=(steps, m.input_tensor.n)) * rng.choice([0.5, 2.0, 50.0])
+    xs[rng.random(xs.shape) < 0.05] = 1e6          # saturating inputs
+    return xs.astype(np.float32)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_sim_equals_kernels_q15(seed):
+    rng = np.random.default_rng(seed)
+    m, blob = random_blob(rng, quantize="q15")
+    xs = _inputs(rng, m, 12)
+    ys, ts = HostModel(blob, "sim").run(xs)
+    yk, tk = HostModel(blob, "kernels").run(xs)
+    np.testing.assert_array_equal(ys, yk)
+    for a, b in zip(ts, tk):
+        for p, q in zip(a, b):
+            assert p.dtype == q.dtype
+            np.testing.assert_array_equal(p, q)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_sim_equals_kernels_f32(seed):
+    """Float path: both round once per operation in the same order (-ffp-contract=off)."""
+    rng = np.random.default_rng(seed)
+    m, blob = random_blob(rng, quantize="none")
+    xs = _inputs(rng, m, 8)
+    np.testing.assert_array_equal(HostModel(blob, "sim").run(xs)[0], HostModel(blob, "kernels").run(xs)[0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), reuse=st.booleans())
+def test_c_interpreter_equals_host(seed, reuse, ctool):
+    rng = np.random.default_rng(seed)
+    m, blob = random_blob(rng, reuse=reuse)
+    xs = _inputs(rng, m, 10)
+    yc, tc = ctool.run(blob, xs)
+    ys, ts = HostModel(blob, "sim").run(xs)
+    np.testing.assert_array_equal(yc, ys)
+    # which layer outputs the C side can still show after a step: those no later layer overwrote
+    model = read(blob)
+    life = lifetimes(model)
+    for step_c, step_s in zip(tc, ts):
+        for li, (c, s) in enumerate(zip(step_c, step_s)):
+            t = model.tensors[model.layers[li].output]
+            reused = any(life[u][0] > li and u != model.layers[li].output
+                         and model.tensors[u].offset < t.offset + t.nbytes
+                         and t.offset < model.tensors[u].offset + model.tensors[u].nbytes
+                         for u in range(len(model.tensors)))
+            assert (c is None) == reused
+            if not reused:
+                np.testing.assert_array_equal(c, s)
+            if not reuse:
+                assert c is not None
+
+
+def test_reset_and_state():
+    rng = np.random.default_rng(0)
+    g = Graph(4, [Norm(np.zeros(2), np.ones(2)), Fc(rng.normal(size=(6, 4)) * 3), Lif(np.full(6, 0.9), np.ones(6)),
+                  SpikeCount()])
+    for q in ("none", "q15"):
+        m, _ = build(g, quantize=q)
+        hm = HostModel(m, "kernels")
+        xs = rng.normal(size=(30, 4)).astype(np.float32)
+        a, _ = hm.run(xs)
+        b, _ = hm.run(xs)             # run() resets first
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == np.uint16 and np.all(np.diff(a.astype(int), axis=0) >= 0)   # counts accumulate
+        hm.step(xs[0])
+        c, _ = hm.run(xs, reset=False)
+        assert not np.array_equal(c, a) or not a.any()
+
+
+def test_bad_inputs():
+    m, blob = random_blob(np.random.default_rng(1))
+    hm = HostModel(blob, "sim")
+    with pytest.raises(ValueError, match="the model takes"):
+        hm.step(np.zeros(m.input_tensor.n + 1))
+    with pytest.raises(ValueError, match="backend"):
+        HostModel(blob, "gpu")
+
+
+def test_dequant_layer_everywhere(ctool):
+    """dequant (q15 -> f32 with the input tensor's scale), appended by hand to a Q15 model."""
+    from edgehost.blob import Layer, Tensor
+    from edgehost.convert import Li
+    from edgehost.convert.planner import plan
+    rng = np.random.default_rng(5)
+    g = Graph(5, [Fc(rng.normal(size=(7, 5))), Lif(np.full(7, 0.8), np.ones(7)), Fc(rng.normal(size=(3, 7))),
+                  Li(np.full(3, 0.9))])
+    m, _ = build(g, quantize="q15")
+    src = m.output
+    m.tensors.append(Tensor("f32", (3,)))
+    m.layers.append(Layer("dequant", src, len(m.tensors) - 1, 3, 3))
+    m.output = len(m.tensors) - 1
+    blob = plan(m).to_bytes()
+    xs = rng.normal(size=(20, 5)).astype(np.float32)
+    ys, ts = HostModel(blob, "sim").run(xs)
+    yk, _ = HostModel(blob, "kernels").run(xs)
+    yc, _ = ctool.run(blob, xs)
+    np.testing.assert_array_equal(ys, yk)
+    np.testing.assert_array_equal(ys, yc)
+    q = np.array([t[-2] for t in ts])
+    np.testing.assert_array_equal(ys, (q.astype(np.float32) * np.float32(m.tensors[src].scale)))
+
+
+def test_binary_layers_follow_their_definition(ctool):
+    """fc -> lif -> fc_b1 (binary out) -> fc_b1 (float out): spikes enter as -1 (packed bit 1)."""
+    from edgehost.convert import BinFc
+    rng = np.random.default_rng(8)
+    w1 = rng.choice([-1, 1], size=(9, 33))
+    thr = rng.integers(-3, 4, size=9)
+    w2 = rng.choice([-1, 1], size=(4, 9))
+    scale = rng.uniform(0.1, 1.0, size=4).astype(np.float32)
+    bias = rng.normal(size=4).astype(np.float32)
+    g = Graph(6, [Fc(rng.normal(size=(33, 6)) * 2), Lif(np.full(33, 0.7), np.ones(33)),
+                  BinFc(w1, threshold=thr), BinFc(w2, scale=scale, bias=bias)])
+    for q in ("none", "q15"):
+        m, _ = build(g, quantize=q)
+        assert [l.type for l in m.layers][-3:] == ["pack_spikes_b1", "fc_b1_bits", "fc_b1_f32"]
+        blob = m.to_bytes()
+        xs = rng.normal(size=(25, 6)).astype(np.float32)
+        ys, ts = HostModel(blob, "kernels").run(xs)
+        yc, _ = ctool.run(blob, xs)
+        np.testing.assert_array_equal(ys, yc)
+        np.testing.assert_array_equal(ys, HostModel(blob, "sim").run(xs)[0])
+        lif = [i for i, l in enumerate(m.layers) if "lif" in l.type][0]
+        for t in range(len(xs)):
+            b = 1 - 2 * ts[t][lif].astype(np.int64)          # spike -> -1
+            h = np.where(w1 @ b < thr, -1, 1)                 # binary layer: -1 where dot < thr
+            want = (np.float32(1) * (w2 @ h).astype(np.float32) * scale).astype(np.float32) + bias
+            np.testing.assert_array_equal(ys[t], want.astype(np.float32))
