@@ -72,7 +72,8 @@ def table(run: BenchRun) -> list[str]:
     return lines
 
 
-def render(runs: Sequence[BenchRun], command: str, commit: str | None = None) -> str:
+def render(runs: Sequence[BenchRun], command: str, commit: str | None = None,
+           extra: Sequence[str] = ()) -> str:
     out = [
         "# Benchmarks",
         "",
@@ -111,6 +112,7 @@ def render(runs: Sequence[BenchRun], command: str, commit: str | None = None) ->
             out += ["", "All equal." if ok else "**Disagreement: see the rows marked NO.**"]
         out += ["", "Emulator command (serial to a file, plugin added):", "", "```",
                 " ".join(run.argv), "```", ""]
+    out += list(extra)
     out += ["## Machine", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in machine_info(runs)]
     if commit:

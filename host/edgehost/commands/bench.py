@@ -26,6 +26,11 @@ def register(sub) -> None:
     p.add_argument("--cross-check", action="store_true",
                    help="also count the quick cases from a single-step execution trace and "
                         "require equal counts")
+    p.add_argument("--memory", action="store_true",
+                   help="also report the runtime firmware's flash and RAM per board (from the ELF)")
+    p.add_argument("--link", action="store_true",
+                   help="also measure the link: PING round trip and ECHO throughput (starts emulated boards)")
+    p.add_argument("--no-kernels", action="store_true", help="skip the kernel cases (with --memory/--link)")
     p.add_argument("--report", metavar="PATH", type=Path,
                    help="write a Markdown report (table, machine, command), e.g. docs/benchmarks.md")
     p.set_defaults(func=run)
@@ -75,9 +80,17 @@ def run(args: argparse.Namespace) -> int:
     from .. import bench
     from ..bench import report
 
-    runs = []
+    from ..bench import system
+
+    runs, mem, lnk = [], [], []
     for name in args.board:
         try:
+            if args.memory:
+                mem.append(system.memory(name))
+            if args.link:
+                lnk.append(system.link(name))
+            if args.no_kernels:
+                continue
             runs.append(bench.run_bench(name, quick=args.quick, check=args.cross_check))
         except (bench.BenchError, bench.PluginBuildError, bench.ElfError) as e:
             raise UserError(str(e)) from e
@@ -89,14 +102,20 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(msg)) from e
 
     failed = [c for r in runs for c in (r.cross_check or []) if not c.agree]
+    kernels = [e.to_json() for r in runs for e in r.entries]
     if args.json:
-        json.dump([e.to_json() for r in runs for e in r.entries], sys.stdout, indent=1)
+        # Without --memory/--link: the list of kernel entries. With them: an object.
+        doc = kernels if not (args.memory or args.link) else {"kernels": kernels, "memory": mem, "link": lnk}
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         for r in runs:
             _print_table(r)
+        for line in system.render(mem, lnk):
+            print(line)
     if args.report is not None:
-        text = report.render(runs, _command_line(args), report.git_commit(Path(__file__).resolve().parents[3]))
+        text = report.render(runs, _command_line(args), report.git_commit(Path(__file__).resolve().parents[3]),
+                             extra=system.render(mem, lnk))
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text)
         if not args.json:
