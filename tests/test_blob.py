@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edgehost.blob import BlobError, crc32, fnv1a32, read
 from edgehost.blob import format as F
 from edgehost.convert import Fc, Graph, Li, Lif, build
-from edgehost.convert.examples import random_blob
+from edgehost.convert.examples import random_blob, random_l2mu_blob
 from edgehost.runtime.native import CTool, build_tool
 
 ARENA = 1 << 16
@@ -114,7 +114,7 @@ def cases():
         ("short", b[:40], F.E_LENGTH, "blob: 40 bytes, shorter than the 64-byte header"),
         ("magic", b"XHMB" + b[4:], F.E_MAGIC, "header: magic"),
         ("version", _header(b, 4, "<H", 2), F.E_VERSION, "format version 2.0 not supported"),
-        ("minor", _header(b, 6, "<H", 1), F.E_VERSION, "format version 1.1 not supported"),
+        ("minor", _header(b, 6, "<H", 2), F.E_VERSION, "format version 1.2 not supported"),
         ("truncated", b[:-8], F.E_LENGTH, f"header: total_len {total} outside [64, {total - 8}]"),
         ("crc", b[:-1] + bytes([b[-1] ^ 1]), F.E_CRC, "header: crc32"),
         ("hash", _header(b, 20, "<I", 0, fix=False)[:16] + struct.pack("<I", crc32(
@@ -233,7 +233,7 @@ def test_reuse_shrinks_the_arena():
 
 def mutate(rng, blob: bytes) -> bytes:
     b = bytearray(blob)
-    k = rng.integers(0, 8)
+    k = rng.integers(0, 9)
     if k == 0:                                   # bit flips
         for _ in range(rng.integers(1, 4)):
             i = rng.integers(0, len(b))
@@ -266,6 +266,16 @@ def mutate(rng, blob: bytes) -> bytes:
         pos = 64 + 64 * rng.integers(0, max(L, 1)) + rng.integers(0, 64)
         if pos < len(b):
             b[pos] = rng.integers(0, 256)
+    elif k == 7:                                 # a small value into a word of a parameter
+        L = struct.unpack_from("<H", b, 24)[0]       # (reaches the L2MU descriptor's fields)
+        li = rng.integers(0, max(L, 1))
+        rec = 64 + 64 * li + 32 + 8 * rng.integers(0, 4)
+        if rec + 8 <= len(b):
+            off, ln = struct.unpack_from("<II", b, rec)
+            if ln >= 4 and off + ln <= len(b):
+                pos = off + 4 * rng.integers(0, ln // 4)
+                struct.pack_into("<I", b, pos, int(rng.choice([0, 1, 2, 3, 15, 16, 31, 32, 65535, 65536,
+                                                               rng.integers(0, 100)])))
     else:                                        # garbage appended (allowed: total_len rules)
         b += bytes(rng.integers(0, 256, size=rng.integers(1, 64), dtype=np.uint8))
     if rng.random() < 0.85:
@@ -275,7 +285,7 @@ def mutate(rng, blob: bytes) -> bytes:
 
 def _fuzz(n_cases, seed, ctool):
     rng = np.random.default_rng(seed)
-    seeds = [random_blob(rng)[1] for _ in range(20)]
+    seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired
@@ -310,9 +320,9 @@ def test_fuzz_accepted_mutants_run_alike(ctool):
     """Mutants both loaders accept (e.g. a changed weight) run identically in C and Python."""
     from edgehost.runtime import HostModel
     rng = np.random.default_rng(99)
-    runs = 0
-    for _ in range(400):
-        _, blob = random_blob(rng, quantize="q15")
+    runs = l2mu_runs = 0
+    for i in range(400):
+        _, blob = random_l2mu_blob(rng) if (i % 3 == 0 and l2mu_runs < 5) else random_blob(rng, quantize="q15")
         b = bytearray(blob)
         ws = struct.unpack_from("<I", b, 40)[0]
         for _ in range(3):
@@ -321,11 +331,15 @@ def test_fuzz_accepted_mutants_run_alike(ctool):
         if py_code(blob)[0] != 0:
             continue
         m = read(blob)
-        xs = rng.normal(size=(5, m.input_tensor.n)).astype(np.float32)
+        if m.input_tensor.dtype == "q15":
+            xs = rng.integers(-20000, 20000, size=(5, m.input_tensor.n)).astype(np.int16)
+        else:
+            xs = (rng.normal(size=(5, m.input_tensor.n)) * 4).astype(np.float32)
         yc, _ = ctool.run(blob, xs)
         ys, _ = HostModel(blob, "sim").run(xs)
         np.testing.assert_array_equal(yc, ys)
         runs += 1
-        if runs >= 15:
+        l2mu_runs += any(l.type == "l2mu_q15" for l in m.layers)
+        if runs >= 15 and l2mu_runs >= 3:
             break
-    assert runs >= 5
+    assert runs >= 5 and l2mu_runs >= 3

@@ -10,6 +10,7 @@
 #include "eh_basic.h"
 #include "eh_binary.h"
 #include "eh_lif.h"
+#include "eh_lmu.h"
 
 #define HDR 64u
 #define LREC 64u
@@ -23,11 +24,11 @@ enum {
     T_INPUT_Q15 = 1, T_INPUT_F32, T_FC_F32, T_FC_Q15, T_FC_SPIKE_Q15, T_LIF_F32, T_LIF_Q15,
     T_CUBALIF_F32, T_CUBALIF_Q15, T_LI_F32, T_LI_Q15, T_RELU_F32, T_RELU_Q15, T_ARGMAX,
     T_SPIKE_COUNT, T_DEQUANT, T_SPIKE_F32,
-    T_FC_B1_F32 = 32, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36, T_LAST = T_PACK_SPIKES_B1
+    T_FC_B1_F32 = 32, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36, T_L2MU_Q15 = 48, T_LAST = T_L2MU_Q15
 };
 
 /* parameter kinds and value checks */
-enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC };
+enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC, P_L2CELL, P_L2DATA };
 enum { C_NONE, C_FINITE, C_UNIT, C_POS, C_THR15, C_THRB1 };
 
 typedef struct {
@@ -88,6 +89,10 @@ static const lspec SPECS[T_LAST + 1] = {
     [T_FC_B1_BITS] = {"fc_b1_bits", {B1}, B1, 0, 0, 0, 0, 2, 0, 0, 0, 0,
                       {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_THRB1, "threshold"}}},
     [T_PACK_SPIKES_B1] = {"pack_spikes_b1", {SPK}, B1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    /* states: q15 v/i_syn (state), spikes (state), q15 scratch (activation of this layer only);
+     * the output is the readout's membrane (state). Checked by the l2mu_* functions below. */
+    [T_L2MU_Q15] = {"l2mu_q15", {Q15}, Q15, 1, 0, 3, Q15, 2, 0, 0, 0, 0,
+                    {{P_L2CELL, 4, C_NONE, "cell"}, {P_L2DATA, 1, C_NONE, "data"}}},
 };
 
 static const char *const DT_NAMES[9] = {"?", "f32", "q15", "spike", "s8", "s32", "u16", "u32", "b1"};
@@ -105,7 +110,6 @@ static const char *reserved_name(uint32_t code)
     case 33: return "conv1d_b1";
     case 34: return "mst_fc_b1";
     case 40: return "shiftadd_fc";
-    case 48: return "l2mu";
     default: return 0;
     }
 }
@@ -163,6 +167,12 @@ static int32_t fail(eh_model *m, int32_t code, const char *fmt, ...)
             else put_u(e, &k, (uint32_t)v, 10);
         } else if (*fmt == 'x') {
             put_u(e, &k, va_arg(ap, uint32_t), 16);
+        } else if (*fmt == 'U') { /* uint64_t, decimal */
+            uint64_t v = va_arg(ap, uint64_t);
+            char d[21];
+            uint32_t n = 0;
+            do { d[n++] = (char)('0' + (uint32_t)(v % 10u)); v /= 10u; } while (v);
+            while (n) put_c(e, &k, d[--n]);
         } else {
             put_c(e, &k, *fmt);
         }
@@ -219,6 +229,7 @@ static void *t_ptr(const eh_model *m, uint32_t t) { return m->arena + t_off(m, t
 /* first[]: 0 not written, 1 the model input, w + 2 written by layer w.
  * last[]:  0 never read, r + 1 last read by layer r (n_layers: after the last layer), 255 state slot. */
 #define SLOT 255u
+#define IS_SCRATCH(m, t) (((m)->scratch[(t) >> 3] >> ((t) & 7u)) & 1u)
 
 static int32_t check_param_values(eh_model *m, uint32_t l, const char *lname, uint32_t k,
                                   const pspec *ps, uint32_t leak_shift, const uint8_t *p, uint32_t cnt,
@@ -262,6 +273,330 @@ static int32_t check_param_values(eh_model *m, uint32_t l, const char *lname, ui
     return EH_MODEL_OK;
 }
 
+/* ---- the L2MU layer (type 48): descriptor (param 0), arrays (param 1), state layout ---------
+ * Same rules, order and messages as edgehost/blob/l2mu.py; see docs/model-format.md. */
+#define L2_DIMS 9
+#define L2_W_READOUT 9
+#define L2_W_SHIFTS 10
+#define L2_N_SHIFTS 12
+#define L2_W_FLAGS 22
+#define L2_N_POPS 7
+#define L2_W_COUNTS 29
+#define L2_N_WEIGHTS 16
+#define L2_N_ARRAYS 37
+#define L2_WORDS 66
+#define L2_MAX_DIM 65535u
+#define L2F_RESET_ZERO 1u
+#define L2F_LEAK_SHIFT 2u
+#define L2F_CUBA 4u
+#define L2F_SYN_SHIFT 8u
+
+enum { D_N_CH, D_POP, D_N_ENC, D_ENC0, D_ENC1, D_N_U, D_ORDER, D_N_H, D_N_O };
+enum { A_W_IN, A_B_IN, A_W_ENC0, A_B_ENC0, A_W_ENC1, A_B_ENC1, A_E_X, A_E_H, A_E_M, A_A, A_B,
+       A_W_X, A_W_H, A_W_M, A_W_O, A_B_O, A_POPS };
+enum { POP_IN, POP_ENC0, POP_ENC1, POP_U, POP_M, POP_H, POP_O };
+
+static const char *const L2_DIM_NAMES[L2_DIMS] = {"n_ch", "pop", "n_enc", "enc0", "enc1", "n_u", "order", "n_h", "n_o"};
+static const char *const L2_SHIFT_NAMES[L2_N_SHIFTS] = {"s_in", "s_enc0", "s_enc1", "s_ex", "s_eh", "s_em",
+                                                        "s_a", "s_b", "s_wx", "s_wh", "s_wm", "s_o"};
+static const char *const L2_POP_NAMES[L2_N_POPS] = {"in", "enc0", "enc1", "u", "m", "h", "o"};
+static const char *const L2_ARRAY_NAMES[L2_N_ARRAYS] = {
+    "w_in", "b_in", "w_enc0", "b_enc0", "w_enc1", "b_enc1", "e_x", "e_h", "e_m", "a", "b", "w_x", "w_h", "w_m",
+    "w_o", "b_o",
+    "pop_in.leak", "pop_in.syn_leak", "pop_in.threshold", "pop_enc0.leak", "pop_enc0.syn_leak",
+    "pop_enc0.threshold", "pop_enc1.leak", "pop_enc1.syn_leak", "pop_enc1.threshold", "pop_u.leak",
+    "pop_u.syn_leak", "pop_u.threshold", "pop_m.leak", "pop_m.syn_leak", "pop_m.threshold", "pop_h.leak",
+    "pop_h.syn_leak", "pop_h.threshold", "pop_o.leak", "pop_o.syn_leak", "pop_o.threshold"};
+
+typedef struct {
+    uint32_t w[L2_WORDS];
+} l2desc;
+
+static void l2_read(l2desc *d, const uint8_t *p)
+{
+    for (uint32_t i = 0; i < L2_WORDS; i++) d->w[i] = rd32(p + 4 * i);
+}
+
+static uint32_t l2_flags(const l2desc *d, uint32_t pop) { return d->w[L2_W_FLAGS + pop]; }
+static uint32_t l2_count(const l2desc *d, uint32_t a) { return d->w[L2_W_COUNTS + a]; }
+static uint32_t l2_n_in(const l2desc *d) { return d->w[D_N_CH] * d->w[D_POP]; }
+static uint32_t l2_n_m(const l2desc *d) { return d->w[D_N_U] * d->w[D_ORDER]; }
+static uint32_t l2_n_sx(const l2desc *d)
+{
+    return d->w[D_N_ENC] == 2 ? d->w[D_ENC1] : (d->w[D_N_ENC] == 1 ? d->w[D_ENC0] : l2_n_in(d));
+}
+static int l2_active(const l2desc *d, uint32_t pop)
+{
+    return !(pop == POP_ENC0 && d->w[D_N_ENC] < 1) && !(pop == POP_ENC1 && d->w[D_N_ENC] < 2);
+}
+static uint32_t l2_pop_size(const l2desc *d, uint32_t pop)
+{
+    switch (pop) {
+    case POP_IN: return l2_n_in(d);
+    case POP_ENC0: return d->w[D_ENC0];
+    case POP_ENC1: return d->w[D_ENC1];
+    case POP_U: return d->w[D_N_U];
+    case POP_M: return l2_n_m(d);
+    case POP_H: return d->w[D_N_H];
+    default: return d->w[D_N_O];
+    }
+}
+
+/* bytes per entry of array a */
+static uint32_t l2_elsize(const l2desc *d, uint32_t a)
+{
+    if (a < A_POPS) return (a == A_B_IN || a == A_B_ENC0 || a == A_B_ENC1 || a == A_B_O) ? 4u : 2u;
+    {
+        uint32_t pop = (a - A_POPS) / 3u, which = (a - A_POPS) % 3u, f = l2_flags(d, pop);
+        if (which == 0) return (f & L2F_LEAK_SHIFT) ? 1u : 2u;
+        if (which == 1) return (f & L2F_SYN_SHIFT) ? 1u : 2u;
+        return 2u;
+    }
+}
+
+/* allowed counts of array a: {v0} (n_ok == 1) or {v0, v1}; *li_thr: the li readout's threshold */
+static void l2_expected(const l2desc *d, uint32_t a, uint32_t *v0, uint32_t *v1, uint32_t *n_ok, int *li_thr)
+{
+    uint32_t n_sx = l2_n_sx(d), n_m = l2_n_m(d), n_h = d->w[D_N_H], n_u = d->w[D_N_U], n_o = d->w[D_N_O];
+    *li_thr = 0;
+    *n_ok = 1;
+    *v0 = 0;
+    *v1 = 0;
+    if (a >= A_POPS) {
+        uint32_t pop = (a - A_POPS) / 3u, which = (a - A_POPS) % 3u;
+        if (!l2_active(d, pop)) return;
+        if (which == 1 && !(l2_flags(d, pop) & L2F_CUBA)) return;
+        if (which == 2 && pop == POP_O && d->w[L2_W_READOUT] == 1) { *li_thr = 1; return; }
+        *v0 = 1;
+        *v1 = l2_pop_size(d, pop);
+        *n_ok = 2;
+        return;
+    }
+    switch (a) {
+    case A_W_IN: *v0 = l2_n_in(d); return;
+    case A_E_X: *v0 = n_u * n_sx; return;
+    case A_A: *v0 = d->w[D_ORDER] * d->w[D_ORDER]; return;
+    case A_B: *v0 = d->w[D_ORDER]; return;
+    case A_W_M: *v0 = n_h * n_m; return;
+    case A_W_O: *v0 = n_o * n_h; return;
+    case A_B_IN: *v1 = l2_n_in(d); break;
+    case A_E_H: *v1 = n_u * n_h; break;
+    case A_E_M: *v1 = n_u * n_m; break;
+    case A_W_X: *v1 = n_h * n_sx; break;
+    case A_W_H: *v1 = n_h * n_h; break;
+    case A_B_O: *v1 = n_o; break;
+    case A_W_ENC0: if (d->w[D_N_ENC] >= 1) *v0 = d->w[D_ENC0] * l2_n_in(d); return;
+    case A_W_ENC1: if (d->w[D_N_ENC] >= 2) *v0 = d->w[D_ENC1] * d->w[D_ENC0]; return;
+    case A_B_ENC0: if (d->w[D_N_ENC] >= 1) *v1 = d->w[D_ENC0]; else return; break;
+    default: /* A_B_ENC1 */ if (d->w[D_N_ENC] >= 2) *v1 = d->w[D_ENC1]; else return; break;
+    }
+    *n_ok = 2; /* 0 (absent) or v1 */
+}
+
+static int32_t l2_check_desc(eh_model *m, uint32_t l, const char *nm, const l2desc *d, uint32_t n_in, uint32_t n_out)
+{
+#define L2FAIL(...) fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (cell): " __VA_ARGS__)
+    const uint32_t n_enc = d->w[D_N_ENC];
+    for (uint32_t i = 0; i < L2_DIMS; i++) {
+        uint32_t v = d->w[i];
+        if (i == D_N_ENC) {
+            if (v > 2) return L2FAIL("n_enc %u outside [0, 2]", l, nm, v);
+        } else if ((i == D_ENC0 && n_enc < 1) || (i == D_ENC1 && n_enc < 2)) {
+            if (v != 0) return L2FAIL("%s %u must be 0 (n_enc %u)", l, nm, L2_DIM_NAMES[i], v, n_enc);
+        } else if (v < 1 || v > L2_MAX_DIM) {
+            return L2FAIL("%s %u outside [1, 65535]", l, nm, L2_DIM_NAMES[i], v);
+        }
+    }
+    if (l2_n_in(d) > L2_MAX_DIM) return L2FAIL("n_ch * pop %u > 65535", l, nm, l2_n_in(d));
+    if (l2_n_m(d) > L2_MAX_DIM) return L2FAIL("n_u * order %u > 65535", l, nm, l2_n_m(d));
+    if (d->w[D_N_CH] != n_in) return L2FAIL("n_ch %u but n_in is %u", l, nm, d->w[D_N_CH], n_in);
+    if (d->w[D_N_O] != n_out) return L2FAIL("n_o %u but n_out is %u", l, nm, d->w[D_N_O], n_out);
+    if (d->w[L2_W_READOUT] > 1) return L2FAIL("readout %u is neither 0 (lif) nor 1 (li)", l, nm, d->w[L2_W_READOUT]);
+    for (uint32_t i = 0; i < L2_N_SHIFTS; i++)
+        if (d->w[L2_W_SHIFTS + i] > 31u)
+            return L2FAIL("%s %u outside [0, 31]", l, nm, L2_SHIFT_NAMES[i], d->w[L2_W_SHIFTS + i]);
+    for (uint32_t p = 0; p < L2_N_POPS; p++) {
+        uint32_t f = l2_flags(d, p);
+        if (f > 15u) return L2FAIL("pop_%s flags 0x%x has unknown bits", l, nm, L2_POP_NAMES[p], f);
+        if (!l2_active(d, p) && f) return L2FAIL("pop_%s flags 0x%x must be 0 (n_enc %u)", l, nm, L2_POP_NAMES[p], f, n_enc);
+        if ((f & L2F_SYN_SHIFT) && !(f & L2F_CUBA))
+            return L2FAIL("pop_%s flags 0x%x: a synaptic leak kind without a synaptic leak", l, nm, L2_POP_NAMES[p], f);
+        if (p == POP_O && d->w[L2_W_READOUT] == 1 && (f & (L2F_CUBA | L2F_RESET_ZERO)))
+            return L2FAIL("pop_o flags 0x%x: the li readout takes no synaptic leak and no reset", l, nm, f);
+    }
+    for (uint32_t a = 0; a < L2_N_ARRAYS; a++) {
+        uint32_t v0, v1, n_ok, c = l2_count(d, a);
+        int li_thr;
+        l2_expected(d, a, &v0, &v1, &n_ok, &li_thr);
+        if (c == v0 || (n_ok == 2 && c == v1)) continue;
+        if (li_thr) return L2FAIL("%s count %u, expected 0 (the li readout has no threshold)", l, nm, L2_ARRAY_NAMES[a], c);
+        if (n_ok == 1) return L2FAIL("%s count %u, expected %u", l, nm, L2_ARRAY_NAMES[a], c, v0);
+        return L2FAIL("%s count %u, expected %u or %u", l, nm, L2_ARRAY_NAMES[a], c, v0, v1);
+    }
+    return EH_MODEL_OK;
+#undef L2FAIL
+}
+
+static uint32_t l2_a4(uint32_t n) { return (n + 3u) & ~3u; }
+
+/* bytes of the data parameter the descriptor implies (64-bit: counts up to 65535^2) */
+static uint64_t l2_data_bytes(const l2desc *d)
+{
+    uint64_t t = 0;
+    for (uint32_t a = 0; a < L2_N_ARRAYS; a++) t += ((uint64_t)l2_count(d, a) * l2_elsize(d, a) + 3u) & ~(uint64_t)3u;
+    return t;
+}
+
+static int32_t l2_check_data(eh_model *m, uint32_t l, const char *nm, const l2desc *d, const uint8_t *p)
+{
+    uint32_t pos = 0;
+    for (uint32_t a = 0; a < L2_N_ARRAYS; a++) {
+        uint32_t n = l2_count(d, a), es = l2_elsize(d, a);
+        const uint8_t *q = p + pos;
+        pos += l2_a4(n * es); /* fits: the total was checked against the parameter's length */
+        if (a < A_POPS || n == 0) continue;
+        for (uint32_t i = 0; i < n; i++) {
+            if ((a - A_POPS) % 3u == 2u) {
+                int32_t v = (int32_t)(int16_t)rd16(q + 2 * i);
+                if (v < 1)
+                    return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 1 (data): %s entry %u (%d) outside [1, 32767]",
+                                l, nm, L2_ARRAY_NAMES[a], i, v);
+            } else if (es == 1) {
+                uint32_t v = q[i];
+                if (v < 1 || v > 15)
+                    return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 1 (data): %s entry %u (%u) outside [1, 15]",
+                                l, nm, L2_ARRAY_NAMES[a], i, v);
+            } else {
+                uint32_t v = rd16(q + 2 * i);
+                if (v > 32768u)
+                    return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 1 (data): %s entry %u (%u) outside [0, 32768]",
+                                l, nm, L2_ARRAY_NAMES[a], i, v);
+            }
+        }
+    }
+    return EH_MODEL_OK;
+}
+
+/* elements of state 0 (q15 v, i_syn), state 1 (spikes), state 2 (q15 scratch) */
+static void l2_state_sizes(const l2desc *d, uint32_t sz[3])
+{
+    uint32_t nv = 0, ns = 0, q = l2_n_in(d), pmax;
+    for (uint32_t p = 0; p < L2_N_POPS; p++) {
+        uint32_t n;
+        if (!l2_active(d, p)) continue;
+        n = l2_pop_size(d, p);
+        if (p != POP_O) { nv += n; ns += n; }
+        else if (d->w[L2_W_READOUT] == 0) ns += n;
+        if (l2_flags(d, p) & L2F_CUBA) nv += n;
+    }
+    if (d->w[D_N_ENC] >= 1 && d->w[D_ENC0] > q) q = d->w[D_ENC0];
+    if (d->w[D_N_ENC] >= 2 && d->w[D_ENC1] > q) q = d->w[D_ENC1];
+    pmax = q;
+    if (d->w[D_N_U] > pmax) pmax = d->w[D_N_U];
+    if (l2_n_m(d) > pmax) pmax = l2_n_m(d);
+    if (d->w[D_N_H] > pmax) pmax = d->w[D_N_H];
+    if (d->w[D_N_O] > pmax) pmax = d->w[D_N_O];
+    sz[0] = nv;
+    sz[1] = ns;
+    sz[2] = pmax + q + d->w[D_N_H] + l2_n_m(d);
+}
+
+static void l2_pop(const l2desc *d, uint32_t pop, const void *const arr[L2_N_ARRAYS], eh_l2mu_pop_q15 *cp)
+{
+    uint32_t f = l2_flags(d, pop), a = A_POPS + 3u * pop;
+    memset(cp, 0, sizeof *cp);
+    if (f & L2F_LEAK_SHIFT) cp->leak.shift = (const uint8_t *)arr[a];
+    else cp->leak.decay = (const uint16_t *)arr[a];
+    cp->leak.len = l2_count(d, a);
+    if (f & L2F_CUBA) {
+        if (f & L2F_SYN_SHIFT) cp->leak_syn.shift = (const uint8_t *)arr[a + 1];
+        else cp->leak_syn.decay = (const uint16_t *)arr[a + 1];
+        cp->leak_syn.len = l2_count(d, a + 1);
+    }
+    cp->thr = (const int16_t *)arr[a + 2];
+    cp->thr_len = l2_count(d, a + 2);
+    cp->reset = (f & L2F_RESET_ZERO) ? EH_RESET_ZERO : EH_RESET_SUBTRACT;
+}
+
+/* One L2MU step and readout on a loaded model: the kernel structs from the blob in place. */
+static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x, int16_t *out, int16_t *sv, uint8_t *ss,
+                          int16_t *scratch)
+{
+    l2desc d;
+    eh_l2mu_q15 c;
+    eh_l2mu_state_q15 st;
+    const void *arr[L2_N_ARRAYS];
+    const uint8_t *data = m->blob + rd32(r + 40);
+    uint32_t pos = 0, pv = 0, ps = 0, sz[3];
+    eh_status rc;
+    l2_read(&d, m->blob + rd32(r + 32));
+    for (uint32_t a = 0; a < L2_N_ARRAYS; a++) {
+        uint32_t n = l2_count(&d, a);
+        arr[a] = n ? (const void *)(data + pos) : (const void *)0;
+        pos += l2_a4(n * l2_elsize(&d, a));
+    }
+    memset(&c, 0, sizeof c);
+    memset(&st, 0, sizeof st);
+    c.dims.n_ch = d.w[D_N_CH];
+    c.dims.pop = d.w[D_POP];
+    c.dims.n_enc = d.w[D_N_ENC];
+    c.dims.enc[0] = d.w[D_ENC0];
+    c.dims.enc[1] = d.w[D_ENC1];
+    c.dims.n_u = d.w[D_N_U];
+    c.dims.order = d.w[D_ORDER];
+    c.dims.n_h = d.w[D_N_H];
+    c.dims.n_o = d.w[D_N_O];
+    c.w_in = (const int16_t *)arr[A_W_IN];
+    c.b_in = (const int32_t *)arr[A_B_IN];
+    c.w_enc[0] = (const int16_t *)arr[A_W_ENC0];
+    c.b_enc[0] = (const int32_t *)arr[A_B_ENC0];
+    c.w_enc[1] = (const int16_t *)arr[A_W_ENC1];
+    c.b_enc[1] = (const int32_t *)arr[A_B_ENC1];
+    c.e_x = (const int16_t *)arr[A_E_X];
+    c.e_h = (const int16_t *)arr[A_E_H];
+    c.e_m = (const int16_t *)arr[A_E_M];
+    c.a = (const int16_t *)arr[A_A];
+    c.b = (const int16_t *)arr[A_B];
+    c.w_x = (const int16_t *)arr[A_W_X];
+    c.w_h = (const int16_t *)arr[A_W_H];
+    c.w_m = (const int16_t *)arr[A_W_M];
+    c.w_o = (const int16_t *)arr[A_W_O];
+    c.b_o = (const int32_t *)arr[A_B_O];
+    c.s_in = (uint8_t)d.w[L2_W_SHIFTS + 0];
+    c.s_enc[0] = (uint8_t)d.w[L2_W_SHIFTS + 1];
+    c.s_enc[1] = (uint8_t)d.w[L2_W_SHIFTS + 2];
+    c.s_ex = (uint8_t)d.w[L2_W_SHIFTS + 3];
+    c.s_eh = (uint8_t)d.w[L2_W_SHIFTS + 4];
+    c.s_em = (uint8_t)d.w[L2_W_SHIFTS + 5];
+    c.s_a = (uint8_t)d.w[L2_W_SHIFTS + 6];
+    c.s_b = (uint8_t)d.w[L2_W_SHIFTS + 7];
+    c.s_wx = (uint8_t)d.w[L2_W_SHIFTS + 8];
+    c.s_wh = (uint8_t)d.w[L2_W_SHIFTS + 9];
+    c.s_wm = (uint8_t)d.w[L2_W_SHIFTS + 10];
+    c.s_o = (uint8_t)d.w[L2_W_SHIFTS + 11];
+    c.readout = d.w[L2_W_READOUT] ? EH_L2MU_READOUT_LI : EH_L2MU_READOUT_LIF;
+    {
+        eh_l2mu_pop_q15 *cps[L2_N_POPS] = {&c.pop_in, &c.pop_enc[0], &c.pop_enc[1], &c.pop_u, &c.pop_m, &c.pop_h, &c.pop_o};
+        eh_l2mu_pop_state_q15 *sps[L2_N_POPS] = {&st.in, &st.enc[0], &st.enc[1], &st.u, &st.m, &st.h, &st.o};
+        for (uint32_t p = 0; p < L2_N_POPS; p++) {
+            uint32_t n;
+            if (!l2_active(&d, p)) continue;
+            n = l2_pop_size(&d, p);
+            l2_pop(&d, p, arr, cps[p]);
+            /* layout (edgehost.blob.l2mu.state_layout): per population v then i_syn in state 0,
+             * s in state 1; the readout's v is the output tensor, its s only for a LIF readout */
+            if (p != POP_O) { sps[p]->v = sv + pv; pv += n; }
+            else sps[p]->v = out;
+            if (l2_flags(&d, p) & L2F_CUBA) { sps[p]->i_syn = sv + pv; pv += n; }
+            if (p != POP_O || d.w[L2_W_READOUT] == 0) { sps[p]->s = ss + ps; ps += n; }
+        }
+    }
+    l2_state_sizes(&d, sz);
+    rc = eh_l2mu_step_q15(&c, x, &st, scratch, sz[2]);
+    if (rc == EH_OK) rc = eh_l2mu_readout_q15(&c, &st, scratch, sz[2]);
+    return rc;
+}
+
 static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32_t total)
 {
     const uint8_t *r = lrec(m, l);
@@ -272,6 +607,7 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
     uint32_t norm_cnt = 0, leak_i = 0;
     const lspec *s;
     const char *nm;
+    l2desc l2d;
 
     if (code == 0 || code > T_LAST || SPECS[code].name == 0) {
         const char *rn = reserved_name(code);
@@ -320,7 +656,7 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u != n_out %u", l, nm, n_in, n_out);
     if (s->n_out_one && n_out != 1)
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_out %u must be 1", l, nm, n_out);
-    for (uint32_t k = 0; k < s->n_states; k++)
+    for (uint32_t k = 0; k < s->n_states && code != T_L2MU_Q15; k++) /* l2mu: after its params */
         if (t_dt(m, st[k]) != s->state_dt || t_kind(m, st[k]) != 1 || t_n(m, st[k]) != n_out)
             return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state %u tensor %u must be a %s state tensor of %u elements",
                         l, nm, k, st[k], DT_NAMES[s->state_dt], n_out);
@@ -357,9 +693,17 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         case P_BIAS: ok = cnt == n_out; break;
         case P_VEC: ok = cnt == n_out; break;
         case P_WB1: ok = (uint64_t)cnt == (uint64_t)n_out * ((n_in + 31u) / 32u); break;
+        case P_L2CELL: ok = cnt == L2_WORDS; break;
+        case P_L2DATA: ok = (uint64_t)cnt == l2_data_bytes(&l2d); break;
         default: ok = cnt == 1 || cnt == n_out; break;
         }
         if (!ok) {
+            if (ps->kind == P_L2CELL)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt,
+                            (uint32_t)L2_WORDS);
+            if (ps->kind == P_L2DATA)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U (the arrays of param 0, each 4-aligned)",
+                            l, nm, k, ps->name, cnt, l2_data_bytes(&l2d));
             if (ps->kind == P_NORM)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected a divisor of n (the same for offset and mul)", l, nm, k, ps->name, cnt);
             if (ps->kind == P_W)
@@ -373,24 +717,48 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt, n_out);
             return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 1 or %u", l, nm, k, ps->name, cnt, n_out);
         }
-        rc = check_param_values(m, l, nm, k, ps, leak_shift, m->blob + off, cnt, n_in);
+        if (ps->kind == P_L2CELL) {
+            l2_read(&l2d, m->blob + off);
+            rc = l2_check_desc(m, l, nm, &l2d, n_in, n_out);
+        } else if (ps->kind == P_L2DATA) {
+            rc = l2_check_data(m, l, nm, &l2d, m->blob + off);
+        } else {
+            rc = check_param_values(m, l, nm, k, ps, leak_shift, m->blob + off, cnt, n_in);
+        }
         if (rc) return rc;
     }
+    if (code == T_L2MU_Q15) {
+        static const uint8_t want_dt[3] = {Q15, SPK, Q15}, want_kind[3] = {1, 1, 0};
+        uint32_t sz[3];
+        l2_state_sizes(&l2d, sz);
+        for (uint32_t k = 0; k < 3; k++)
+            if (t_dt(m, st[k]) != want_dt[k] || t_kind(m, st[k]) != want_kind[k] || t_n(m, st[k]) != sz[k])
+                return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state %u tensor %u must be a %s %s tensor of %u elements", l, nm, k,
+                            st[k], DT_NAMES[want_dt[k]], want_kind[k] ? "state" : "activation", sz[k]);
+    }
     /* dataflow */
-    if (m->first[tin] == 0 || m->last[tin] == SLOT)
+    if (m->first[tin] == 0 || m->last[tin] == SLOT || IS_SCRATCH(m, tin))
         return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input tensor %u is not the model input nor written by an earlier layer", l, nm, tin);
     for (uint32_t k = 0; k <= s->n_states; k++) {
         uint32_t t = k == 0 ? tout : st[k - 1];
         if (m->first[t] != 0) {
             if (m->first[t] == 1)
                 return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): %s%s tensor %u already written by the model input", l, nm,
-                            k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : "1"), t);
+                            k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : (k == 2 ? "1" : "2")), t);
             return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): %s%s tensor %u already written by layer %u", l, nm,
-                        k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : "1"), t, (uint32_t)m->first[t] - 2);
+                        k == 0 ? "output" : "state ", k == 0 ? "" : (k == 1 ? "0" : (k == 2 ? "1" : "2")), t,
+                        (uint32_t)m->first[t] - 2);
         }
         m->first[t] = (uint8_t)(l + 2);
     }
-    for (uint32_t k = 0; k < s->n_states; k++) m->last[st[k]] = SLOT;
+    for (uint32_t k = 0; k < s->n_states; k++) {
+        if (code == T_L2MU_Q15 && k == 2) { /* the scratch: an activation of this layer only */
+            m->last[st[k]] = (uint8_t)(l + 1);
+            m->scratch[st[k] >> 3] |= (uint8_t)(1u << (st[k] & 7u));
+        } else {
+            m->last[st[k]] = SLOT;
+        }
+    }
     m->last[tin] = (uint8_t)(l + 1);
     return EH_MODEL_OK;
 }
@@ -488,7 +856,7 @@ int32_t eh_model_load(eh_model *m, const uint8_t *blob, uint32_t len, uint8_t *a
         if (rc) return rc;
     }
     if (m->first[outp] < 2) return fail(m, EH_MODEL_E_GRAPH, "header: output_tensor %u is not written by any layer", outp);
-    if (m->last[outp] == SLOT) return fail(m, EH_MODEL_E_GRAPH, "header: output_tensor %u is a layer's internal state", outp);
+    if (m->last[outp] == SLOT || IS_SCRATCH(m, outp)) return fail(m, EH_MODEL_E_GRAPH, "header: output_tensor %u is a layer's internal state", outp);
     m->last[outp] = (uint8_t)(L + 1);
     for (uint32_t t = 0; t < T; t++) {
         if (m->first[t] == 0) return fail(m, EH_MODEL_E_GRAPH, "tensor %u: not written by any layer", t);
@@ -577,11 +945,12 @@ static int32_t run_layer(eh_model *m, uint32_t l)
     uint32_t leak_bits = rd8(r + 2);
     uint32_t tin = rd16(r + 4), tout = rd16(r + 6);
     void *x = t_ptr(m, tin), *y = t_ptr(m, tout);
-    void *s0 = 0, *s1 = 0;
+    void *s0 = 0, *s1 = 0, *s2 = 0;
     eh_status st = EH_OK;
     eh_leak_q15 la, lb;
     if (SPECS[code].n_states > 0) s0 = t_ptr(m, rd16(r + 8));
     if (SPECS[code].n_states > 1) s1 = t_ptr(m, rd16(r + 10));
+    if (SPECS[code].n_states > 2) s2 = t_ptr(m, rd16(r + 12));
 
     switch (code) {
     case T_INPUT_Q15:
@@ -658,6 +1027,7 @@ static int32_t run_layer(eh_model *m, uint32_t l)
                            (uint32_t *)y);
         break;
     case T_PACK_SPIKES_B1: st = eh_pack_spikes_b1(n_in, (const uint8_t *)x, (uint32_t *)y); break;
+    case T_L2MU_Q15: st = run_l2mu(m, r, (const int16_t *)x, (int16_t *)y, (int16_t *)s0, (uint8_t *)s1, (int16_t *)s2); break;
     default: return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u not supported", l, code);
     }
     if (st != EH_OK) {

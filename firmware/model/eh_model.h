@@ -1,5 +1,5 @@
 /*
- * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.0).
+ * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.1).
  *
  * The blob stays in the caller's buffer: weights are used in place (the buffer must be 4-byte
  * aligned). Activations and per-layer state live in the caller's arena, planned at conversion
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define EH_MODEL_VERSION_MAJOR 1
-#define EH_MODEL_VERSION_MINOR 0
+#define EH_MODEL_VERSION_MINOR 1 /* 1.1: the l2mu_q15 layer */
 #define EH_MODEL_MAX_LAYERS 128
 #define EH_MODEL_MAX_TENSORS 256
 #define EH_MODEL_ERROR_LEN 160
@@ -71,6 +71,8 @@ typedef struct eh_model {
     /* lifetimes: writer + 1 (0 = the model input) and last reader + 1 of each tensor */
     uint8_t first[EH_MODEL_MAX_TENSORS];
     uint8_t last[EH_MODEL_MAX_TENSORS];
+    /* bit t: tensor t is a layer's scratch (the l2mu kernel's working memory) */
+    uint8_t scratch[EH_MODEL_MAX_TENSORS / 8];
     char error[EH_MODEL_ERROR_LEN];
 } eh_model;
 

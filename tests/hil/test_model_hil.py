@@ -12,7 +12,7 @@ import pytest
 from edgehost.link import DeviceError
 from edgehost.link import protocol as P
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "microbit")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "microbit", "netduinoplus2")]
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,52 @@ def test_bad_model_requests_are_refused(device, loaded):
     with pytest.raises(DeviceError) as e:
         device.request(P.Cmd.STEP, bytes(m.input_tensor.nbytes))
     assert e.value.status == P.Status.NO_MODEL
+
+
+# ---- the L2MU layer (l2mu_q15) over the link ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def l2mu():
+    """The HAR demo's trained Q15 L2MU as a blob (f32 raw samples in, the readout's membrane out);
+    a random cell of the same shapes when the trained one is not there."""
+    from pathlib import Path
+
+    from edgehost.convert.examples import har_sized_l2mu_cell
+    from edgehost.convert.l2mu_layer import l2mu_model
+    path = Path(__file__).parents[2] / "host" / "edgehost" / "demos" / "har" / "model" / "l2mu_hapt_q15.npz"
+    if path.exists():
+        from edgehost.demos.har.cellio import load_cell
+        cell = load_cell(path)
+    else:
+        cell = har_sized_l2mu_cell(0)
+    m = l2mu_model(cell, input_scale=4096.0)
+    return m, m.to_bytes()
+
+
+@pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "netduinoplus2")   # the blob (~26 KB) is too big for the micro:bit
+def test_l2mu_har_windows_equal_host(device, l2mu):
+    from edgehost.convert.examples import har_inputs
+    m, blob = l2mu
+    if not device.info.model_support:
+        pytest.fail("firmware built without model support (firmware/model missing at build time)")
+    res = device.load_model(blob)
+    assert res.model_hash == m.model_hash and res.n_layers == 2 and res.input_bytes == 24
+    windows = [har_inputs(40, phase=17 * w, amplitude=a) for w, a in enumerate((1.0, 2.5, 6.0))]
+    for xs in windows:
+        outs, traces = host_run(blob, xs)
+        r = device.infer(xs)                      # resets the state, 40 steps, the last output
+        assert r.steps == 40
+        np.testing.assert_array_equal(np.frombuffer(r.output, dtype=np.int16), outs[-1])
+        tr = device.trace()                       # input layer (q15 samples) and the readout
+        for got, want in zip(tr, traces[-1]):
+            if got.data is not None:
+                np.testing.assert_array_equal(np.frombuffer(got.data, dtype=want.dtype), want)
+        assert tr[-1].data is not None
+    # step by step after RESET_STATE: the same sequence as the host, every step
+    xs = windows[1][:12]
+    outs, _ = host_run(blob, xs)
+    assert np.ptp(outs, axis=0).max() > 0         # the readout moves
+    device.reset_state()
+    for t in range(len(xs)):
+        s = device.step(xs[t])
+        np.testing.assert_array_equal(np.frombuffer(s.output, dtype=np.int16), outs[t])

@@ -1,4 +1,4 @@
-"""Constants of the `.ehm` model blob, format 1.0 (docs/model-format.md is the specification).
+"""Constants of the `.ehm` model blob, format 1.1 (docs/model-format.md is the specification).
 
 Everything here has a C twin in firmware/model/eh_model.h / eh_model_format.h; the two must agree.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 MAGIC = b"EHMB"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1       # 1.1 added the l2mu_q15 layer; the writer writes the lowest minor a model needs
 
 HEADER_SIZE = 64
 LAYER_SIZE = 64
@@ -96,6 +96,7 @@ L_SPIKE_F32 = 17
 L_FC_B1_F32 = 32
 L_FC_B1_BITS = 35
 L_PACK_SPIKES_B1 = 36
+L_L2MU_Q15 = 48
 
 LAYER_NAMES = {
     L_INPUT_Q15: "input_q15", L_INPUT_F32: "input_f32", L_FC_F32: "fc_f32", L_FC_Q15: "fc_q15",
@@ -104,9 +105,12 @@ LAYER_NAMES = {
     L_LI_Q15: "li_q15", L_RELU_F32: "relu_f32", L_RELU_Q15: "relu_q15", L_ARGMAX: "argmax",
     L_SPIKE_COUNT: "spike_count", L_DEQUANT: "dequant", L_SPIKE_F32: "spike_f32",
     L_FC_B1_F32: "fc_b1_f32", L_FC_B1_BITS: "fc_b1_bits", L_PACK_SPIKES_B1: "pack_spikes_b1",
+    L_L2MU_Q15: "l2mu_q15",
 }
 # Codes kept for kernel families that have not landed in the loader yet (rejected as unsupported).
-RESERVED_LAYERS = {33: "conv1d_b1", 34: "mst_fc_b1", 40: "shiftadd_fc", 48: "l2mu"}
+RESERVED_LAYERS = {33: "conv1d_b1", 34: "mst_fc_b1", 40: "shiftadd_fc"}
+# The minor version a layer type needs (the writer writes the largest over the model's layers).
+LAYER_MINOR = {L_L2MU_Q15: 1}
 LAYER_CODES = {name: code for code, name in LAYER_NAMES.items()}
 
 # Parameter kinds (what a parameter slot holds and how long it may be).
@@ -117,6 +121,8 @@ LAYER_CODES = {name: code for code, name in LAYER_NAMES.items()}
 #   "leak": a Q15 leak, 1 or n entries: u16 decay in [0, 32768] or u8 shift in [1, 15]
 #   "wb1":  n_out * ceil(n_in / 32) packed weight words
 #   "vec":  exactly n_out entries
+#   "l2mu_cell": the L2MU descriptor, exactly 66 u32 (edgehost/blob/l2mu.py)
+#   "l2mu_data": the L2MU arrays, exactly the bytes the descriptor implies
 # Each spec: (name, kind, element numpy dtype or None for leak, value check)
 _F32 = "<f4"
 
@@ -125,7 +131,7 @@ class Spec:
     """What the loader requires of one layer type."""
 
     def __init__(self, name, in_dt, out_dt, out_kind, same_n, states, params, shift=False,
-                 reset=False, leaks=0, n_out_one=False):
+                 reset=False, leaks=0, n_out_one=False, scratch=False):
         self.name = name
         self.in_dt = in_dt          # tuple of allowed input dtypes
         self.out_dt = out_dt
@@ -137,6 +143,8 @@ class Spec:
         self.reset = reset          # uses the reset field (0 subtract, 1 zero)
         self.leaks = leaks          # number of leak parameters (leak bits 0..leaks-1)
         self.n_out_one = n_out_one
+        self.scratch = scratch      # the last state slot is the kernel's scratch: an activation
+                                    # tensor that lives only during this layer
 
 
 SPECS = {
@@ -178,4 +186,9 @@ SPECS = {
     L_FC_B1_BITS: Spec("fc_b1_bits", (DT_B1,), DT_B1, KIND_ACT, False, [],
                        [("weight", "wb1", "<u4", None), ("threshold", "vec", "<i4", "thrb1")]),
     L_PACK_SPIKES_B1: Spec("pack_spikes_b1", (DT_SPIKE,), DT_B1, KIND_ACT, True, [], []),
+    # state 0: q15 membranes and synaptic currents, state 1: spikes, state 2: q15 scratch;
+    # the output (q15 [n_o], a state tensor) is the readout's membrane
+    L_L2MU_Q15: Spec("l2mu_q15", (DT_Q15,), DT_Q15, KIND_STATE, False, [DT_Q15, DT_SPIKE, DT_Q15],
+                     [("cell", "l2mu_cell", "<u4", None), ("data", "l2mu_data", "u1", None)],
+                     scratch=True),
 }

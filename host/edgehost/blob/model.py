@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import format as F
+from . import l2mu as _l2mu
 
 
 class BlobError(ValueError):
@@ -197,7 +198,8 @@ def _write(m: Model) -> bytes:
     body[F.HEADER_SIZE:tensors_off] = b"".join(layer_recs)
     body[tensors_off:tensors_off + F.TENSOR_SIZE * T] = b"".join(tensor_recs)
     body[weights_off:] = weights
-    struct.pack_into("<4sHHII", body, 0, F.MAGIC, F.VERSION_MAJOR, F.VERSION_MINOR, m.flags, total)
+    minor = max([F.LAYER_MINOR.get(layer.code, 0) for layer in m.layers] + [0])
+    struct.pack_into("<4sHHII", body, 0, F.MAGIC, F.VERSION_MAJOR, minor, m.flags, total)
     struct.pack_into("<HHHHIIIII", body, 24, L, T, m.input, m.output, F.HEADER_SIZE, tensors_off,
                      weights_off, len(weights), m.arena_size)
     struct.pack_into("<I", body, 20, fnv1a32(bytes(body[24:])))
@@ -325,6 +327,7 @@ def read(data, arena_size: int | None = None) -> Model:
     writer = [-2] * T        # layer that writes each tensor (-1: the model input)
     writer[inp] = -1
     slot_of = [False] * T    # tensor is a state slot (internal to its layer)
+    scratch_of = [False] * T  # tensor is a layer's scratch (an activation of that layer only)
     last = [-2] * T          # last layer that reads each tensor
     layers = []
     for li in range(L):
@@ -374,11 +377,14 @@ def read(data, arena_size: int | None = None) -> Model:
         if spec.n_out_one and n_out != 1:
             raise BlobError(f"{p}: n_out {n_out} must be 1", F.E_LAYER)
         for k, sdt in enumerate(spec.states):
+            if spec.scratch:        # l2mu: the sizes come from its descriptor (checked below)
+                break
             ts = tensors[states[k]]
             if F.DTYPE_CODES[ts.dtype] != sdt or ts.kind != "state" or ts.n != n_out:
                 raise BlobError(f"{p}: state {k} tensor {states[k]} must be a {F.DTYPES[sdt][0]} state "
                                 f"tensor of {n_out} elements", F.E_LAYER)
         params = []
+        desc = None
         leak_i = 0
         for k in range(F.N_PARAMS):
             off, ln = slots[k]
@@ -423,12 +429,29 @@ def read(data, arena_size: int | None = None) -> Model:
             elif pkind == "vec":
                 ok = cnt == n_out
                 want = str(n_out)
+            elif pkind == "l2mu_cell":
+                ok = cnt == _l2mu.DESC_WORDS
+                want = str(_l2mu.DESC_WORDS)
+            elif pkind == "l2mu_data":
+                want_n = _l2mu.data_bytes(desc)
+                ok = cnt == want_n
+                want = f"{want_n} (the arrays of param 0, each 4-aligned)"
             else:
                 ok = cnt in (1, n_out)
                 want = f"1 or {n_out}"
             if not ok:
                 raise BlobError(f"{pp}: {cnt} entries, expected {want}", F.E_PARAM)
             vals = np.frombuffer(data, dtype=pdt, count=cnt, offset=off).copy()
+            if pkind in ("l2mu_cell", "l2mu_data"):
+                try:
+                    if pkind == "l2mu_cell":
+                        desc = _l2mu.check_desc(vals, n_in, n_out)
+                    else:
+                        _l2mu.check_data(desc, vals)
+                except _l2mu.L2muError as e:
+                    raise BlobError(f"{pp}: {e}", F.E_PARAM) from None
+                params.append(vals)
+                continue
             if check == "decay":
                 bad = vals > 32768
                 msg = "outside [0, 32768]"
@@ -447,8 +470,16 @@ def read(data, arena_size: int | None = None) -> Model:
                 i = int(np.argmax(bad))
                 raise BlobError(f"{pp}: entry {i} ({int(vals[i])}) {msg}", F.E_PARAM)
             params.append(vals)
+        if spec.scratch:
+            nv, ns, nsc = _l2mu.state_sizes(desc)
+            for k, (sdt, kind, n) in enumerate(zip(spec.states, ("state", "state", "activation"),
+                                                   (nv, ns, nsc))):
+                ts = tensors[states[k]]
+                if F.DTYPE_CODES[ts.dtype] != sdt or ts.kind != kind or ts.n != n:
+                    raise BlobError(f"{p}: state {k} tensor {states[k]} must be a {F.DTYPES[sdt][0]} "
+                                    f"{kind} tensor of {n} elements", F.E_LAYER)
         # dataflow: the input exists already, the outputs are written once
-        if writer[tin] == -2 or slot_of[tin]:
+        if writer[tin] == -2 or slot_of[tin] or scratch_of[tin]:
             raise BlobError(f"{p}: input tensor {tin} is not the model input nor written by an earlier "
                             f"layer", F.E_GRAPH)
         for name, tid in [("output", tout)] + [(f"state {k}", states[k]) for k in range(len(spec.states))]:
@@ -457,7 +488,11 @@ def read(data, arena_size: int | None = None) -> Model:
                 raise BlobError(f"{p}: {name} tensor {tid} already written by {who}", F.E_GRAPH)
             writer[tid] = li
         for k in range(len(spec.states)):
-            slot_of[states[k]] = True
+            if spec.scratch and k == len(spec.states) - 1:
+                scratch_of[states[k]] = True    # lives during this layer only
+                last[states[k]] = li
+            else:
+                slot_of[states[k]] = True
         last[tin] = li
         layers.append(Layer(spec.name, tin, tout, n_in, n_out, params,
                             states[:len(spec.states)], shift, "zero" if reset else "subtract",
@@ -465,7 +500,7 @@ def read(data, arena_size: int | None = None) -> Model:
 
     if writer[outp] < 0:
         raise BlobError(f"header: output_tensor {outp} is not written by any layer", F.E_GRAPH)
-    if slot_of[outp]:
+    if slot_of[outp] or scratch_of[outp]:
         raise BlobError(f"header: output_tensor {outp} is a layer's internal state", F.E_GRAPH)
     last[outp] = L
     for t in range(T):
@@ -497,16 +532,18 @@ def read(data, arena_size: int | None = None) -> Model:
 
 def lifetimes(m: Model) -> list[tuple[int, int]]:
     """(writer, last reader) per tensor: -1 = the model input, n_layers = read after the last layer.
-    State slot tensors get (writer, n_layers): they live for the whole run."""
+    State slot tensors get (writer, n_layers): they live for the whole run; a layer's scratch
+    tensor (the l2mu's last state slot) gets (layer, layer)."""
     L = len(m.layers)
     w = [-2] * len(m.tensors)
     last = [-2] * len(m.tensors)
     w[m.input] = -1
     for i, l in enumerate(m.layers):
         w[l.output] = i
-        for s in l.states:
+        for k, s in enumerate(l.states):
             w[s] = i
-            last[s] = L
+            scratch = l.spec.scratch and k == len(l.states) - 1
+            last[s] = i if scratch else L
         last[l.input] = i
     last[m.output] = L
     return list(zip(w, last))

@@ -4,13 +4,48 @@ MACs count the multiply-accumulates of a step (a spike-driven dense layer counts
 all inputs spiking, as additions). ACE (arithmetic computation effort, PokeBNN, Zhang et al.
 2022) weights each MAC by the product of its operand bit widths: float32 32 x 32, Q15 16 x 16,
 spike-driven 1 x 16, binary (XNOR/popcount) 1 x 1. A shift leak has no multiply and counts 0.
+
+The L2MU layer (l2mu_q15) counts, per step: the first layer's n_ch * pop multiplies (16 x 16);
+every spike-driven weight sum at its worst case, all presynaptic neurons spiking (1 x 16 each):
+the encoders (enc[k] x fan-in), I_u (n_u x (n_sx [+ n_h with e_h] [+ n_m with e_m])), I_m
+(n_m x order for A, + n_m for B), I_h (n_h x ([n_sx with w_x] [+ n_h with w_h] + n_m)) and the
+readout (n_o x n_h); and one 16 x 16 multiply per neuron for each decay leak (membrane, and the
+synaptic current of a CuBa population; the LI readout's leak). Shift leaks count 0.
 """
 from __future__ import annotations
 
+import struct
+
 from ..blob import Model
+from ..blob import l2mu as _l2mu
 from .planner import state_bytes
 
-MODEL_STRUCT_BYTES = 64 + 2 * 256 + 160   # sizeof(eh_model) on a 32-bit core, rounded up
+MODEL_STRUCT_BYTES = 64 + 2 * 256 + 32 + 160   # sizeof(eh_model) on a 32-bit core, rounded up
+
+
+def l2mu_ops(desc) -> tuple[int, int]:
+    """(MACs, ACE) of one step of an L2MU layer (the module docstring defines them)."""
+    d = desc if isinstance(desc, _l2mu.Desc) else _l2mu.Desc(desc)
+    c = d.counts
+    mul = d.n_in
+    acc = 0
+    fan = d.n_in
+    for n in d.enc:
+        acc += n * fan
+        fan = n
+    acc += d.n_u * (d.n_sx + (d.n_h if c["e_h"] else 0) + (d.n_m if c["e_m"] else 0))
+    acc += d.n_m * d.order + d.n_m
+    acc += d.n_h * ((d.n_sx if c["w_x"] else 0) + (d.n_h if c["w_h"] else 0) + d.n_m)
+    acc += d.n_o * d.n_h
+    for p in _l2mu.POPS:
+        if not d.active(p):
+            continue
+        f = d.flags[p]
+        n = d.pop_size(p)
+        mul += 0 if f & _l2mu.F_LEAK_SHIFT else n
+        if f & _l2mu.F_CUBA and not f & _l2mu.F_SYN_SHIFT:
+            mul += n
+    return mul + acc, mul * 16 * 16 + acc * 1 * 16
 
 
 def _ops(m: Model, l) -> tuple[int, int]:
@@ -33,6 +68,8 @@ def _ops(m: Model, l) -> tuple[int, int]:
         return 2 * n, 2 * n * 32 * 32
     if t == "li_f32":
         return n, n * 32 * 32
+    if t == "l2mu_q15":
+        return l2mu_ops(l.params[0])
     if t in ("lif_q15", "li_q15", "cubalif_q15"):
         k = sum(1 for kind in l.leak if kind == "decay")
         return k * n, k * n * 16 * 16
@@ -43,7 +80,7 @@ def layer_rows(m: Model) -> list[dict]:
     rows = []
     for i, l in enumerate(m.layers):
         macs, ace = _ops(m, l)
-        st = sum(m.tensors[s].nbytes for s in l.states)
+        st = sum(m.tensors[s].nbytes for s in l.states if m.tensors[s].kind == "state")
         if m.tensors[l.output].kind == "state":
             st += m.tensors[l.output].nbytes
         rows.append({
@@ -87,7 +124,7 @@ def summary(m: Model, blob: bytes) -> dict:
     rows = layer_rows(m)
     fit, note = boards_fit(len(blob), m.arena_size)
     d = {
-        "format": "ehm 1.0", "bytes": len(blob), "hash": f"0x{m.model_hash:08x}",
+        "format": "ehm {}.{}".format(*struct.unpack_from("<HH", blob, 4)), "bytes": len(blob), "hash": f"0x{m.model_hash:08x}",
         "n_layers": len(m.layers), "n_tensors": len(m.tensors),
         "input": {"dtype": m.input_tensor.dtype, "shape": list(m.input_tensor.shape),
                   "bytes": m.input_tensor.nbytes},

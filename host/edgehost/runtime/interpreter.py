@@ -12,6 +12,7 @@ import importlib
 import numpy as np
 
 from ..blob import Model, read
+from ..blob import l2mu as _l2mu
 
 BACKENDS = ("sim", "kernels")
 
@@ -33,9 +34,11 @@ class HostModel:
             self._lif = importlib.import_module(f"edgehost.{backend}.lif")
             self._basic = importlib.import_module(f"edgehost.{backend}.basic")
             self._binary = importlib.import_module(f"edgehost.{backend}.binary")
+            self._lmu = importlib.import_module(f"edgehost.{backend}.lmu")
         except ImportError as e:
-            raise ImportError(f"backend {backend!r} needs edgehost.{backend}.lif, .basic and "
-                              f".binary: {e}") from e
+            raise ImportError(f"backend {backend!r} needs edgehost.{backend}.lif, .basic, .binary "
+                              f"and .lmu: {e}") from e
+        self._cells: dict = {}     # layer id -> (descriptor, decoded cell) of the l2mu layers
         self.reset()
 
     # -- state ---------------------------------------------------------------------------------
@@ -89,6 +92,33 @@ class HostModel:
         return v * t.scale if t.dtype == "q15" else v
 
     # -- one layer -----------------------------------------------------------------------------
+    def _l2mu(self, layer, x) -> np.ndarray:
+        """One L2MU step and readout (eh_l2mu_step_q15, eh_l2mu_readout_q15). The state lives in
+        the layer's tensors (state 0: v and i_syn, state 1: spikes, output: the readout's v),
+        laid out as the C interpreter does (edgehost.blob.l2mu.state_layout). The scratch tensor
+        (state 2) is the kernel's working memory; its content is not modelled (stays 0)."""
+        T = self._t
+        key = id(layer)
+        if key not in self._cells:
+            d = _l2mu.Desc(layer.params[0])
+            self._cells[key] = (d, _l2mu.decode(d, layer.params[1]), _l2mu.state_layout(d))
+        d, cell, layout = self._cells[key]
+        tv, ts = T[layer.states[0]], T[layer.states[1]]
+        src = {"v": tv, "i_syn": tv, "s": ts}
+        pops: dict = {}
+        for p, f, start, n in layout:
+            pops.setdefault(p, {})[f] = src[f][start:start + n].copy()
+        o = pops.setdefault("o", {})
+        o["v"] = T[layer.output].copy()
+        o.setdefault("s", np.zeros(d.n_o, np.uint8))
+        state = {"in": pops["in"], "enc": [pops[f"enc{k}"] for k in range(d.n_enc)],
+                 "u": pops["u"], "m": pops["m"], "h": pops["h"], "o": o}
+        new = self._lmu.l2mu_readout_q15(cell, self._lmu.l2mu_step_q15(cell, state, x))
+        for p, f, start, n in layout:
+            st = new["enc"][int(p[-1])] if p.startswith("enc") else new[p]
+            src[f][start:start + n] = st[f]
+        return new["o"]["v"]
+
     def _leak(self, layer, slot, which):
         p = layer.params[slot]
         return {"decay": p} if layer.leak[which] == "decay" else {"shift": p}
@@ -153,6 +183,8 @@ class HostModel:
             y = self._binary.fc_b1_bits(layer.n_in, x, p[0].reshape(layer.n_out, -1), p[1])
         elif ty == "pack_spikes_b1":
             y = self._binary.pack_spikes_b1(x)
+        elif ty == "l2mu_q15":
+            y = self._l2mu(layer, x)
         else:  # pragma: no cover - read() rejects unknown types
             raise ValueError(f"layer type {ty} not supported by the host interpreter")
         T[layer.output] = np.asarray(y, dtype=self.model.tensors[layer.output].np_dtype).ravel()

@@ -71,7 +71,7 @@ def plot_confusion(m: np.ndarray, names, path: Path, title: str) -> None:
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of the true class")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -95,7 +95,9 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     X, y = test_raw.X[idx], test_raw.y[idx]
     names = list(meta["classes"])
     input_scale = float(meta["input_scale"])
-    blob = l2mu_blob(cell_q, input_scale)
+    # The device takes raw samples as int16 counts (x * input_scale, like an IMU's registers);
+    # the normalisation is folded into the cell's first layer.
+    blob = l2mu_blob(cell_q, input_scale, output_scale=1.0 / meta["calibration"]["scales"]["o"], input="q15")
 
     t0 = time.monotonic()
     fw = build(board, target="firmware")
