@@ -166,3 +166,14 @@ def test_l2mu_har_windows_equal_host(device, l2mu):
     for t in range(len(xs)):
         s = device.step(xs[t])
         np.testing.assert_array_equal(np.frombuffer(s.output, dtype=np.int16), outs[t])
+
+
+def test_input_of_the_wrong_dtype_is_refused_not_reinterpreted(device, loaded):
+    """The device sees bytes only: an int16 array for a float32 model would divide into steps and
+    run silently on garbage. The link knows the model's input dtype from the blob it loaded."""
+    m, _ = loaded
+    assert np.dtype(m.input_tensor.np_dtype) == np.float32
+    with pytest.raises(ValueError, match="float32 input"):
+        device.infer(np.zeros((4, m.input_tensor.n), np.int16))
+    with pytest.raises(ValueError, match="float32 input"):
+        device.step(np.zeros(m.input_tensor.n, np.float64))

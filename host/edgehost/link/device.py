@@ -81,6 +81,9 @@ class Device:
         self.retries = retries
         self.byte_time = byte_time
         self.info: P.DeviceInfo | None = None
+        #: dtype of the loaded model's input (from the blob given to load_model), to refuse arrays of
+        #: another dtype instead of sending their bytes; None when unknown (e.g. a model loaded earlier)
+        self.input_dtype = None
         self.stats = LinkStats()
         self._seq = random.randrange(1, 0x10000)
         self._delivered = 0
@@ -281,6 +284,7 @@ class Device:
                           timeout=max(self.timeout, 5.0))
         res = LoadResult(*self._u32s(fr, 5, "LOAD_COMMIT"))
         self.steps_since_reset = 0
+        self.input_dtype = _blob_input_dtype(blob)
         self.hello()  # refresh info (model hash, arena use, sizes)
         return res
 
@@ -293,11 +297,16 @@ class Device:
                             status=P.Status.NO_MODEL)
         return self.info
 
-    @staticmethod
-    def _as_bytes(x) -> bytes:
+    def _as_bytes(self, x) -> bytes:
         if isinstance(x, (bytes, bytearray, memoryview)):
             return bytes(x)
         import numpy as np
+        x = np.asarray(x)
+        want = getattr(self, "input_dtype", None)
+        if want is not None and x.dtype != want:
+            # The device sees only bytes: an array of another dtype would be reinterpreted silently.
+            raise ValueError(f"the loaded model takes {want.name} input, got a {x.dtype.name} array "
+                             f"(convert it, e.g. x.astype(np.{want.name}), or pass bytes)")
         return np.ascontiguousarray(x).tobytes()
 
     def infer(self, x, *, steps: int | None = None, timeout: float | None = None) -> InferResult:
@@ -391,3 +400,13 @@ class Device:
             else:
                 out.append(LayerTrace(li, dtype, bytes(data)))
         return out
+
+
+def _blob_input_dtype(blob: bytes):
+    """The numpy dtype of a model blob's input tensor, or None when the blob cannot be read here
+    (the device validates it on its own)."""
+    try:
+        from ..blob import read
+        return read(blob).input_tensor.np_dtype
+    except Exception:  # noqa: BLE001 - best effort; the device is the judge of the blob
+        return None
