@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build-kernels.sh
-python3 -m pytest "$@"
+"${PYTHON:-python3}" -m pytest "$@"

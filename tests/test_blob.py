@@ -114,7 +114,7 @@ def cases():
         ("short", b[:40], F.E_LENGTH, "blob: 40 bytes, shorter than the 64-byte header"),
         ("magic", b"XHMB" + b[4:], F.E_MAGIC, "header: magic"),
         ("version", _header(b, 4, "<H", 2), F.E_VERSION, "format version 2.0 not supported"),
-        ("minor", _header(b, 6, "<H", 2), F.E_VERSION, "format version 1.2 not supported"),
+        ("minor", _header(b, 6, "<H", 3), F.E_VERSION, "format version 1.3 not supported"),
         ("truncated", b[:-8], F.E_LENGTH, f"header: total_len {total} outside [64, {total - 8}]"),
         ("crc", b[:-1] + bytes([b[-1] ^ 1]), F.E_CRC, "header: crc32"),
         ("hash", _header(b, 20, "<I", 0, fix=False)[:16] + struct.pack("<I", crc32(

@@ -24,12 +24,13 @@ enum {
     T_INPUT_Q15 = 1, T_INPUT_F32, T_FC_F32, T_FC_Q15, T_FC_SPIKE_Q15, T_LIF_F32, T_LIF_Q15,
     T_CUBALIF_F32, T_CUBALIF_Q15, T_LI_F32, T_LI_Q15, T_RELU_F32, T_RELU_Q15, T_ARGMAX,
     T_SPIKE_COUNT, T_DEQUANT, T_SPIKE_F32,
+    T_INPUT_S8 = 18, T_DEQUANT_S8 = 19, T_FC_S8 = 20, /* format 1.2: TFLite int8 */
     T_FC_B1_F32 = 32, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36, T_L2MU_Q15 = 48, T_LAST = T_L2MU_Q15
 };
 
 /* parameter kinds and value checks */
-enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC, P_L2CELL, P_L2DATA };
-enum { C_NONE, C_FINITE, C_UNIT, C_POS, C_THR15, C_THRB1 };
+enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC, P_L2CELL, P_L2DATA, P_ZP, P_RQ, P_Q8 };
+enum { C_NONE, C_FINITE, C_UNIT, C_POS, C_THR15, C_THRB1, C_S8 };
 
 typedef struct {
     uint8_t kind, elsize, check;
@@ -53,6 +54,7 @@ typedef struct {
 #define Q15 EH_MODEL_DT_Q15
 #define SPK EH_MODEL_DT_SPIKE
 #define B1 EH_MODEL_DT_B1
+#define S8 EH_MODEL_DT_S8
 
 static const lspec SPECS[T_LAST + 1] = {
     [T_INPUT_Q15] = {"input_q15", {F32}, Q15, 0, 1, 0, 0, 2, 0, 0, 0, 0,
@@ -84,6 +86,14 @@ static const lspec SPECS[T_LAST + 1] = {
     [T_SPIKE_COUNT] = {"spike_count", {SPK}, EH_MODEL_DT_U16, 1, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
     [T_DEQUANT] = {"dequant", {Q15}, F32, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
     [T_SPIKE_F32] = {"spike_f32", {SPK}, F32, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    /* int8 (TFLite): zero point s32[1] in [-128, 127]; the scale is the s8 tensor's */
+    [T_INPUT_S8] = {"input_s8", {F32}, S8, 0, 1, 0, 0, 1, 0, 0, 0, 0, {{P_ZP, 4, C_S8, "zero_point"}}},
+    [T_DEQUANT_S8] = {"dequant_s8", {S8}, F32, 0, 1, 0, 0, 1, 0, 0, 0, 0, {{P_ZP, 4, C_S8, "zero_point"}}},
+    /* requant: mult[C] then shift[C] (C = 1 per tensor or n_out per channel); quant: x_offset,
+     * y_offset, act_min, act_max */
+    [T_FC_S8] = {"fc_s8", {S8}, S8, 0, 0, 0, 0, 4, 0, 0, 0, 0,
+                 {{P_W, 1, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}, {P_RQ, 4, C_NONE, "requant"},
+                  {P_Q8, 4, C_NONE, "quant"}}},
     [T_FC_B1_F32] = {"fc_b1_f32", {B1}, F32, 0, 0, 0, 0, 3, 0, 0, 0, 0,
                      {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_FINITE, "scale"}, {P_BIAS, 4, C_NONE, "bias"}}},
     [T_FC_B1_BITS] = {"fc_b1_bits", {B1}, B1, 0, 0, 0, 0, 2, 0, 0, 0, 0,
@@ -258,6 +268,26 @@ static int32_t check_param_values(eh_model *m, uint32_t l, const char *lname, ui
             if (v < -(int32_t)n_in || v > (int32_t)n_in + 1)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [-%u, %u]",
                             l, lname, k, ps->name, i, v, n_in, n_in + 1);
+        } else if (ps->check == C_S8) {
+            int32_t v = (int32_t)rd32(p + 4 * i);
+            if (v < -128 || v > 127)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [-128, 127]",
+                            l, lname, k, ps->name, i, v);
+        } else if (ps->kind == P_RQ) {
+            int32_t v = (int32_t)rd32(p + 4 * i);
+            if (i < cnt / 2u && v < 0)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (mult %d) outside [0, 2147483647]",
+                            l, lname, k, ps->name, i, v);
+            if (i >= cnt / 2u && (v < -31 || v > 30))
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (shift %d) outside [-31, 30]",
+                            l, lname, k, ps->name, i, v);
+        } else if (ps->kind == P_Q8) {
+            static const char *const q8_names[4] = {"x_offset", "y_offset", "act_min", "act_max"};
+            int32_t v = (int32_t)rd32(p + 4 * i);
+            int32_t lo = i == 0 ? -127 : i == 3 ? (int32_t)rd32(p + 8) : -128, hi = i == 0 ? 128 : 127;
+            if (v < lo || v > hi)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%s %d) outside [%d, %d]",
+                            l, lname, k, ps->name, i, q8_names[i], v, lo, hi);
         } else if (ps->check != C_NONE) {
             float v = rdf32(p + 4 * i);
             int ok;
@@ -695,6 +725,9 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         case P_WB1: ok = (uint64_t)cnt == (uint64_t)n_out * ((n_in + 31u) / 32u); break;
         case P_L2CELL: ok = cnt == L2_WORDS; break;
         case P_L2DATA: ok = (uint64_t)cnt == l2_data_bytes(&l2d); break;
+        case P_ZP: ok = cnt == 1; break;
+        case P_RQ: ok = cnt == 2 || (uint64_t)cnt == 2u * (uint64_t)n_out; break;
+        case P_Q8: ok = cnt == 4; break;
         default: ok = cnt == 1 || cnt == n_out; break;
         }
         if (!ok) {
@@ -713,6 +746,13 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
             if (ps->kind == P_WB1)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt,
                             n_out * ((n_in + 31u) / 32u));
+            if (ps->kind == P_ZP)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 1", l, nm, k, ps->name, cnt);
+            if (ps->kind == P_RQ)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 2 or %U (mult then shift, per tensor or per channel)",
+                            l, nm, k, ps->name, cnt, 2u * (uint64_t)n_out);
+            if (ps->kind == P_Q8)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 4", l, nm, k, ps->name, cnt);
             if (ps->kind == P_VEC)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt, n_out);
             return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 1 or %u", l, nm, k, ps->name, cnt, n_out);
@@ -1018,6 +1058,46 @@ static int32_t run_layer(eh_model *m, uint32_t l)
     case T_SPIKE_F32: /* spikes (0/1, as written by the LIF kernels) to 0.0f/1.0f: no kernel needed */
         for (uint32_t i = 0; i < n_in; i++) ((float *)y)[i] = ((const uint8_t *)x)[i] ? 1.0f : 0.0f;
         break;
+    case T_INPUT_S8: {
+        /* q = sat8(round_half_away(x / scale) + zp), one float32 division (TFLite's reference
+         * AffineQuantize); NaN counts as 0 */
+        float sc = t_scale(m, tout);
+        int32_t zp = (int32_t)rd32((const uint8_t *)param(m, r, 0));
+        for (uint32_t i = 0; i < n_in; i++) {
+            float v = ((const float *)x)[i] / sc;
+            int32_t q;
+            float frac;
+            if (!(v == v)) v = 0.0f;
+            if (v > 1000.0f) v = 1000.0f;
+            if (v < -1000.0f) v = -1000.0f;
+            q = (int32_t)v; /* truncates; exact below 2^23 */
+            frac = v - (float)q;
+            if (frac >= 0.5f) q++;
+            else if (frac <= -0.5f) q--;
+            q += zp;
+            ((int8_t *)y)[i] = (int8_t)(q > 127 ? 127 : q < -128 ? -128 : q);
+        }
+        break;
+    }
+    case T_DEQUANT_S8: { /* y = (float)(q - zp) * scale, one float32 multiply */
+        float sc = t_scale(m, tin);
+        int32_t zp = (int32_t)rd32((const uint8_t *)param(m, r, 0));
+        for (uint32_t i = 0; i < n_in; i++) ((float *)y)[i] = (float)((int32_t)((const int8_t *)x)[i] - zp) * sc;
+        break;
+    }
+    case T_FC_S8: {
+        const int32_t *rq = (const int32_t *)param(m, r, 2), *q8 = (const int32_t *)param(m, r, 3);
+        uint32_t c_n = param_len(r, 2) / 8u;
+        uint32_t per_channel = c_n == n_out && n_out > 1u;
+        st = eh_fc_s8(n_in, n_out, (const int8_t *)x, q8[0], (const int8_t *)param(m, r, 0), (const int32_t *)param(m, r, 1),
+                      rq, rq + c_n, per_channel, q8[1], (int8_t *)y);
+        for (uint32_t o = 0; o < n_out && st == EH_OK; o++) { /* fused activation (RELU, RELU6...) */
+            int8_t *yo = (int8_t *)y + o;
+            if (*yo < q8[2]) *yo = (int8_t)q8[2];
+            if (*yo > q8[3]) *yo = (int8_t)q8[3];
+        }
+        break;
+    }
     case T_FC_B1_F32:
         st = eh_fc_b1_f32(n_in, n_out, (const uint32_t *)x, (const uint32_t *)param(m, r, 0), (const float *)param(m, r, 1),
                           (const float *)param(m, r, 2), (float *)y);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define EH_MODEL_VERSION_MAJOR 1
-#define EH_MODEL_VERSION_MINOR 1 /* 1.1: the l2mu_q15 layer */
+#define EH_MODEL_VERSION_MINOR 2 /* 1.1: the l2mu_q15 layer; 1.2: the int8 layers (input_s8, dequant_s8, fc_s8) */
 #define EH_MODEL_MAX_LAYERS 128
 #define EH_MODEL_MAX_TENSORS 256
 #define EH_MODEL_ERROR_LEN 160

@@ -74,4 +74,36 @@ eh_status eh_lif_adapt_step_q15(uint32_t n, const int16_t *x, const int16_t *x_t
                                 const eh_leak_q15 *leak_th,
                                 const int16_t *thr, uint32_t thr_len, eh_reset reset);
 
+/*
+ * Prepare once, step often (TFLM-style): the checks of eh_lif_step_q15 / eh_cubalif_step_q15
+ * on the parameters alone, and the steps without any check.
+ *
+ * eh_lif_check_q15 returns what eh_lif_step_q15 would return for the same parameters and
+ * non-NULL buffers (EH_ERR_SIZE for n == 0, then the leak, the threshold and the reset mode,
+ * in that order); eh_cubalif_check_q15 likewise for eh_cubalif_step_q15. They read the
+ * parameter arrays and write nothing.
+ *
+ * The _unchecked steps compute exactly what the checked ones compute (bit for bit, including
+ * saturation and states where the spikes do not match v), but check nothing: call them only
+ * with parameters that passed the check function (and are not changed since) and with
+ * non-NULL, non-overlapping buffers of n elements. Anything else is undefined behaviour.
+ * eh_lif_step_q15 is eh_lif_check_q15 plus eh_lif_step_q15_unchecked (the same holds for the
+ * CuBa pair). On cores with the DSP extension (__ARM_FEATURE_DSP) the unchecked LIF step uses
+ * two-lane SIMD for a shared shift leak or for a Q15 decay; blocks whose result the SIMD
+ * arithmetic could not match (a spike on entry with v < 0) take the plain loop.
+ */
+eh_status eh_lif_check_q15(uint32_t n, const eh_leak_q15 *leak,
+                           const int16_t *thr, uint32_t thr_len, eh_reset reset);
+void eh_lif_step_q15_unchecked(uint32_t n, const int16_t *x, int16_t *v, uint8_t *spikes,
+                               const eh_leak_q15 *leak,
+                               const int16_t *thr, uint32_t thr_len, eh_reset reset);
+
+eh_status eh_cubalif_check_q15(uint32_t n, const eh_leak_q15 *leak_syn,
+                               const eh_leak_q15 *leak_mem,
+                               const int16_t *thr, uint32_t thr_len, eh_reset reset);
+void eh_cubalif_step_q15_unchecked(uint32_t n, const int16_t *x, int16_t *i_syn, int16_t *v,
+                                   uint8_t *spikes, const eh_leak_q15 *leak_syn,
+                                   const eh_leak_q15 *leak_mem,
+                                   const int16_t *thr, uint32_t thr_len, eh_reset reset);
+
 #endif /* EH_LIF_H */

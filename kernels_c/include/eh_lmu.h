@@ -231,4 +231,27 @@ eh_status eh_l2mu_readout_f32(const eh_l2mu_f32 *cell, eh_l2mu_state_f32 *state,
 eh_status eh_l2mu_readout_q15(const eh_l2mu_q15 *cell, eh_l2mu_state_q15 *state,
                               int16_t *scratch, uint32_t scratch_len);
 
+/*
+ * Prepare once, step often (TFLM-style) for the Q15 L2MU.
+ *
+ * eh_l2mu_check_q15 checks everything eh_l2mu_step_q15 checks about the cell alone: the
+ * dimensions, the required weights, scratch_len against the step's scratch size, the shifts
+ * and every population's parameters (in, enc[k < n_enc], u, m, h), returning the same codes
+ * (EH_ERR_NULL for a NULL cell). eh_l2mu_readout_check_q15 does the same for the readout
+ * (w_o, s_o, the readout mode and pop_o, scratch_len against n_o + n_h). Neither writes.
+ *
+ * The _unchecked functions compute exactly what eh_l2mu_step_q15 / eh_l2mu_readout_q15
+ * compute, bit for bit, and check nothing: call them only with a cell that passed the check
+ * function (not changed since), scratch of at least the checked scratch_len, x non-NULL and a
+ * state whose buffers the populations use are non-NULL (v and s of every spiking population,
+ * i_syn for CuBa ones; o.v, and o.s for a LIF readout). Anything else is undefined behaviour.
+ * The step runs the unchecked LIF / CuBa-LIF steps of eh_lif.h for its populations.
+ */
+eh_status eh_l2mu_check_q15(const eh_l2mu_q15 *cell, uint32_t scratch_len);
+void eh_l2mu_step_q15_unchecked(const eh_l2mu_q15 *cell, const int16_t *x,
+                                eh_l2mu_state_q15 *state, int16_t *scratch);
+eh_status eh_l2mu_readout_check_q15(const eh_l2mu_q15 *cell, uint32_t scratch_len);
+void eh_l2mu_readout_q15_unchecked(const eh_l2mu_q15 *cell, eh_l2mu_state_q15 *state,
+                                   int16_t *scratch);
+
 #endif /* EH_LMU_H */

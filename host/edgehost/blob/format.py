@@ -6,7 +6,7 @@ from __future__ import annotations
 
 MAGIC = b"EHMB"
 VERSION_MAJOR = 1
-VERSION_MINOR = 1       # 1.1 added the l2mu_q15 layer; the writer writes the lowest minor a model needs
+VERSION_MINOR = 2       # 1.1 added the l2mu_q15 layer, 1.2 the int8 layers; the writer writes the lowest minor a model needs
 
 HEADER_SIZE = 64
 LAYER_SIZE = 64
@@ -93,6 +93,9 @@ L_ARGMAX = 14
 L_SPIKE_COUNT = 15
 L_DEQUANT = 16
 L_SPIKE_F32 = 17
+L_INPUT_S8 = 18         # format 1.2: TFLite/LiteRT int8
+L_DEQUANT_S8 = 19
+L_FC_S8 = 20
 L_FC_B1_F32 = 32
 L_FC_B1_BITS = 35
 L_PACK_SPIKES_B1 = 36
@@ -106,11 +109,12 @@ LAYER_NAMES = {
     L_SPIKE_COUNT: "spike_count", L_DEQUANT: "dequant", L_SPIKE_F32: "spike_f32",
     L_FC_B1_F32: "fc_b1_f32", L_FC_B1_BITS: "fc_b1_bits", L_PACK_SPIKES_B1: "pack_spikes_b1",
     L_L2MU_Q15: "l2mu_q15",
+    L_INPUT_S8: "input_s8", L_DEQUANT_S8: "dequant_s8", L_FC_S8: "fc_s8",
 }
 # Codes kept for kernel families that have not landed in the loader yet (rejected as unsupported).
 RESERVED_LAYERS = {33: "conv1d_b1", 34: "mst_fc_b1", 40: "shiftadd_fc"}
 # The minor version a layer type needs (the writer writes the largest over the model's layers).
-LAYER_MINOR = {L_L2MU_Q15: 1}
+LAYER_MINOR = {L_L2MU_Q15: 1, L_INPUT_S8: 2, L_DEQUANT_S8: 2, L_FC_S8: 2}
 LAYER_CODES = {name: code for code, name in LAYER_NAMES.items()}
 
 # Parameter kinds (what a parameter slot holds and how long it may be).
@@ -123,6 +127,10 @@ LAYER_CODES = {name: code for code, name in LAYER_NAMES.items()}
 #   "vec":  exactly n_out entries
 #   "l2mu_cell": the L2MU descriptor, exactly 66 u32 (edgehost/blob/l2mu.py)
 #   "l2mu_data": the L2MU arrays, exactly the bytes the descriptor implies
+#   "zp":   exactly 1 entry (an int8 zero point, check "s8": in [-128, 127])
+#   "rq":   int8 requantisation: mult[C] (>= 0) then shift[C] (in [-31, 30]), C = 1 or n_out
+#   "q8":   exactly 4 entries: x_offset in [-127, 128], y_offset, act_min in [-128, 127],
+#           act_max in [act_min, 127]
 # Each spec: (name, kind, element numpy dtype or None for leak, value check)
 _F32 = "<f4"
 
@@ -180,6 +188,13 @@ SPECS = {
     L_SPIKE_COUNT: Spec("spike_count", (DT_SPIKE,), DT_U16, KIND_STATE, True, [], []),
     L_DEQUANT: Spec("dequant", (DT_Q15,), DT_F32, KIND_ACT, True, [], []),
     L_SPIKE_F32: Spec("spike_f32", (DT_SPIKE,), DT_F32, KIND_ACT, True, [], []),
+    L_INPUT_S8: Spec("input_s8", (DT_F32,), DT_S8, KIND_ACT, True, [],
+                     [("zero_point", "zp", "<i4", "s8")]),
+    L_DEQUANT_S8: Spec("dequant_s8", (DT_S8,), DT_F32, KIND_ACT, True, [],
+                       [("zero_point", "zp", "<i4", "s8")]),
+    L_FC_S8: Spec("fc_s8", (DT_S8,), DT_S8, KIND_ACT, False, [],
+                  [("weight", "w", "i1", None), ("bias", "bias", "<i4", None),
+                   ("requant", "rq", "<i4", None), ("quant", "q8", "<i4", None)]),
     L_FC_B1_F32: Spec("fc_b1_f32", (DT_B1,), DT_F32, KIND_ACT, False, [],
                       [("weight", "wb1", "<u4", None), ("scale", "vec", _F32, "finite"),
                        ("bias", "bias", _F32, None)]),

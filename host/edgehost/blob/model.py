@@ -429,6 +429,15 @@ def read(data, arena_size: int | None = None) -> Model:
             elif pkind == "vec":
                 ok = cnt == n_out
                 want = str(n_out)
+            elif pkind == "zp":
+                ok = cnt == 1
+                want = "1"
+            elif pkind == "rq":
+                ok = cnt == 2 or cnt == 2 * n_out
+                want = f"2 or {2 * n_out} (mult then shift, per tensor or per channel)"
+            elif pkind == "q8":
+                ok = cnt == 4
+                want = "4"
             elif pkind == "l2mu_cell":
                 ok = cnt == _l2mu.DESC_WORDS
                 want = str(_l2mu.DESC_WORDS)
@@ -458,6 +467,26 @@ def read(data, arena_size: int | None = None) -> Model:
             elif check == "shift":
                 bad = (vals < 1) | (vals > 15)
                 msg = "outside [1, 15]"
+            elif check == "s8":
+                bad = (vals < -128) | (vals > 127)
+                msg = "outside [-128, 127]"
+            elif pkind == "rq":
+                h = cnt // 2
+                for i in range(cnt):
+                    v = int(vals[i])
+                    if i < h and v < 0:
+                        raise BlobError(f"{pp}: entry {i} (mult {v}) outside [0, 2147483647]", F.E_PARAM)
+                    if i >= h and not -31 <= v <= 30:
+                        raise BlobError(f"{pp}: entry {i} (shift {v}) outside [-31, 30]", F.E_PARAM)
+                bad = None
+            elif pkind == "q8":
+                for i, nm in enumerate(("x_offset", "y_offset", "act_min", "act_max")):
+                    v = int(vals[i])
+                    lo = -127 if i == 0 else int(vals[2]) if i == 3 else -128
+                    hi = 128 if i == 0 else 127
+                    if not lo <= v <= hi:
+                        raise BlobError(f"{pp}: entry {i} ({nm} {v}) outside [{lo}, {hi}]", F.E_PARAM)
+                bad = None
             elif check == "thrb1":
                 bad = (vals < -n_in) | (vals > n_in + 1)
                 msg = f"outside [-{n_in}, {n_in + 1}]"

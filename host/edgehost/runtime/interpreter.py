@@ -17,6 +17,17 @@ from ..blob import l2mu as _l2mu
 BACKENDS = ("sim", "kernels")
 
 
+def _quantize_s8(x, scale: float, zero_point: int) -> np.ndarray:
+    """input_s8 as the C interpreter does it: q = sat8(round_half_away(x / scale) + zp), one
+    float32 division (TFLite's reference AffineQuantize); NaN counts as 0, |x / scale| is clamped
+    to 1000 before rounding."""
+    v = (np.asarray(x, np.float32) / np.float32(scale)).astype(np.float32)
+    v = np.where(np.isnan(v), np.float32(0), v)
+    v = np.clip(v, -1000.0, 1000.0).astype(np.float64)
+    r = np.sign(v) * np.floor(np.abs(v) + 0.5)
+    return np.clip(r.astype(np.int64) + int(zero_point), -128, 127).astype(np.int8)
+
+
 class HostModel:
     """A blob ready to run on the host.
 
@@ -176,6 +187,17 @@ class HostModel:
             y = B.dequantize_q15_f32(x, self.model.tensors[layer.input].scale)
         elif ty == "spike_f32":
             y = (x != 0).astype(np.float32)
+        elif ty == "input_s8":
+            y = _quantize_s8(x, self.model.tensors[layer.output].scale, int(p[0][0]))
+        elif ty == "dequant_s8":
+            sc = np.float32(self.model.tensors[layer.input].scale)
+            y = ((x.astype(np.int32) - int(p[0][0])).astype(np.float32) * sc).astype(np.float32)
+        elif ty == "fc_s8":
+            c = p[2].size // 2
+            q = p[3]
+            y = B.fc_s8(x, p[0].reshape(layer.n_out, layer.n_in), p[2][:c], p[2][c:], p[1],
+                        x_offset=int(q[0]), y_offset=int(q[1]), per_channel=c == layer.n_out and c > 1)
+            y = np.clip(y, int(q[2]), int(q[3])).astype(np.int8)   # fused activation (RELU, RELU6)
         elif ty == "fc_b1_f32":
             w = p[0].reshape(layer.n_out, -1)
             y = self._binary.fc_b1_f32(layer.n_in, x, w, p[1], p[2])
