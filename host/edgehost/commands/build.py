@@ -17,6 +17,8 @@ def register(subparsers) -> None:
     p.add_argument("--build-dir", default=None, help="build tree (default build/fw/<board>)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel compile jobs")
     p.add_argument("--verbose", "-v", action="store_true", help="show the CMake and compiler output")
+    p.add_argument("--model", "-m", default=None, metavar="M.ehm",
+                   help="also check that this model blob fits the firmware's blob buffer and arena")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=run)
 
@@ -32,11 +34,24 @@ def run(args) -> int:
 
     r = build(args.board, target=args.target, build_dir=args.build_dir, jobs=args.jobs,
               quiet=not args.verbose)
+    fit = None
+    if args.model:
+        from ..cli import UserError
+        from ..model_fit import check
+        if args.target != "firmware":
+            raise UserError("--model goes with --target firmware (the runtime that runs models)")
+        fit = check(args.model, r)
     if args.json:
-        print(json.dumps(r.to_dict(), indent=2))
+        d = r.to_dict()
+        if fit:
+            d["model"] = fit
+        print(json.dumps(d, indent=2))
         return 0
     print(r.elf)
     print(f"  board {r.board.name} ({r.board.core}), target {r.target}")
     print(f"  flash {_use(r.flash_used, r.flash_bytes)}")
     print(f"  RAM   {_use(r.ram_used, r.ram_bytes)}" + ("  (includes the stack reserve)" if r.ram_bytes else ""))
+    if fit:
+        print(f"  model {fit['model']}: blob {_use(fit['blob_bytes'], fit['blob_capacity'])}, "
+              f"arena {_use(fit['arena_bytes'], fit['arena_capacity'])}: fits")
     return 0
