@@ -144,7 +144,7 @@ BROKEN = [
     (("usb_ids",), ["1366-1015"], "usb_ids", "VVVV:PPPP"),
     (("counter", "source"), "rdtsc", "counter.source", "is not one of"),
     (("exit",), "halt", "exit", "is not one of"),
-    (("sources",), ["startup.c", "missing.c"], "sources", "missing.c does not exist"),
+    (("sources",), ["../common/cortex_m.c", "missing.c"], "sources", "missing.c does not exist"),
     (("linker_script",), None, "linker_script", "required"),
     (("toolchain",), "cmake/toolchains/nope.cmake", "toolchain", "does not exist"),
     (("name",), "other", "name", "folder name"),
