@@ -70,8 +70,8 @@ def test_npz_errors(layers, extra, msg, tmp_path):
         load(str(tmp_path / "m.npz"))
 
 
-@pytest.mark.parametrize("ext,msg", [(".pt", "PyTorch models (.pt) are not yet supported"),
-                                     (".tflite", "not yet supported"), (".onnx", "not yet supported"),
+# .pt/.pth and .tflite have importers now (their errors: tests/test_convert_torch.py, _tflite.py)
+@pytest.mark.parametrize("ext,msg", [(".onnx", "not yet supported"),
                                      (".h5", "unknown model type")])
 def test_unsupported_inputs(ext, msg, tmp_path, capsys):
     p = tmp_path / f"m{ext}"

@@ -1,5 +1,5 @@
 /*
- * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.1).
+ * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.2).
  *
  * The blob stays in the caller's buffer: weights are used in place (the buffer must be 4-byte
  * aligned). Activations and per-layer state live in the caller's arena, planned at conversion

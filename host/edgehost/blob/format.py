@@ -1,4 +1,4 @@
-"""Constants of the `.ehm` model blob, format 1.1 (docs/model-format.md is the specification).
+"""Constants of the `.ehm` model blob, format 1.2 (docs/model-format.md is the specification).
 
 Everything here has a C twin in firmware/model/eh_model.h / eh_model_format.h; the two must agree.
 """

@@ -11,17 +11,23 @@ from ..cli import UserError
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "convert", help="convert a model (.nir, .npz) to an .ehm blob",
+        "convert", help="convert a model (.nir, .npz, .pt, .tflite) to an .ehm blob",
         description="Import a model, lower it to the kernels (float32 or Q15), plan the static "
                     "arena and write the .ehm blob (docs/model-format.md).")
-    p.add_argument("input", help="model file: .nir (NIR graph) or .npz (weights + layer list); "
-                                 ".pt/.pth/.tflite are not yet supported")
+    p.add_argument("input", help="model file: .nir (NIR graph), .npz (weights + layer list), .pt/.pth "
+                                 "(PyTorch/snnTorch module or state dict), .tflite (int8 fully connected)")
     p.add_argument("-o", "--output", required=True, help="the .ehm blob to write")
     p.add_argument("--quantize", choices=["none", "q15"], default="none",
                    help="none: float32 kernels; q15: int16 fixed point with per-layer scales")
-    p.add_argument("--reset", choices=["subtract", "zero"], default="subtract",
+    p.add_argument("--reset", choices=["subtract", "zero"], default=None,
                    help="spiking reset for NIR graphs (NIR's v_reset cannot tell them apart); "
-                        "default subtract, snnTorch's default")
+                        "default subtract, snnTorch's default; .pt files record it (an error if it differs)")
+    p.add_argument("--trust", action="store_true",
+                   help=".pt/.pth: allow unpickling a whole module (torch.load(weights_only=False) runs code "
+                        "from the file: only for files you trust); state dicts need no --trust")
+    p.add_argument("--arch", metavar="KINDS",
+                   help=".pt/.pth state dicts: the layer kinds in forward order, e.g. linear,leaky,linear,leaky "
+                        "(kinds: linear, leaky, synaptic, relu, flatten, identity, dropout)")
     p.add_argument("--dt", type=float, default=None,
                    help="time step in seconds for NIR's continuous-time neurons (forward Euler); "
                         "default 1e-4, what snnTorch assumes when exporting")
@@ -51,7 +57,7 @@ def run(args) -> int:
         except Exception as e:
             raise UserError(f"--calib {args.calib}: cannot read ({e})") from None
     try:
-        graph = load(args.input, dt=args.dt, reset=args.reset)
+        graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch)
         model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
                               input_range=args.input_range, reuse=not args.no_reuse)
         blob = model.to_bytes()

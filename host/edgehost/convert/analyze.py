@@ -56,6 +56,8 @@ def _ops(m: Model, l) -> tuple[int, int]:
         return macs_fc, macs_fc * 32 * 32
     if t == "fc_q15":
         return macs_fc, macs_fc * 16 * 16
+    if t == "fc_s8":
+        return macs_fc, macs_fc * 8 * 8
     if t == "fc_spike_q15":
         return macs_fc, macs_fc * 1 * 16
     if t in ("fc_b1_f32", "fc_b1_bits"):

@@ -6,11 +6,21 @@ import os
 from .graph import Graph
 from .lower import ConvertError
 
-SUPPORTED_INPUTS = {".nir": "NIR graph (nir package)", ".npz": "raw weights + layer list (edgehost.convert.npz)"}
-LATER = {".pt": "PyTorch", ".pth": "PyTorch", ".tflite": "LiteRT/TFLite", ".onnx": "ONNX"}
+SUPPORTED_INPUTS = {".nir": "NIR graph (nir package)", ".npz": "raw weights + layer list (edgehost.convert.npz)",
+                    ".pt": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
+                    ".pth": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
+                    ".tflite": "LiteRT/TFLite int8 fully-connected model (tflite package)"}
+LATER = {".onnx": "ONNX"}
 
 
-def load(path: str, dt: float | None = None, reset: str = "subtract") -> Graph:
+def load(path: str, dt: float | None = None, reset: str | None = None, trust: bool = False,
+         arch: str | None = None) -> Graph:
+    """The importer's result for `path`: a float Graph (nir, npz, pt) or, for .tflite, an already
+    quantised int8 import that `build` turns into a blob as it is.
+
+    trust: .pt/.pth only: unpickle a whole module (torch.load(weights_only=False) runs code from
+    the file: only for files you trust). arch: .pt/.pth state dicts: the layer list (torch_import).
+    reset: None = NIR's default (subtract) / what a .pt file records; "subtract" or "zero"."""
     ext = os.path.splitext(str(path))[1].lower()
     if ext in LATER:
         raise ConvertError(f"{path}: {LATER[ext]} models ({ext}) are not yet supported; supported inputs: "
@@ -23,5 +33,11 @@ def load(path: str, dt: float | None = None, reset: str = "subtract") -> Graph:
     if ext == ".npz":
         from .npz import load_npz
         return load_npz(path)
+    if ext in (".pt", ".pth"):
+        from .torch_import import load_torch
+        return load_torch(path, trust=trust, arch=arch, reset=reset)
+    if ext == ".tflite":
+        from .tflite_import import load_tflite
+        return load_tflite(path)
     from .nir_import import load_nir
-    return load_nir(path, dt=dt, reset=reset)
+    return load_nir(path, dt=dt, reset=reset or "subtract")

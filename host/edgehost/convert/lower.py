@@ -71,6 +71,8 @@ def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 
 
     calib: optional array (steps, n_in) or (sequences, steps, n_in) of representative inputs
     (the Q15 path uses it to choose scales and to measure the quantisation error)."""
+    if hasattr(graph, "build_model"):   # an already quantised import (.tflite int8): no lowering
+        return graph.build_model(quantize=quantize, reuse=reuse)
     graph.sizes()
     if quantize in (None, "none", "f32"):
         model, mapping = _build_f32(graph)

@@ -1,0 +1,279 @@
+"""The PyTorch / snnTorch importer (`.pt`, `.pth`) -> a float `Graph`.
+
+Two kinds of file, told apart by what `torch.save` wrote:
+
+1. A whole module (`torch.save(model, "net.pt")`): an nn.Sequential, or any nn.Module whose
+   forward calls its layers in the order they were assigned in __init__ (the module is read as
+   the chain of its sub-modules in registration order; containers are walked into). Reading it
+   unpickles Python objects, which runs code named by the file (`torch.load(weights_only=False)`):
+   it is done only with `trust=True` (`edgehost convert --trust`), for files you trust.
+2. A state dict (`torch.save(model.state_dict(), "net.pt")`): read safely with
+   `torch.load(weights_only=True)` (tensors only, no code). The tensors do not say which layer
+   kinds they belong to, so the layer list is given with `arch` (`--arch`): a comma-separated list
+   of kinds in forward order, e.g. `linear,leaky,linear,leaky`. Parameterised kinds take the
+   state dict's modules (key prefixes, in the saved order) one after another: linear takes
+   `<prefix>.weight` [n_out, n_in] and `<prefix>.bias` (optional); leaky takes `beta`,
+   `threshold`; synaptic takes `alpha`, `beta`, `threshold`. relu, flatten, identity and dropout
+   take none. Without `arch` the error lists the modules found and the arch they suggest.
+
+Layers: nn.Linear -> Fc; snntorch.Leaky -> Lif; snntorch.Synaptic -> CubaLif; nn.ReLU -> Relu;
+nn.Flatten, nn.Identity, nn.Dropout (inference) -> nothing. The graph is the one the NIR importer
+builds from snnTorch's NIR export: snnTorch's own discrete step (beta, alpha as trained, clamped
+to [0, 1] as snnTorch does in its forward; no dt needed: it is what the NIR importer gets back with
+snnTorch's dt = 1e-4), spike = v > threshold, the reset from the previous step's spike.
+
+Reset. Unlike NIR, snnTorch records the reset: `reset_mechanism` on a module,
+`reset_mechanism_val` (0 subtract, 1 zero) in a state dict; it is used. `reset` (`--reset`)
+is needed only when the file does not say, and is an error when it contradicts the file.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import graph as G
+from .lower import ConvertError
+
+SUPPORTED_MODULES = ("torch.nn.Linear", "snntorch.Leaky", "snntorch.Synaptic", "torch.nn.ReLU",
+                     "torch.nn.Flatten", "torch.nn.Identity", "torch.nn.Dropout",
+                     "torch.nn.Sequential / ModuleList / a module of these (walked in registration order)")
+ARCH_KINDS = {"linear": ("weight",), "leaky": ("beta", "threshold"), "synaptic": ("alpha", "beta", "threshold"),
+              "relu": (), "flatten": (), "identity": (), "dropout": ()}
+RESETS = {0: "subtract", 1: "zero", 2: "none"}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConvertError("reading .pt/.pth files needs PyTorch: pip install torch (CPU wheel), then "
+                           "'edgehost[train]' for snnTorch models") from None
+    return torch
+
+
+def _np(t) -> np.ndarray:
+    return np.asarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t, dtype=np.float64)
+
+
+def _reset_of(val, given, where):
+    r = RESETS.get(int(val), f"code {int(val)}") if val is not None else None
+    if r is None:
+        if given is None:
+            return "subtract", "reset: subtract (the file does not say; snnTorch's default; choose with --reset)"
+        return given, f"reset: {given} (--reset)"
+    if r not in ("subtract", "zero"):
+        raise ConvertError(f"{where}: reset mechanism {r!r} is not supported (subtract or zero)")
+    if given is not None and given != r:
+        raise ConvertError(f"{where}: --reset {given} contradicts the model's reset mechanism {r!r}")
+    return r, None
+
+
+class _Builder:
+    def __init__(self, where, reset):
+        self.where = where
+        self.reset = reset
+        self.layers: list = []
+        self.n_in = None
+        self.n = None
+        self.notes: list = []
+        self.resets: set = set()
+
+    def size(self, n, what):
+        if self.n is None:
+            raise ConvertError(f"{self.where}: {what} comes before any Linear layer: the input size is unknown "
+                               f"(the chain must start with a Linear)")
+        if n not in (1, self.n):
+            raise ConvertError(f"{self.where}: {what} has {n} entries, expected 1 or {self.n}")
+
+    def linear(self, w, b, what):
+        w = _np(w)
+        if w.ndim != 2:
+            raise ConvertError(f"{self.where}: {what}: weight of shape {w.shape}, expected [n_out, n_in]")
+        if self.n is None:
+            self.n_in = self.n = int(w.shape[1])
+        if w.shape[1] != self.n:
+            raise ConvertError(f"{self.where}: {what}: weight [{w.shape[0]}, {w.shape[1]}] takes {w.shape[1]} "
+                               f"inputs, the previous layer gives {self.n}")
+        bias = None if b is None else _np(b).ravel()
+        if bias is not None and bias.size != w.shape[0]:
+            raise ConvertError(f"{self.where}: {what}: bias of {bias.size} entries, expected {w.shape[0]}")
+        self.layers.append(G.Fc(w, bias))
+        self.n = int(w.shape[0])
+
+    def neuron(self, kind, alpha, beta, thr, reset_val, gsf, what):
+        vals = {"beta": np.clip(_np(beta).ravel(), 0.0, 1.0), "threshold": _np(thr).ravel()}
+        if alpha is not None:
+            vals["alpha"] = np.clip(_np(alpha).ravel(), 0.0, 1.0)
+        for k, v in vals.items():
+            self.size(v.size, f"{what} {k}")
+        if np.any(~(vals["threshold"] > 0)) or not np.all(np.isfinite(vals["threshold"])):
+            raise ConvertError(f"{self.where}: {what}: threshold must be > 0 and finite (the kernels spike on v > thr)")
+        if gsf is not None and float(_np(gsf).ravel()[0]) != 1.0:
+            raise ConvertError(f"{self.where}: {what}: graded_spikes_factor {float(_np(gsf).ravel()[0]):g} != 1 "
+                               f"is not supported (spikes are 0/1)")
+        reset, note = _reset_of(reset_val, self.reset, f"{self.where}: {what}")
+        if note and note not in self.notes:
+            self.notes.append(note)
+        self.resets.add(reset)
+        if kind == "leaky":
+            self.layers.append(G.Lif(vals["beta"], vals["threshold"], reset))
+        else:
+            self.layers.append(G.CubaLif(vals["alpha"], vals["beta"], vals["threshold"], reset))
+
+    def graph(self) -> G.Graph:
+        if not self.layers:
+            raise ConvertError(f"{self.where}: no layers found")
+        notes = ["discretisation: snnTorch's own step (beta, alpha as in the model; the graph the NIR "
+                 "importer builds from snnTorch's export at its dt = 1e-4)"]
+        if self.resets and not any(n.startswith("reset:") for n in self.notes):
+            notes.append(f"reset: {', '.join(sorted(self.resets))} (from the model)")
+        gr = G.Graph(self.n_in, self.layers, notes + self.notes)
+        try:
+            gr.sizes()
+        except ValueError as e:
+            raise ConvertError(f"{self.where}: {e}") from None
+        return gr
+
+
+def _module_chain(mod, b: _Builder, path="model"):
+    torch = _torch()
+    nn = torch.nn
+    try:
+        import snntorch as snn
+    except ImportError:  # pragma: no cover - depends on the install
+        snn = None
+    cls = type(mod)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    what = f"module {path} ({cls.__name__})"
+    if isinstance(mod, nn.Linear):
+        b.linear(mod.weight, mod.bias, what)
+    elif snn is not None and isinstance(mod, (snn.Leaky, snn.Synaptic)) and type(mod) in (snn.Leaky, snn.Synaptic):
+        if getattr(mod, "inhibition", False) or getattr(mod, "state_quant", False):
+            raise ConvertError(f"{b.where}: {what}: inhibition / state_quant are not supported")
+        if getattr(mod, "reset_delay", True) is not True:
+            raise ConvertError(f"{b.where}: {what}: reset_delay=False (reset in the same step) is not supported; "
+                               f"the kernels reset from the previous step's spike, as snnTorch's default")
+        kind = "synaptic" if isinstance(mod, snn.Synaptic) else "leaky"
+        reset_val = {"subtract": 0, "zero": 1, "none": 2}.get(getattr(mod, "reset_mechanism", None))
+        b.neuron(kind, getattr(mod, "alpha", None) if kind == "synaptic" else None, mod.beta, mod.threshold,
+                 reset_val, getattr(mod, "graded_spikes_factor", None), what)
+    elif isinstance(mod, nn.ReLU):
+        b.layers.append(G.Relu())
+    elif isinstance(mod, (nn.Flatten, nn.Identity, nn.Dropout)):
+        pass        # a 1-D chain per step: no-ops at inference
+    elif len(list(mod.children())) and type(mod).__module__.split(".")[0] not in ("snntorch",):
+        if any(True for _ in mod.named_parameters(recurse=False)):
+            raise ConvertError(f"{b.where}: {what} holds parameters of its own besides its sub-modules; "
+                               f"supported: {', '.join(SUPPORTED_MODULES)}")
+        for cname, child in mod.named_children():
+            _module_chain(child, b, f"{path}.{cname}")
+    else:
+        raise ConvertError(f"{b.where}: {what} [{name}] is not supported; supported: {', '.join(SUPPORTED_MODULES)}")
+
+
+def _groups(sd) -> list[tuple[str, dict]]:
+    out: dict = {}
+    for k, v in sd.items():
+        prefix, _, leaf = k.rpartition(".")
+        out.setdefault(prefix, {})[leaf] = v
+    return list(out.items())
+
+
+def _suggest(groups) -> str:
+    kinds = []
+    for _, g in groups:
+        if "alpha" in g and "beta" in g:
+            kinds.append("synaptic")
+        elif "beta" in g:
+            kinds.append("leaky")
+        elif "weight" in g and getattr(g["weight"], "ndim", 0) == 2:
+            kinds.append("linear")
+        else:
+            kinds.append("?")
+    return ",".join(kinds)
+
+
+def _describe(groups) -> str:
+    return "; ".join(f"{p or '(top)'}: " + ", ".join(f"{k} {list(getattr(v, 'shape', []))}" for k, v in g.items())
+                     for p, g in groups)
+
+
+def _state_dict_chain(sd, arch, b: _Builder):
+    groups = _groups(sd)
+    if not arch:
+        raise ConvertError(
+            f"{b.where}: a state dict (tensors only) does not say which layer kinds it holds; give them in forward "
+            f"order with --arch, e.g. --arch {_suggest(groups)} (kinds: {', '.join(ARCH_KINDS)}; relu/flatten/"
+            f"identity/dropout take no tensors). Found modules: {_describe(groups)}. "
+            f"Or save the whole module (torch.save(model, path)) and convert it with --trust.")
+    kinds = [k.strip().lower() for k in str(arch).split(",") if k.strip()]
+    bad = [k for k in kinds if k not in ARCH_KINDS]
+    if bad:
+        raise ConvertError(f"{b.where}: --arch kind {bad[0]!r} unknown; kinds: {', '.join(ARCH_KINDS)}")
+    gi = 0
+    for i, kind in enumerate(kinds):
+        if not ARCH_KINDS[kind]:
+            if kind == "relu":
+                b.layers.append(G.Relu())
+            continue
+        if gi >= len(groups):
+            raise ConvertError(f"{b.where}: --arch layer {i} ({kind}) has no module left in the state dict "
+                               f"(found {len(groups)}: {_describe(groups)})")
+        prefix, g = groups[gi]
+        gi += 1
+        what = f"--arch layer {i} ({kind}) = state dict {prefix or '(top)'!r}"
+        need = set(ARCH_KINDS[kind])
+        allowed = need | {"bias"} if kind == "linear" else need | {"graded_spikes_factor", "reset_mechanism_val"}
+        if not need <= set(g) or not set(g) <= allowed:
+            raise ConvertError(f"{b.where}: {what}: has {sorted(g)}, a {kind} has {sorted(need)}"
+                               f"{' (+ bias)' if kind == 'linear' else ''}; the state dict suggests --arch "
+                               f"{_suggest(groups)}")
+        if kind == "linear":
+            b.linear(g["weight"], g.get("bias"), what)
+        else:
+            rv = g.get("reset_mechanism_val")
+            b.neuron(kind, g.get("alpha"), g["beta"], g["threshold"], None if rv is None else int(rv), 
+                     g.get("graded_spikes_factor"), what)
+    if gi != len(groups):
+        raise ConvertError(f"{b.where}: --arch uses {gi} of the state dict's {len(groups)} modules; left over: "
+                           f"{', '.join(p or '(top)' for p, _ in groups[gi:])}; the state dict suggests --arch "
+                           f"{_suggest(groups)}")
+
+
+def load_torch(path, trust: bool = False, arch: str | None = None, reset: str | None = None) -> G.Graph:
+    """Import a .pt/.pth file: a pickled module (needs trust=True) or a state dict (needs arch)."""
+    torch = _torch()
+    where = str(path)
+    if reset not in (None, "subtract", "zero"):
+        raise ConvertError(f"reset must be subtract or zero, got {reset!r}")
+    b = _Builder(where, reset)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        safe_err = e
+        obj = None
+    else:
+        safe_err = None
+    if obj is None:
+        if not trust:
+            raise ConvertError(
+                f"{where}: not a plain state dict (torch.load(weights_only=True) refused it: "
+                f"{type(safe_err).__name__}). "
+                f"If it is a whole pickled module (torch.save(model, path)), reading it runs code from the file "
+                f"(unpickling): pass --trust only for a file you trust. Safe alternative: save "
+                f"model.state_dict() and convert it with --arch.")
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise ConvertError(f"{where}: cannot read the file ({type(e).__name__}: {e})") from None
+    if isinstance(obj, torch.nn.Module):
+        obj.eval()
+        _module_chain(obj, b)
+        gr = b.graph()
+        gr.notes.insert(0, f"read a pickled {type(obj).__name__} module (--trust): layers in registration order")
+        return gr
+    if isinstance(obj, dict) and obj and all(hasattr(v, "shape") for v in obj.values()):
+        _state_dict_chain(obj, arch, b)
+        gr = b.graph()
+        gr.notes.insert(0, f"read a state dict (weights_only) with --arch {arch}")
+        return gr
+    raise ConvertError(f"{where}: holds a {type(obj).__name__}, neither an nn.Module nor a state dict of tensors")
