@@ -226,6 +226,42 @@ def test_parse_harness_and_plugin():
         eh_run.parse_plugin("eh_count: case=1 raw=105 insns=100\n")
 
 
+def test_parse_harness_self_checks_and_failure():
+    text = ("EHB|hello|b|cortex-m4f|instructions|1000\nEHB|mode|quick\nEHB|calib|7\n"
+            "EHB|check|lif_q15|8000|0\nEHB|case|0|lif|lif_q15|n=256|neuron_step|256|1031\n"
+            "EHB|check|l2mu_q15|288|0\nEHB|done|1\n")
+    h = eh_run.parse_harness(text)
+    assert [(c.name, c.compared, c.mismatches) for c in h.checks] == [("lif_q15", 8000, 0), ("l2mu_q15", 288, 0)]
+    eh_run.raise_on_failed_checks(h)  # no mismatch: no error
+    bad = eh_run.parse_harness(text.replace("l2mu_q15|288|0", "l2mu_q15|288|3"))
+    with pytest.raises(eh_run.BenchError, match="l2mu_q15: 3 of 288 differ"):
+        eh_run.raise_on_failed_checks(bad)
+    with pytest.raises(eh_run.BenchError, match="malformed"):
+        eh_run.parse_harness(text.replace("|8000|0", "|8000"))
+
+
+@needs_arm
+def test_bench_on_target_self_checks_pass_on_mps2(bench_image, plugin_lib, tmp_path):
+    """The quick bench on the Cortex-M4 runs the on-target self-checks (the DSP / asm paths of
+    the Q15 LIF steps and the unchecked L2MU step against plain reference loops compiled into
+    the image, saturating and inconsistent states included) and reports no mismatch."""
+    board, elf = bench_image
+    r = eh_run.run_with_plugin(_emu(board), elf, plugin_lib, tmp_path / "q", quick=True)
+    checks = {c.name: c for c in r.harness.checks}
+    cases = {p.name for p in (ROOT / "bench" / "cases").glob("bench_*.c")}
+    want = {"bench_lif.c": "lif_q15", "bench_lmu.c": "l2mu_q15"}
+    for f, name in want.items():
+        if f in cases:
+            assert name in checks, (name, sorted(checks))
+            assert checks[name].compared > 0
+    assert all(c.mismatches == 0 for c in r.harness.checks), r.harness.checks
+    kernels = {c.kernel for c in r.harness.cases}
+    if "bench_lif.c" in cases:
+        assert {"lif_q15", "lif_q15_checked", "lif_q15_decay", "cubalif_q15"} <= kernels
+    if "bench_lmu.c" in cases:
+        assert {"l2mu_q15", "l2mu_q15_har", "l2mu_q15_har_checked"} <= kernels
+
+
 def test_serial_to_file_replaces_only_the_socket():
     argv = ["qemu-system-arm", "-M", "x", "-chardev", "socket,id=s0,port=1", "-serial", "chardev:s0",
             "-chardev", "file,id=f,path=p", "-kernel", "a.elf"]

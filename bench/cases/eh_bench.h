@@ -32,4 +32,9 @@ static inline uint32_t eh_bench_rand(void)
     return state;
 }
 
+/* An on-target self-check, called from a case's setup(): the harness prints
+ *     EHB|check|<name>|<compared>|<mismatches>
+ * and the host fails the bench run when mismatches is not 0 (bench/README.md). */
+void eh_bench_check(const char *name, uint32_t compared, uint32_t mismatches);
+
 #endif

@@ -7,6 +7,8 @@
  *   EHB|mode|<all|quick>
  *   EHB|calib|<counter delta>       the empty case (the markers' own overhead)
  *   EHB|case|<i>|<family>|<kernel>|<shape>|<unit>|<units>|<counter delta>
+ *   EHB|check|<name>|<compared>|<mismatches>   a case's on-target self-check (eh_bench_check),
+ *                                              printed from its setup(), before its case line
  *   EHB|done|<cases run>
  *
  * Quick mode runs, of each kernel name in a family, only the case with the fewest units. It is
@@ -77,6 +79,17 @@ static int str_eq(const char *a, const char *b)
         b++;
     }
     return *a == *b;
+}
+
+void eh_bench_check(const char *name, uint32_t compared, uint32_t mismatches)
+{
+    put_str("EHB|check");
+    put_field(name);
+    put_str("|");
+    put_u32(compared);
+    put_str("|");
+    put_u32(mismatches);
+    put_str("\n");
 }
 
 static void eh_bench_empty(void)

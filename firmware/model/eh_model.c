@@ -549,8 +549,10 @@ static void l2_pop(const l2desc *d, uint32_t pop, const void *const arr[L2_N_ARR
 }
 
 /* One L2MU step and readout on a loaded model: the kernel structs from the blob in place. */
+/* One step of an L2MU layer with the unchecked kernels (the cell passed the kernel's own checks
+ * when the model was loaded), or, with check_only, those checks alone (no state touched). */
 static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x, int16_t *out, int16_t *sv, uint8_t *ss,
-                          int16_t *scratch)
+                          int16_t *scratch, int check_only)
 {
     l2desc d;
     eh_l2mu_q15 c;
@@ -613,6 +615,7 @@ static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x,
             if (!l2_active(&d, p)) continue;
             n = l2_pop_size(&d, p);
             l2_pop(&d, p, arr, cps[p]);
+            if (check_only) continue;
             /* layout (edgehost.blob.l2mu.state_layout): per population v then i_syn in state 0,
              * s in state 1; the readout's v is the output tensor, its s only for a LIF readout */
             if (p != POP_O) { sps[p]->v = sv + pv; pv += n; }
@@ -622,9 +625,14 @@ static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x,
         }
     }
     l2_state_sizes(&d, sz);
-    rc = eh_l2mu_step_q15(&c, x, &st, scratch, sz[2]);
-    if (rc == EH_OK) rc = eh_l2mu_readout_q15(&c, &st, scratch, sz[2]);
-    return rc;
+    if (check_only) {
+        rc = eh_l2mu_check_q15(&c, sz[2]);
+        if (rc == EH_OK) rc = eh_l2mu_readout_check_q15(&c, sz[2]);
+        return rc;
+    }
+    eh_l2mu_step_q15_unchecked(&c, x, &st, scratch);
+    eh_l2mu_readout_q15_unchecked(&c, &st, scratch);
+    return EH_OK;
 }
 
 static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32_t total)
@@ -775,6 +783,10 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
             if (t_dt(m, st[k]) != want_dt[k] || t_kind(m, st[k]) != want_kind[k] || t_n(m, st[k]) != sz[k])
                 return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state %u tensor %u must be a %s %s tensor of %u elements", l, nm, k,
                             st[k], DT_NAMES[want_dt[k]], want_kind[k] ? "state" : "activation", sz[k]);
+        /* The steps run the unchecked kernels: the kernel's own checks, once, here. */
+        eh_status kst = run_l2mu(m, r, 0, 0, 0, 0, 0, 1);
+        if (kst != EH_OK)
+            return fail(m, EH_MODEL_E_KERNEL, "layer %u (%s): the L2MU kernel refuses the cell: %s", l, nm, eh_status_str(kst));
     }
     /* dataflow */
     if (m->first[tin] == 0 || m->last[tin] == SLOT || IS_SCRATCH(m, tin))
@@ -1107,7 +1119,7 @@ static int32_t run_layer(eh_model *m, uint32_t l)
                            (uint32_t *)y);
         break;
     case T_PACK_SPIKES_B1: st = eh_pack_spikes_b1(n_in, (const uint8_t *)x, (uint32_t *)y); break;
-    case T_L2MU_Q15: st = run_l2mu(m, r, (const int16_t *)x, (int16_t *)y, (int16_t *)s0, (uint8_t *)s1, (int16_t *)s2); break;
+    case T_L2MU_Q15: st = run_l2mu(m, r, (const int16_t *)x, (int16_t *)y, (int16_t *)s0, (uint8_t *)s1, (int16_t *)s2, 0); break;
     default: return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u not supported", l, code);
     }
     if (st != EH_OK) {

@@ -78,9 +78,95 @@ static void test_exact_buffers(void)
     }
 }
 
+/* The check functions return what the checked steps return, and write nothing. */
+static void test_check_functions(void)
+{
+    int16_t x[3] = {1, 2, 3}, v[3] = {0, 0, 0}, thr = 10, bad_thr = 0, thr3[3] = {5, 0, 5};
+    uint8_t s[3] = {0, 0, 0}, sh = 3, bad_sh = 16;
+    uint16_t dec = 30000, bad_dec = 40000;
+    eh_leak_q15 leak = {0, &sh, 1}, both = {&dec, &sh, 1}, none = {0, 0, 1};
+    eh_leak_q15 badshift = {0, &bad_sh, 1}, baddec = {&bad_dec, 0, 1}, badlen = {0, &sh, 2};
+    const eh_leak_q15 *leaks[7] = {&leak, &both, &none, &badshift, &baddec, &badlen, 0};
+    const int16_t *thrs[4] = {&thr, &bad_thr, thr3, 0};
+    const uint32_t thr_lens[4] = {1, 1, 3, 1};
+    const uint32_t ns[3] = {0, 3, 1};
+    const eh_reset resets[3] = {EH_RESET_SUBTRACT, EH_RESET_ZERO, (eh_reset)7};
+    uint32_t a, b, c, d, e;
+    for (a = 0; a < 7; a++)
+        for (b = 0; b < 4; b++)
+            for (c = 0; c < 3; c++)
+                for (d = 0; d < 3; d++) {
+                    const uint32_t n = ns[c];
+                    EH_CHECK_EQ(eh_lif_check_q15(n, leaks[a], thrs[b], thr_lens[b], resets[d]),
+                                eh_lif_step_q15(n, x, v, s, leaks[a], thrs[b], thr_lens[b], resets[d]));
+                    for (e = 0; e < 7; e++)
+                        EH_CHECK_EQ(eh_cubalif_check_q15(n, leaks[a], leaks[e], thrs[b], thr_lens[b], resets[d]),
+                                    eh_cubalif_step_q15(n, x, v, v, s, leaks[a], leaks[e], thrs[b], thr_lens[b],
+                                                        resets[d]));
+                    v[0] = v[1] = v[2] = 0;
+                    s[0] = s[1] = s[2] = 0;
+                }
+    EH_CHECK_EQ(eh_lif_check_q15(3, &leak, &thr, 1, EH_RESET_SUBTRACT), EH_OK);
+    EH_CHECK_EQ(eh_lif_check_q15(3, 0, &thr, 1, EH_RESET_SUBTRACT), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_lif_check_q15(3, &leak, 0, 1, EH_RESET_SUBTRACT), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_lif_check_q15(3, &baddec, &bad_thr, 1, (eh_reset)7), EH_ERR_RANGE); /* leak first */
+    EH_CHECK_EQ(eh_cubalif_check_q15(3, &leak, &badshift, &thr, 1, EH_RESET_ZERO), EH_ERR_RANGE);
+    EH_CHECK(x[0] == 1 && dec == 30000 && sh == 3);
+}
+
+/* The unchecked steps equal the checked ones on exact-size heap buffers (ASan), for every leak
+ * kind, shared and per-neuron parameters, both resets, and both 4-byte alignments of the int16
+ * arrays (the arrays start one element into an allocation of n + 1 when `off` is 1). */
+static void test_unchecked_equals_checked(void)
+{
+    uint32_t n, cfg, off;
+    for (n = 1; n <= 45; n++)
+        for (off = 0; off < 2; off++)
+            for (cfg = 0; cfg < 32; cfg++) {
+                int16_t *xa = malloc((n + off) * sizeof *xa), *va = malloc((n + off) * sizeof *va);
+                int16_t *vb = malloc((n + off) * sizeof *vb), *ia = malloc((n + off) * sizeof *ia);
+                int16_t *ib = malloc((n + off) * sizeof *ib), *ta = malloc((n + off) * sizeof *ta);
+                uint16_t *da = malloc((n + off) * sizeof *da);
+                uint8_t *sa = malloc(n + off), *sb = malloc(n + off), *ha = malloc(n + off);
+                int16_t *x = xa + off, *v = va + off, *v2 = vb + off, *i = ia + off, *i2 = ib + off;
+                int16_t *t = ta + off;
+                uint16_t *dk = da + off;
+                uint8_t *s = sa + off, *s2 = sb + off, *hk = ha + off;
+                const uint32_t plen = (cfg & 1u) ? n : 1u, tlen = (cfg & 2u) ? n : 1u;
+                const eh_reset reset = (cfg & 4u) ? EH_RESET_ZERO : EH_RESET_SUBTRACT;
+                eh_leak_q15 lk = {(cfg & 8u) ? dk : 0, (cfg & 8u) ? 0 : hk, plen};
+                eh_leak_q15 ls = {(cfg & 16u) ? 0 : dk, (cfg & 16u) ? hk : 0, plen};
+                uint32_t k, bad = 0;
+                for (k = 0; k < n; k++) {
+                    const uint32_t r = eh_test_rand();
+                    x[k] = (int16_t)((r & 3u) == 0u ? ((r & 4u) ? 32767 : -32768) : (int16_t)eh_test_rand());
+                    v[k] = v2[k] = (int16_t)((r & 24u) == 0u ? ((r & 32u) ? 32767 : -32768) : (int16_t)eh_test_rand());
+                    i[k] = i2[k] = (int16_t)eh_test_rand();
+                    t[k] = (int16_t)((r & 0x300u) == 0u ? 1 : 1 + eh_test_rand() % 32767u);
+                    dk[k] = (uint16_t)((r & 0xC00u) == 0u ? 32768u : eh_test_rand() % 32769u);
+                    hk[k] = (uint8_t)(1 + eh_test_rand() % 15u);
+                    s[k] = s2[k] = (uint8_t)((eh_test_rand() & 3u) == 0u);
+                }
+                EH_CHECK_EQ(eh_lif_check_q15(n, &lk, t, tlen, reset), EH_OK);
+                EH_CHECK_EQ(eh_lif_step_q15(n, x, v, s, &lk, t, tlen, reset), EH_OK);
+                eh_lif_step_q15_unchecked(n, x, v2, s2, &lk, t, tlen, reset);
+                for (k = 0; k < n; k++) bad |= (uint32_t)(v[k] != v2[k]) | (uint32_t)(s[k] != s2[k]);
+                EH_CHECK_EQ(eh_cubalif_check_q15(n, &ls, &lk, t, tlen, reset), EH_OK);
+                EH_CHECK_EQ(eh_cubalif_step_q15(n, x, i, v, s, &ls, &lk, t, tlen, reset), EH_OK);
+                eh_cubalif_step_q15_unchecked(n, x, i2, v2, s2, &ls, &lk, t, tlen, reset);
+                for (k = 0; k < n; k++)
+                    bad |= (uint32_t)(v[k] != v2[k]) | (uint32_t)(s[k] != s2[k]) | (uint32_t)(i[k] != i2[k]);
+                EH_CHECK_EQ(bad, 0);
+                free(xa); free(va); free(vb); free(ia); free(ib); free(ta); free(da);
+                free(sa); free(sb); free(ha);
+            }
+}
+
 int main(void)
 {
     test_bad_arguments();
     test_exact_buffers();
+    test_check_functions();
+    test_unchecked_equals_checked();
     EH_TEST_DONE();
 }

@@ -343,8 +343,140 @@ static void test_l2mu_bad_arguments(void)
     l2mu_free(&fx);
 }
 
+/* ---- prepare once, step often ------------------------------------------------------------ */
+
+/* eh_l2mu_check_q15 / eh_l2mu_readout_check_q15 return what the checked step / readout return
+ * for every cell-level problem, and NULL for a NULL cell. */
+static void test_l2mu_check_functions(void)
+{
+    l2mu_fixture fx;
+    int16_t s[400], x[6] = {0};
+    int16_t bad_thr = 0;
+    uint8_t bad_shift = 16;
+    eh_l2mu_q15 c;
+    uint32_t k;
+    l2mu_setup(&fx, 6, 4, 1, 10, 0, 3, 4, 11, 2, 1);
+    EH_CHECK_EQ(eh_l2mu_check_q15(0, 400), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_l2mu_readout_check_q15(0, 400), EH_ERR_NULL);
+    EH_CHECK_EQ(eh_l2mu_check_q15(&fx.c, fx.scratch_q15), EH_OK);
+    EH_CHECK_EQ(eh_l2mu_check_q15(&fx.c, fx.scratch_q15 - 1), EH_ERR_SIZE);
+    EH_CHECK_EQ(eh_l2mu_readout_check_q15(&fx.c, fx.c.dims.n_o + fx.c.dims.n_h), EH_OK);
+    EH_CHECK_EQ(eh_l2mu_readout_check_q15(&fx.c, fx.c.dims.n_o + fx.c.dims.n_h - 1), EH_ERR_SIZE);
+    for (k = 0; k < 16; k++) {
+        c = fx.c;
+        switch (k) {
+        case 0: c.w_enc[0] = 0; break;
+        case 1: c.w_m = 0; break;
+        case 2: c.dims.n_enc = 3; break;
+        case 3: c.dims.enc[0] = 0; break;
+        case 4: c.dims.n_u = 10000; c.dims.order = 7; break;
+        case 5: c.s_wm = 32; break;
+        case 6: c.s_enc[0] = 32; break;
+        case 7: c.pop_h.thr = &bad_thr; c.pop_h.thr_len = 1; break;
+        case 8: c.pop_h.leak.shift = &bad_shift; c.pop_h.leak.len = 1; break;
+        case 9: c.pop_h.thr_len = 2; break;
+        case 10: c.pop_h.reset = (eh_reset)3; break;
+        case 11: c.pop_m.leak.decay = fx.c.pop_h.leak_syn.decay; break;
+        case 12: c.pop_in.thr = 0; break;
+        case 13: c.e_x = 0; break;
+        case 14: c.pop_u.leak.shift = 0; break;
+        default: c.pop_enc[0].leak.len = 5; break;
+        }
+        EH_CHECK_EQ(eh_l2mu_check_q15(&c, 400), eh_l2mu_step_q15(&c, x, &fx.st, s, 400));
+    }
+    for (k = 0; k < 5; k++) {
+        c = fx.c;
+        switch (k) {
+        case 0: c.readout = (eh_l2mu_readout)5; break;
+        case 1: c.readout = EH_L2MU_READOUT_LI; c.pop_o.leak_syn = c.pop_h.leak_syn; break;
+        case 2: c.s_o = 40; break;
+        case 3: c.w_o = 0; break;
+        default: c.pop_o.thr = &bad_thr; c.pop_o.thr_len = 1; break;
+        }
+        EH_CHECK_EQ(eh_l2mu_readout_check_q15(&c, 400), eh_l2mu_readout_q15(&c, &fx.st, s, 400));
+        EH_CHECK(eh_l2mu_readout_check_q15(&c, 400) != EH_OK);
+    }
+    EH_CHECK(q15_state_is_zero(&fx));
+    l2mu_free(&fx);
+}
+
+static void state_copy(const l2mu_fixture *a, l2mu_fixture *b, uint32_t *bad, int compare)
+{
+    const eh_l2mu_pop_state_q15 *pa[7];
+    eh_l2mu_pop_state_q15 *pb[7];
+    const eh_l2mu_dims *d = &a->c.dims;
+    uint32_t n[7], k, j;
+    pa[0] = &a->st.in; pa[1] = &a->st.enc[0]; pa[2] = &a->st.enc[1]; pa[3] = &a->st.u;
+    pa[4] = &a->st.m; pa[5] = &a->st.h; pa[6] = &a->st.o;
+    pb[0] = &b->st.in; pb[1] = &b->st.enc[0]; pb[2] = &b->st.enc[1]; pb[3] = &b->st.u;
+    pb[4] = &b->st.m; pb[5] = &b->st.h; pb[6] = &b->st.o;
+    n[0] = d->n_ch * d->pop; n[1] = d->n_enc > 0 ? d->enc[0] : 0; n[2] = d->n_enc > 1 ? d->enc[1] : 0;
+    n[3] = d->n_u; n[4] = d->n_u * d->order; n[5] = d->n_h; n[6] = d->n_o;
+    for (k = 0; k < 7; k++)
+        for (j = 0; j < n[k]; j++) {
+            if (compare) {
+                *bad |= (uint32_t)(pa[k]->v[j] != pb[k]->v[j]) | (uint32_t)(pa[k]->s[j] != pb[k]->s[j]);
+                if (pa[k]->i_syn) *bad |= (uint32_t)(pa[k]->i_syn[j] != pb[k]->i_syn[j]);
+            } else {
+                pb[k]->v[j] = pa[k]->v[j];
+                pb[k]->s[j] = pa[k]->s[j];
+                if (pa[k]->i_syn) pb[k]->i_syn[j] = pa[k]->i_syn[j];
+            }
+        }
+}
+
+/* The unchecked step and readout equal the checked ones, with scratch of exactly the checked
+ * size (heap, ASan), over the fixture shapes of test_l2mu_exact_buffers and random states. */
+static void test_l2mu_unchecked_equals_checked(void)
+{
+    uint32_t n_ch, n_enc, order, n_h, t, round, bad = 0;
+    for (round = 0; round < 2; round++)
+    for (n_ch = 1; n_ch <= 6; n_ch += 5)
+    for (n_enc = 0; n_enc <= 2; n_enc++)
+    for (order = 1; order <= 9; order += 4)
+    for (n_h = 1; n_h <= 33; n_h += 8) {
+        l2mu_fixture a, b;
+        int16_t *sa, *sb, x[6];
+        const uint32_t seed = eh_test_rng;
+        l2mu_setup(&a, n_ch, 3 + round, n_enc, 5, 9, 2 + round, order, n_h, 3, (int)round);
+        eh_test_rng = seed; /* the same cell and state again */
+        l2mu_setup(&b, n_ch, 3 + round, n_enc, 5, 9, 2 + round, order, n_h, 3, (int)round);
+        sa = keep(&a, malloc(a.scratch_q15 * sizeof *sa));
+        sb = keep(&b, malloc(b.scratch_q15 * sizeof *sb));
+        EH_CHECK_EQ(eh_l2mu_check_q15(&b.c, b.scratch_q15), EH_OK);
+        EH_CHECK_EQ(eh_l2mu_readout_check_q15(&b.c, b.scratch_q15), EH_OK);
+        for (t = 0; t < 8; t++) {
+            uint32_t k;
+            for (k = 0; k < 6; k++) x[k] = (int16_t)eh_test_rand();
+            if (t == 4) { /* a random state, spikes not matching v */
+                uint32_t n_in = n_ch * a.c.dims.pop;
+                for (k = 0; k < n_in; k++) {
+                    a.st.in.v[k] = (int16_t)eh_test_rand();
+                    a.st.in.s[k] = (uint8_t)(eh_test_rand() & 1u);
+                }
+                for (k = 0; k < n_h; k++) {
+                    a.st.h.v[k] = (int16_t)eh_test_rand();
+                    a.st.h.s[k] = (uint8_t)(eh_test_rand() & 1u);
+                }
+                state_copy(&a, &b, &bad, 0);
+            }
+            EH_CHECK_EQ(eh_l2mu_step_q15(&a.c, x, &a.st, sa, a.scratch_q15), EH_OK);
+            EH_CHECK_EQ(eh_l2mu_readout_q15(&a.c, &a.st, sa, a.scratch_q15), EH_OK);
+            eh_l2mu_step_q15_unchecked(&b.c, x, &b.st, sb);
+            eh_l2mu_readout_q15_unchecked(&b.c, &b.st, sb);
+            state_copy(&a, &b, &bad, 1);
+            a.c.readout = b.c.readout = (t & 1) ? EH_L2MU_READOUT_LIF : EH_L2MU_READOUT_LI;
+        }
+        l2mu_free(&a);
+        l2mu_free(&b);
+    }
+    EH_CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
+    test_l2mu_check_functions();
+    test_l2mu_unchecked_equals_checked();
     test_lmu_bad_arguments();
     test_lmu_exact_buffers();
     test_l2mu_exact_buffers();

@@ -229,3 +229,90 @@ def test_adaptation_raises_the_threshold_and_decays_back():
     assert spikes[11:20].sum() == 0
     # ... and again once the raise has decayed
     assert spikes[40:].sum() >= 3
+
+
+# ---- prepare once, step often: the check functions and the unchecked steps ---------------------
+
+@settings(max_examples=200, deadline=None)
+@given(q15_case())
+def test_lif_q15_unchecked_bit_exact(case):
+    assert_same(K.lif_step_q15_unchecked(**case), S.lif_step_q15(**case))
+    assert_same(S.lif_step_q15_unchecked(**case), S.lif_step_q15(**case))
+
+
+@settings(max_examples=200, deadline=None)
+@given(q15_case(cuba=True))
+def test_cubalif_q15_unchecked_bit_exact(case):
+    assert_same(K.cubalif_step_q15_unchecked(**case), S.cubalif_step_q15(**case))
+    assert_same(S.cubalif_step_q15_unchecked(**case), S.cubalif_step_q15(**case))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 70), st.integers(1, 15), st.integers(1, 32767), st.integers(0, 2**32 - 1))
+def test_lif_q15_unchecked_shared_shift_saturation(n, shift, thr, seed):
+    """The shape of the DSP fast path (shared shift and threshold, subtract): values at and near
+    the int16 limits, spikes on negative v (states no network produces) included."""
+    rng = np.random.default_rng(seed)
+    pick = np.array([32767, -32768, 32766, -32767, 0, 1, -1], np.int16)
+    x = np.where(rng.random(n) < 0.5, rng.choice(pick, n), rng.integers(-32768, 32768, n)).astype(np.int16)
+    v = np.where(rng.random(n) < 0.5, rng.choice(pick, n), rng.integers(-32768, 32768, n)).astype(np.int16)
+    s = (rng.random(n) < 0.4).astype(np.uint8)
+    assert_same(K.lif_step_q15_unchecked(x, v, s, thr, shift=shift),
+                S.lif_step_q15(x, v, s, thr, shift=shift))
+
+
+@pytest.mark.parametrize("kw", bad_q15)
+def test_lif_check_q15_rejects_what_the_step_rejects(kw):
+    x = np.zeros(3, np.int16)
+    with pytest.raises(ValueError):
+        S.lif_check_q15(3, **kw)
+    with pytest.raises(ValueError):
+        K.lif_step_q15_unchecked(x, x, np.zeros(3, np.uint8), **kw)
+    with pytest.raises(ValueError) as chk:
+        K.lif_check_q15(3, **kw)
+    with pytest.raises(ValueError) as step:
+        K.lif_step_q15(x, x, np.zeros(3, np.uint8), **kw)
+    # the same eh_status where C saw the call (the wrappers reject a missing / double leak and an
+    # unknown reset name before C)
+    assert type(chk.value) is type(step.value)
+    if isinstance(chk.value, K.KernelError):
+        assert chk.value.status == step.value.status
+
+
+def test_lif_check_q15_accepts_and_sizes():
+    assert K.lif_check_q15(5, 100, shift=3) is None
+    assert S.lif_check_q15(5, 100, shift=3) is None
+    assert K.lif_check_q15(2, [1, 32767], decay=[0, 32768], reset="zero") is None
+    with pytest.raises(K.KernelError) as info:
+        K.lif_check_q15(0, 100, shift=3)
+    assert info.value.status == -2
+    with pytest.raises(K.KernelError) as info:
+        K.lif_check_q15(4, [100, 200], shift=3)  # neither shared nor per neuron
+    assert info.value.status == -2
+    with pytest.raises(ValueError):
+        S.lif_check_q15(0, 100, shift=3)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(threshold=0, syn_shift=3, mem_shift=2),
+    dict(threshold=10, syn_shift=16, mem_shift=2),
+    dict(threshold=10, syn_shift=3, mem_decay=40000),
+    dict(threshold=[1, 2], syn_shift=3, mem_shift=2),
+    dict(threshold=10, syn_shift=3, mem_shift=2, reset="hold"),
+])
+def test_cubalif_check_q15_rejects_what_the_step_rejects(kw):
+    x = np.zeros(3, np.int16)
+    s = np.zeros(3, np.uint8)
+    with pytest.raises(ValueError) as chk:
+        K.cubalif_check_q15(3, **kw)
+    with pytest.raises(ValueError) as step:
+        K.cubalif_step_q15(x, x, x, s, **kw)
+    assert type(chk.value) is type(step.value)
+    if isinstance(chk.value, K.KernelError):
+        assert chk.value.status == step.value.status
+    with pytest.raises(ValueError):
+        S.cubalif_check_q15(3, **kw)
+    with pytest.raises(ValueError):
+        K.cubalif_step_q15_unchecked(x, x, x, s, **kw)
+    assert K.cubalif_check_q15(3, 10, syn_shift=3, mem_decay=[0, 1, 32768]) is None
+    assert S.cubalif_check_q15(3, 10, syn_shift=3, mem_decay=[0, 1, 32768]) is None

@@ -532,3 +532,126 @@ def test_l2mu_har_sized_cell_runs_and_agrees():
     assert_same(tk, ts)
     assert_same(sk, ss)
     assert 0 < sk["h"]["s"].sum() < n_h and np.any(tk != 0)
+
+
+# ---- prepare once, step often: eh_l2mu_check_q15 and the unchecked step / readout --------------
+
+@settings(max_examples=100, deadline=None)
+@given(l2mu_case(q15=True))
+def test_l2mu_q15_unchecked_bit_exact(case):
+    cell, xs = case
+    K.l2mu_check_q15(cell)
+    K.l2mu_readout_check_q15(cell)
+    S.l2mu_check_q15(cell)
+    S.l2mu_readout_check_q15(cell)
+    sk = S.l2mu_state_q15(cell)
+    ss = S.l2mu_state_q15(cell)
+    for x in xs:
+        sk = K.l2mu_readout_q15_unchecked(cell, K.l2mu_step_q15_unchecked(cell, sk, x))
+        ss = S.l2mu_readout_q15(cell, S.l2mu_step_q15(cell, ss, x))
+        assert_same(sk, ss)
+
+
+@pytest.mark.parametrize("change", [
+    dict(s_a=32), dict(s_wm=40),
+    dict(pop_h=dict(threshold=np.int16(0), shift=np.uint8(3))),
+    dict(pop_m=dict(threshold=np.int16(100), shift=np.uint8(16))),
+    dict(pop_u=dict(threshold=np.int16(100))),
+    dict(pop_in=dict(threshold=np.ones(5, np.int16), shift=np.uint8(2))),
+    dict(pop_in=dict(threshold=np.int16(100), decay=np.uint16(40000))),
+])
+def test_l2mu_check_q15_returns_what_the_step_returns(change):
+    cell = dict(_tiny_l2mu_q15(), **change)
+    st0 = S.l2mu_state_q15(_tiny_l2mu_q15())
+    with pytest.raises(ValueError) as chk:
+        K.l2mu_check_q15(cell)
+    with pytest.raises(ValueError) as step:
+        K.l2mu_step_q15(cell, st0, np.ones(2, np.int16))
+    assert type(chk.value) is type(step.value)
+    if isinstance(chk.value, K.KernelError):
+        assert chk.value.status == step.value.status
+    with pytest.raises(ValueError):
+        S.l2mu_check_q15(cell)
+    with pytest.raises(ValueError):
+        K.l2mu_step_q15_unchecked(cell, st0, np.ones(2, np.int16))
+
+
+def test_l2mu_readout_check_q15():
+    good = _tiny_l2mu_q15()
+    assert K.l2mu_readout_check_q15(good) is None and S.l2mu_readout_check_q15(good) is None
+    bad = [dict(s_o=32), dict(pop_o=dict(threshold=np.int16(0), shift=np.uint8(2))),
+           dict(readout="li", pop_o=dict(shift=np.uint8(2), syn_shift=np.uint8(2)))]
+    st0 = S.l2mu_state_q15(good)
+    for change in bad:
+        cell = dict(good, **change)
+        with pytest.raises(K.KernelError) as chk:
+            K.l2mu_readout_check_q15(cell)
+        with pytest.raises(K.KernelError) as ro:
+            K.l2mu_readout_q15(cell, st0)
+        assert chk.value.status == ro.value.status
+        with pytest.raises(ValueError):
+            S.l2mu_readout_check_q15(cell)
+        with pytest.raises(ValueError):
+            K.l2mu_readout_q15_unchecked(cell, st0)
+    # the readout's own problems are not the step's
+    assert K.l2mu_check_q15(dict(good, s_o=32)) is None
+
+
+def test_l2mu_check_q15_scratch_and_null():
+    cell = _tiny_l2mu_q15()
+    # P + Q + n_h + n_m = 6 + 6 + 4 + 6
+    assert K.l2mu_check_q15(cell, 22) is None
+    with pytest.raises(K.KernelError) as info:
+        K.l2mu_check_q15(cell, 21)
+    assert info.value.status == -2
+    with pytest.raises(K.KernelError) as info:
+        K.l2mu_readout_check_q15(cell, 2 + 4 - 1)
+    assert info.value.status == -2
+    lib = K.lmu.lib
+    assert lib.eh_l2mu_check_q15(K.lmu.ffi.NULL, 100) == -1
+    assert lib.eh_l2mu_readout_check_q15(K.lmu.ffi.NULL, 100) == -1
+
+
+def test_l2mu_unchecked_refuses_a_state_without_buffers():
+    cell = _tiny_l2mu_q15()
+    st0 = S.l2mu_state_q15(cell)
+    broken = dict(st0, h=dict(v=st0["h"]["v"]))  # no spikes buffer
+    with pytest.raises(ValueError):
+        K.l2mu_step_q15_unchecked(cell, broken, np.ones(2, np.int16))
+    with pytest.raises(ValueError):
+        K.l2mu_readout_q15_unchecked(cell, dict(st0, o={}))
+
+
+@pytest.mark.parametrize("pop_x, shifts", [
+    (30000, (0, 0, 0)),       # 30006 columns per hidden row: 32-bit sums, R = (S + 2^(s-1)) >> s
+    (40000, (1, 0, 31)),      # 40006 columns: 32-bit total, R in the overflow-free form
+    (65535, (0, 1, 0)),       # 65541 columns: the terms are added in int64
+])
+def test_l2mu_q15_large_sums_exact(pop_x, shifts):
+    """Every input neuron spikes and the weights sit at the int16 limits, so the spike sums reach
+    about 2^31: each choice of arithmetic width in the C step is exercised and must agree with
+    the int64 twin."""
+    rng = np.random.default_rng(pop_x)
+    n_h, n_u, order, n_o = 5, 1, 1, 3
+    big = lambda shape: rng.choice(np.array([32767, 32766, -32768], np.int16), size=shape)  # noqa: E731
+    cell = dict(w_in=np.full((1, pop_x), 32767, np.int16), b_in=np.full((1, pop_x), 100, np.int32),
+                pop_in=_q15_pop(0, 1, 1), enc=[],
+                e_x=big((n_u, pop_x)), e_h=big((n_u, n_h)), a=big((order, order)), b=big(order),
+                w_m=big((n_h, n_u * order)), w_x=np.full((n_h, pop_x), 32767, np.int16),
+                w_h=big((n_h, n_h)), w_o=big((n_o, n_h)),
+                pop_u=_q15_pop(0, 1, 1), pop_m=_q15_pop(0, 1, 1), pop_h=_q15_pop(0, 1, 1),
+                pop_o=_q15_pop(0, 1, 1), readout="lif",
+                s_wx=shifts[0], s_wh=shifts[1], s_wm=shifts[2])
+    cell["w_x"][1] = -32768
+    cell["w_x"][2, ::2] = -32768
+    xs = np.full((2, 1), 32767, np.int16)
+    state = S.l2mu_state_q15(cell)
+    state["h"]["s"][:] = 1
+    sk, tk = K.l2mu_run_q15(cell, xs, state)
+    ss, ts = S.l2mu_run_q15(cell, xs, state)
+    assert_same(tk, ts)
+    assert_same(sk, ss)
+    sk = K.l2mu_step_q15_unchecked(cell, state, xs[0])
+    ss = S.l2mu_step_q15(cell, state, xs[0])
+    assert_same(sk, ss)
+    assert ss["in"]["s"].all()

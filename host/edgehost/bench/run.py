@@ -44,6 +44,13 @@ class CaseLine:
 
 
 @dataclass
+class CheckLine:
+    name: str
+    compared: int
+    mismatches: int
+
+
+@dataclass
 class HarnessOutput:
     board: str = ""
     core: str = ""
@@ -53,6 +60,7 @@ class HarnessOutput:
     calib_counter: int | None = None
     cases: list[CaseLine] = field(default_factory=list)
     done: int | None = None
+    checks: list[CheckLine] = field(default_factory=list)  # on-target self-checks
 
 
 @dataclass
@@ -146,6 +154,8 @@ def parse_harness(text: str) -> HarnessOutput:
                 h.calib_counter = int(f[2])
             elif f[1] == "case" and len(f) == 9:
                 h.cases.append(CaseLine(int(f[2]), f[3], f[4], f[5], f[6], int(f[7]), int(f[8])))
+            elif f[1] == "check" and len(f) == 5:
+                h.checks.append(CheckLine(f[2], int(f[3]), int(f[4])))
             elif f[1] == "done" and len(f) == 3:
                 h.done = int(f[2])
             else:
@@ -159,6 +169,14 @@ def parse_harness(text: str) -> HarnessOutput:
     if [c.index for c in h.cases] != list(range(len(h.cases))) or h.done != len(h.cases):
         raise BenchError("the bench image's case lines are out of order or incomplete")
     return h
+
+
+def raise_on_failed_checks(h: HarnessOutput) -> None:
+    """A bench run fails loudly when an on-target self-check (EHB|check) found a mismatch."""
+    failed = [c for c in h.checks if c.mismatches != 0]
+    if failed:
+        raise BenchError("on-target self-check failed: " + "; ".join(
+            f"{c.name}: {c.mismatches} of {c.compared} differ" for c in failed))
 
 
 _PLUGIN_RE = re.compile(
@@ -213,6 +231,7 @@ def run_with_plugin(emulator_argv: Callable[[Path], list[str]], elf_path: Path, 
     if len(counts.raw) != len(harness.cases):
         raise BenchError(f"{len(harness.cases)} cases ran but the plugin counted "
                          f"{len(counts.raw)} begin/end pairs")
+    raise_on_failed_checks(harness)
     if harness.mode != ("quick" if quick else "all"):
         raise BenchError(f"the image ran in mode {harness.mode!r}; the mode patch did not apply")
     shown = [a.replace(str(image), "{elf}").replace(str(uart), "{uart}").replace(str(log), "{log}")

@@ -20,3 +20,5 @@ from .mst import MstLayout, mst_build, mst_cost, mst_fc_b1  # noqa: F401
 from .lmu import (l2mu_readout_f32, l2mu_readout_q15, l2mu_run_f32, l2mu_run_q15,  # noqa: F401
                   l2mu_state_f32, l2mu_state_q15, l2mu_step_f32, l2mu_step_q15, lmu_step_f32,
                   lmu_step_q15)
+from .lif import cubalif_check_q15, cubalif_step_q15_unchecked, lif_check_q15, lif_step_q15_unchecked  # noqa: F401  (prepare once, step often)
+from .lmu import l2mu_check_q15, l2mu_readout_check_q15, l2mu_readout_q15_unchecked, l2mu_step_q15_unchecked  # noqa: F401  (prepare once, step often)

@@ -127,3 +127,72 @@ def lif_adapt_step_q15(x, x_th, v, a, spikes, threshold, mem_decay=None, mem_shi
         ptr(ffi, a, "int16_t"), ptr(ffi, s, "uint8_t"), lm, lt, ptr(ffi, t, "int16_t"), t.size,
         reset_mode(reset)))
     return v, a, s
+
+
+# ---- prepare once, step often ------------------------------------------------------------------
+
+def _count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 0xFFFFFFFF:
+        raise ValueError(f"n must be an integer in [0, 2^32), got {n!r}")
+    return int(n)
+
+
+def lif_check_q15(n, threshold, decay=None, shift=None, reset="subtract") -> None:
+    """eh_lif_check_q15: raises KernelError for parameters the step would reject."""
+    keep: list = []
+    t = params(threshold, np.int16)
+    leak = _leak(decay, shift, keep)
+    check("eh_lif_check_q15", lib.eh_lif_check_q15(
+        _count(n), leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+
+
+def lif_step_q15_unchecked(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
+    """eh_lif_step_q15_unchecked. The C function checks nothing, so this wrapper first runs
+    eh_lif_check_q15 (KernelError) and checks the buffer lengths: no call reaches undefined
+    behaviour from Python."""
+    keep: list = []
+    x = arr(x, np.int16)
+    v = out(v, np.int16)
+    s = out(spikes, np.uint8)
+    t = params(threshold, np.int16)
+    if v.size != x.size or s.size != x.size:
+        raise ValueError("x, v and spikes must have the same length")
+    leak = _leak(decay, shift, keep)
+    check("eh_lif_check_q15", lib.eh_lif_check_q15(x.size, leak, ptr(ffi, t, "int16_t"), t.size,
+                                                   reset_mode(reset)))
+    lib.eh_lif_step_q15_unchecked(x.size, ptr(ffi, x, "int16_t"), ptr(ffi, v, "int16_t"),
+                                  ptr(ffi, s, "uint8_t"), leak, ptr(ffi, t, "int16_t"), t.size,
+                                  reset_mode(reset))
+    return v, s
+
+
+def cubalif_check_q15(n, threshold, syn_decay=None, syn_shift=None, mem_decay=None, mem_shift=None,
+                      reset="subtract") -> None:
+    """eh_cubalif_check_q15: raises KernelError for parameters the step would reject."""
+    keep: list = []
+    t = params(threshold, np.int16)
+    ls = _leak(syn_decay, syn_shift, keep)
+    lm = _leak(mem_decay, mem_shift, keep)
+    check("eh_cubalif_check_q15", lib.eh_cubalif_check_q15(
+        _count(n), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+
+
+def cubalif_step_q15_unchecked(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,
+                               mem_decay=None, mem_shift=None, reset="subtract"):
+    """eh_cubalif_step_q15_unchecked, behind eh_cubalif_check_q15 and length checks."""
+    keep: list = []
+    x = arr(x, np.int16)
+    i = out(i_syn, np.int16)
+    v = out(v, np.int16)
+    s = out(spikes, np.uint8)
+    t = params(threshold, np.int16)
+    if not (i.size == v.size == s.size == x.size):
+        raise ValueError("x, i_syn, v and spikes must have the same length")
+    ls = _leak(syn_decay, syn_shift, keep)
+    lm = _leak(mem_decay, mem_shift, keep)
+    check("eh_cubalif_check_q15", lib.eh_cubalif_check_q15(
+        x.size, ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+    lib.eh_cubalif_step_q15_unchecked(
+        x.size, ptr(ffi, x, "int16_t"), ptr(ffi, i, "int16_t"), ptr(ffi, v, "int16_t"),
+        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset))
+    return i, v, s

@@ -321,3 +321,78 @@ def l2mu_run_f32(cell: dict, xs, state: dict | None = None):
 def l2mu_run_q15(cell: dict, xs, state: dict | None = None):
     return _run(l2mu_step_q15, l2mu_readout_q15, cell,
                 l2mu_state_q15(cell) if state is None else state, xs)
+
+
+# ---- prepare once, step often (Q15 L2MU) -------------------------------------------------------
+
+def l2mu_check_q15(cell: dict, scratch_len: int | None = None) -> None:
+    """eh_l2mu_check_q15 (KernelError when the cell would be rejected by a step). scratch_len
+    defaults to the step's scratch size for this cell."""
+    keep: list = []
+    c, need = _l2mu_cell(cell, True, keep)
+    n = need if scratch_len is None else int(scratch_len)
+    if not 0 <= n <= 0xFFFFFFFF:
+        raise ValueError("scratch_len must lie in [0, 2^32)")
+    check("eh_l2mu_check_q15", lib.eh_l2mu_check_q15(c, n))
+
+
+def l2mu_readout_check_q15(cell: dict, scratch_len: int | None = None) -> None:
+    """eh_l2mu_readout_check_q15 (KernelError when the readout would reject the cell)."""
+    keep: list = []
+    c, need = _l2mu_cell(cell, True, keep)
+    n = need if scratch_len is None else int(scratch_len)
+    if not 0 <= n <= 0xFFFFFFFF:
+        raise ValueError("scratch_len must lie in [0, 2^32)")
+    check("eh_l2mu_readout_check_q15", lib.eh_l2mu_readout_check_q15(c, n))
+
+
+_POPS = ("in", "u", "m", "h")
+
+
+def _need_state(c, cst, readout: bool) -> None:
+    """The state buffers an unchecked call dereferences must be present (NULL is undefined
+    behaviour in C): raise ValueError instead."""
+    def pop_ok(p, st):
+        cuba = p.leak_syn.decay != ffi.NULL or p.leak_syn.shift != ffi.NULL
+        return st.v != ffi.NULL and st.s != ffi.NULL and (not cuba or st.i_syn != ffi.NULL)
+
+    if readout:
+        ok = cst.h.s != ffi.NULL and cst.o.v != ffi.NULL and (
+            c.readout != READOUTS["lif"] or pop_ok(c.pop_o, cst.o))
+    else:
+        ok = all(pop_ok(getattr(c, f"pop_{p}"), getattr(cst, p)) for p in _POPS) and all(
+            pop_ok(c.pop_enc[k], cst.enc[k]) for k in range(c.dims.n_enc))
+    if not ok:
+        raise ValueError("the state lacks a buffer the populations use (see l2mu_state_q15)")
+
+
+def l2mu_step_q15_unchecked(cell: dict, state: dict, x) -> dict:
+    """eh_l2mu_step_q15_unchecked, behind eh_l2mu_check_q15 and a check that the state holds
+    every buffer the step uses (so no call from Python reaches undefined behaviour)."""
+    keep: list = []
+    c, scratch_len = _l2mu_cell(cell, True, keep)
+    check("eh_l2mu_check_q15", lib.eh_l2mu_check_q15(c, scratch_len))
+    cst, new = _l2mu_state(state, True, keep)
+    _need_state(c, cst, False)
+    x = _m1("x", x, np.int16)
+    if x.shape != (c.dims.n_ch,):
+        raise ValueError(f"x must be [{c.dims.n_ch}]")
+    scratch = np.zeros(scratch_len, np.int16)
+    lib.eh_l2mu_step_q15_unchecked(c, ptr(ffi, x, "int16_t"), cst, ptr(ffi, scratch, "int16_t"))
+    new["enc"] = new["enc"][:c.dims.n_enc]
+    new["o"] = state["o"]
+    return new
+
+
+def l2mu_readout_q15_unchecked(cell: dict, state: dict) -> dict:
+    """eh_l2mu_readout_q15_unchecked, behind eh_l2mu_readout_check_q15 and a state check."""
+    keep: list = []
+    c, scratch_len = _l2mu_cell(cell, True, keep)
+    check("eh_l2mu_readout_check_q15", lib.eh_l2mu_readout_check_q15(c, scratch_len))
+    cst, new = _l2mu_state(state, True, keep)
+    _need_state(c, cst, True)
+    scratch = np.zeros(scratch_len, np.int16)
+    lib.eh_l2mu_readout_q15_unchecked(c, cst, ptr(ffi, scratch, "int16_t"))
+    result = dict(state)
+    result["o"] = new["o"]
+    return result

@@ -18,3 +18,5 @@ from .lmu import (l2mu_readout_f32, l2mu_readout_q15, l2mu_run_f32, l2mu_run_q15
                   l2mu_state_f32, l2mu_state_q15, l2mu_step_f32, l2mu_step_q15, lmu_delay_decoder,
                   lmu_matrices, lmu_quantize_q15, lmu_step_f32, lmu_step_q15, lmu_zoh, quantize_q15,
                   tanh_f32)
+from .lif import cubalif_check_q15, cubalif_step_q15_unchecked, lif_check_q15, lif_step_q15_unchecked  # noqa: F401  (prepare once, step often)
+from .lmu import l2mu_check_q15, l2mu_readout_check_q15, l2mu_readout_q15_unchecked, l2mu_step_q15_unchecked  # noqa: F401  (prepare once, step often)

@@ -190,3 +190,42 @@ def lif_adapt_step_q15(x, x_th, v, a, spikes, threshold, mem_decay=None, mem_shi
     na = _sat16(leak_q15(a, n, th_decay, th_shift, "threshold leak") + x_th.astype(np.int32))
     t_new = np.clip(t + na.astype(np.int32), 1, 32767)
     return u, na, (u.astype(np.int32) > t_new).astype(np.uint8)
+
+
+# ---- prepare once, step often (eh_lif_check_q15 / eh_lif_step_q15_unchecked, ...) -------------
+
+def lif_check_q15(n, threshold, decay=None, shift=None, reset="subtract") -> None:
+    """The parameter check of lif_step_q15 alone (twin of eh_lif_check_q15): raises ValueError
+    for what the step would reject for n neurons, returns None otherwise."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
+    leak_q15(np.zeros(n, np.int32), n, decay, shift)
+    _thr_q15(threshold, n)
+    c.reset_mode(reset)
+
+
+def lif_step_q15_unchecked(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
+    """Twin of eh_lif_step_q15_unchecked: the same arithmetic as lif_step_q15 (the C function
+    skips the checks; this twin keeps them, an unchecked call with bad parameters has no
+    defined result to mirror)."""
+    return lif_step_q15(x, v, spikes, threshold, decay, shift, reset)
+
+
+def cubalif_check_q15(n, threshold, syn_decay=None, syn_shift=None, mem_decay=None, mem_shift=None,
+                      reset="subtract") -> None:
+    """The parameter check of cubalif_step_q15 alone (twin of eh_cubalif_check_q15)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
+    leak_q15(np.zeros(n, np.int32), n, syn_decay, syn_shift, "syn leak")
+    leak_q15(np.zeros(n, np.int32), n, mem_decay, mem_shift, "mem leak")
+    _thr_q15(threshold, n)
+    c.reset_mode(reset)
+
+
+def cubalif_step_q15_unchecked(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,
+                               mem_decay=None, mem_shift=None, reset="subtract"):
+    """Twin of eh_cubalif_step_q15_unchecked (the arithmetic of cubalif_step_q15)."""
+    return cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay, syn_shift, mem_decay,
+                            mem_shift, reset)

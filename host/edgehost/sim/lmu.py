@@ -644,3 +644,29 @@ def l2mu_run_q15(cell: dict, xs, state: dict | None = None):
     """Q15 twin of l2mu_run_f32."""
     return _run(l2mu_step_q15, l2mu_readout_q15, cell,
                 l2mu_state_q15(cell) if state is None else state, xs, np.int16)
+
+
+# ---- prepare once, step often (eh_l2mu_check_q15 / eh_l2mu_step_q15_unchecked, ...) ----------
+
+def l2mu_check_q15(cell: dict) -> None:
+    """Twin of eh_l2mu_check_q15: raises ValueError for every cell the Q15 step rejects
+    (sizes, weights, shifts, the populations in, enc, u, m, h); None otherwise. It runs one step
+    on a zero state and a zero input, which validates exactly what a step validates."""
+    d = _L2muDims(cell, np.int16, np.int32)
+    l2mu_step_q15(cell, l2mu_state_q15(cell), np.zeros(d.n_ch, np.int16))
+
+
+def l2mu_step_q15_unchecked(cell: dict, state: dict, x) -> dict:
+    """Twin of eh_l2mu_step_q15_unchecked: the arithmetic of l2mu_step_q15."""
+    return l2mu_step_q15(cell, state, x)
+
+
+def l2mu_readout_check_q15(cell: dict) -> None:
+    """Twin of eh_l2mu_readout_check_q15: raises ValueError for every cell the Q15 readout
+    rejects (w_o, s_o, the readout mode, pop_o); None otherwise."""
+    l2mu_readout_q15(cell, l2mu_state_q15(cell))
+
+
+def l2mu_readout_q15_unchecked(cell: dict, state: dict) -> dict:
+    """Twin of eh_l2mu_readout_q15_unchecked: the arithmetic of l2mu_readout_q15."""
+    return l2mu_readout_q15(cell, state)

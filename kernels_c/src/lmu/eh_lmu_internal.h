@@ -264,4 +264,125 @@ static inline eh_status eh_l2mu_dims_check(const eh_l2mu_dims *d, eh_l2mu_sizes 
     return EH_OK;
 }
 
+/* ---- Q15 L2MU fast path helpers (the unchecked step and readout) ----------------------- */
+
+/* The parameters of a spiking population alone (eh_lmu_pop_q15_check without the state), the
+ * same codes in the same order except that a NULL state buffer is not looked at. */
+static inline eh_status eh_lmu_pop_q15_param_check(const eh_l2mu_pop_q15 *p, uint32_t n)
+{
+    eh_status r;
+    uint32_t k;
+    const int cuba = eh_lmu_pop_q15_is_cuba(p);
+    if (p->thr == 0) return EH_ERR_NULL;
+    if ((r = eh_lmu_leak_check(&p->leak, n)) != EH_OK) return r;
+    if (cuba && (r = eh_lmu_leak_check(&p->leak_syn, n)) != EH_OK) return r;
+    if (!eh_len_ok(p->thr_len, n)) return EH_ERR_SIZE;
+    for (k = 0; k < p->thr_len; k++)
+        if (p->thr[k] < 1) return EH_ERR_RANGE;
+    return eh_lmu_reset_check(p->reset);
+}
+
+/* The neuron update of a population that passed the checks (no checks). */
+static inline void eh_lmu_pop_q15_step_unchecked(const eh_l2mu_pop_q15 *p, eh_l2mu_pop_state_q15 *st,
+                                                 uint32_t n, const int16_t *cur)
+{
+    if (eh_lmu_pop_q15_is_cuba(p))
+        eh_cubalif_step_q15_unchecked(n, cur, st->i_syn, st->v, st->s, &p->leak_syn, &p->leak,
+                                      p->thr, p->thr_len, p->reset);
+    else
+        eh_lif_step_q15_unchecked(n, cur, st->v, st->s, &p->leak, p->thr, p->thr_len, p->reset);
+}
+
+/* Spike lists, skipping four silent neurons at a time (same result as eh_lmu_spike_list). */
+static inline uint32_t eh_lmu_spike_list_fast(const uint8_t *s, uint32_t n, uint16_t *idx)
+{
+    uint32_t k = 0, cnt = 0;
+#if defined(__GNUC__)
+    for (; k + 4u <= n; k += 4u) {
+        uint32_t w;
+        __builtin_memcpy(&w, s + k, 4);
+        if (w == 0u) continue;
+        idx[cnt] = (uint16_t)k;
+        cnt += s[k] != 0;
+        idx[cnt] = (uint16_t)(k + 1u);
+        cnt += s[k + 1u] != 0;
+        idx[cnt] = (uint16_t)(k + 2u);
+        cnt += s[k + 2u] != 0;
+        idx[cnt] = (uint16_t)(k + 3u);
+        cnt += s[k + 3u] != 0;
+    }
+#endif
+    for (; k < n; k++)
+        if (s[k]) idx[cnt++] = (uint16_t)k;
+    return cnt;
+}
+
+/* Spike sums of four rows (w, w + stride, ...) over one index list, in int32 (exact). */
+static inline void eh_lmu_gather4_q15(const int16_t *w, uint32_t stride, const uint16_t *idx,
+                                      uint32_t cnt, int32_t acc[4])
+{
+    const int16_t *w0 = w, *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const uint16_t *end = idx + cnt;
+#if defined(__GNUC__)
+    /* four row pointers in registers (not one pointer plus offsets) */
+    __asm__("" : "+r"(w1), "+r"(w2), "+r"(w3));
+#endif
+    while (idx != end) {
+        const uint32_t k = *idx++;
+        a0 += w0[k];
+        a1 += w1[k];
+        a2 += w2[k];
+        a3 += w3[k];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* R(S, s) of eh_lmu.h for an int32 S, in 32 bits: ((S >> a) + b) >> b with a = s - 1, b = 1
+ * for s >= 1 and a = b = 0 for s = 0 (floor((S + 2^(s-1)) / 2^s) = floor((floor(S / 2^(s-1))
+ * + 1) / 2)); no overflow for |S| < 2^31 - 1. */
+typedef struct {
+    uint32_t a, b;
+} eh_lmu_rs;
+
+static inline eh_lmu_rs eh_lmu_rs_make(uint32_t s)
+{
+    eh_lmu_rs r;
+    r.a = s == 0u ? 0u : s - 1u;
+    r.b = s == 0u ? 0u : 1u;
+    return r;
+}
+
+static inline int32_t eh_lmu_rs32(int32_t v, eh_lmu_rs r)
+{
+    return ((v >> r.a) + (int32_t)r.b) >> r.b;
+}
+
+/* R(S, s) = (S + 2^(s-1)) >> s, exact when |S| <= 2^30 - 1 (no overflow); rnd = 2^(s-1) or 0. */
+static inline int32_t eh_lmu_rs32_small(int32_t v, uint32_t rnd, uint32_t s)
+{
+    return (v + (int32_t)rnd) >> s;
+}
+
+static inline uint32_t eh_lmu_rnd(uint32_t s)
+{
+    return s == 0u ? 0u : 1u << (s - 1u);
+}
+
+/* sat16(a + b) for int32 a, b: the sum saturated to int32 first (QADD on cores with the DSP
+ * extension), which cannot change the int16 saturation. */
+static inline int16_t eh_lmu_add_sat16(int32_t a, int32_t b)
+{
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+    int32_t r;
+    __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return eh_sat16(r);
+#else
+    return eh_lmu_sat16_64((int64_t)a + b);
+#endif
+}
+
 #endif
