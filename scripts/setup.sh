@@ -10,6 +10,7 @@ APT_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-riscv64-unknown-elf
   qemu-system-arm qemu-system-misc
+  verilator iverilog yosys nextpnr-ice40 fpga-icestorm
 )
 
 missing=()
@@ -33,7 +34,7 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PIP "torch==2.13.0"
 fi
 echo "setup: installing the edgehost Python package, its test tools, importers, training and HAR data"
-$PIP -e ".[test,import,train,har,tflite-test,boards]"
+$PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga]"
 # The editable install builds the C kernels into the source tree; rebuild them in place so a
 # changed kernel source is always what the tests import.
 $PY host/edgehost/kernels/_build.py >/dev/null

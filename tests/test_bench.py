@@ -178,6 +178,49 @@ def test_plugin_rejects_bad_arguments(plugin_lib, tmp_path):
         assert "eh_count:" in p.stderr
 
 
+ARM_PUSH = """
+    .syntax unified
+    .thumb
+    .section .vectors, "a"
+    .word 0x20008000
+    .word reset + 1
+    .text
+    .thumb_func
+    .global reset
+reset:
+    ldr r0, =0x20007000
+    str r0, [r0]           @ a store below the region's top but outside [lo, hi): ignored
+    push {r0-r3}           @ 16 bytes below 0x20008000
+    push {r0-r7}           @ 32 more: the deepest store is at 0x20008000 - 48
+    pop {r0-r7}
+    push {r0, r1}          @ shallower again: the depth stays 48
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+    b .
+"""
+
+
+@needs_arm
+def test_stack_plugin_measures_known_push_depth(tmp_path):
+    lib = eh_plugin.build_plugin(tmp_path / "b", source="eh_stack.c")
+    src, ld, elf = tmp_path / "push.S", tmp_path / "push.ld", tmp_path / "push.elf"
+    src.write_text(ARM_PUSH)
+    ld.write_text(ARM_LD)
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-T", str(ld),
+                    "-o", str(elf), str(src)], check=True, capture_output=True)
+    log = tmp_path / "s.log"
+    subprocess.run(ARM_ARGV + ["-kernel", str(elf), "-plugin", f"{lib},lo=0x20007800,hi=0x20008000",
+                               "-d", "plugin", "-D", str(log)], check=True, timeout=60,
+                   stdin=subprocess.DEVNULL, capture_output=True)
+    text = log.read_text()
+    assert "eh_stack: exit depth=48 stores=" in text, text
+    for arg in ("lo=0x10", "lo=0x10,hi=0x8", "lo=0x10,hi=zz", "lo=0x0,hi=0x10,x=1"):
+        p = subprocess.run(ARM_ARGV + ["-kernel", str(elf), "-plugin", f"{lib},{arg}"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0 and "eh_stack:" in p.stderr
+
+
 def test_plugin_build_is_cached(plugin_lib):
     mtime = plugin_lib.stat().st_mtime_ns
     again = eh_plugin.build_plugin(plugin_lib.parent.parent)
@@ -255,6 +298,9 @@ def test_bench_on_target_self_checks_pass_on_mps2(bench_image, plugin_lib, tmp_p
             assert name in checks, (name, sorted(checks))
             assert checks[name].compared > 0
     assert all(c.mismatches == 0 for c in r.harness.checks), r.harness.checks
+    if "bench_mst.c" in cases:  # every MST output equals eh_fc_b1_s32 on the full weights
+        for name in ("mst_fc_b1_trained", "mst_fc_b1_flips8"):
+            assert name in checks and checks[name].compared == 256, (name, sorted(checks))
     kernels = {c.kernel for c in r.harness.cases}
     if "bench_lif.c" in cases:
         assert {"lif_q15", "lif_q15_checked", "lif_q15_decay", "cubalif_q15"} <= kernels

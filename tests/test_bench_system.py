@@ -23,3 +23,7 @@ def test_memory_and_link_on_the_host_board():
     assert lnk["board"] == "host" and lnk["core"] == "host"
     assert 0 < lnk["ping_ms_median"] <= lnk["ping_ms_p95"]
     assert lnk["echo_bytes_per_s_each_way"] > 0 and lnk["echo_payload_bytes"] > 0
+    # the streamed model: every step delivered and equal to the host's
+    assert (lnk["stream_steps"], lnk["stream_dropped"], lnk["stream_mismatches"]) == (300, 0, 0)
+    assert lnk["stream_steps_per_s"] > 0 and lnk["stream_latency_ms_median"] > 0
+    assert lnk["stream_bytes_per_step"] > 2 * 6 + 4  # 6 Q15 in; status word + the outputs

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edgehost.blob import BlobError, crc32, fnv1a32, read
 from edgehost.blob import format as F
 from edgehost.convert import Fc, Graph, Li, Lif, build
-from edgehost.convert.examples import random_blob, random_l2mu_blob
+from edgehost.convert.examples import random_adapt_blob, random_blob, random_l2mu_blob
 from edgehost.runtime.native import CTool, build_tool
 
 ARENA = 1 << 16
@@ -114,7 +114,8 @@ def cases():
         ("short", b[:40], F.E_LENGTH, "blob: 40 bytes, shorter than the 64-byte header"),
         ("magic", b"XHMB" + b[4:], F.E_MAGIC, "header: magic"),
         ("version", _header(b, 4, "<H", 2), F.E_VERSION, "format version 2.0 not supported"),
-        ("minor", _header(b, 6, "<H", 3), F.E_VERSION, "format version 1.3 not supported"),
+        ("minor", _header(b, 6, "<H", F.VERSION_MINOR + 1), F.E_VERSION,
+         f"format version 1.{F.VERSION_MINOR + 1} not supported"),
         ("truncated", b[:-8], F.E_LENGTH, f"header: total_len {total} outside [64, {total - 8}]"),
         ("crc", b[:-1] + bytes([b[-1] ^ 1]), F.E_CRC, "header: crc32"),
         ("hash", _header(b, 20, "<I", 0, fix=False)[:16] + struct.pack("<I", crc32(
@@ -134,7 +135,7 @@ def cases():
         ("tensor_align", _tensor_field(b, 1, 4, "<I", 2), F.E_ALIGN, "tensor 1: arena offset 0x2 not a multiple of 4"),
         ("tensor_past", _tensor_field(b, 1, 4, "<I", m.arena_size), F.E_ARENA, "past arena_size"),
         ("tensor_scale", _tensor_field(b, 1, 28, "<f", -1.0), F.E_TENSOR, "scale -1.0 not > 0"),
-        ("layer_type", _layer_field(b, fc, 0, "<B", 33), F.E_UNSUPPORTED, "layer 1: type 33 (conv1d_b1) not supported"),
+        ("layer_type", _layer_field(b, fc, 0, "<B", 47), F.E_UNSUPPORTED, "layer 1: type 47 unknown"),
         ("layer_type_unknown", _layer_field(b, fc, 0, "<B", 200), F.E_UNSUPPORTED, "layer 1: type 200 unknown"),
         ("shift", _layer_field(b, fc, 24, "<I", 32), F.E_PARAM, "layer 1 (fc_q15): shift 32 outside [0, 31]"),
         ("in_tensor", _layer_field(b, fc, 4, "<H", 77), F.E_GRAPH, "layer 1 (fc_q15): input tensor 77 >= n_tensors"),
@@ -286,6 +287,7 @@ def mutate(rng, blob: bytes) -> bytes:
 def _fuzz(n_cases, seed, ctool):
     rng = np.random.default_rng(seed)
     seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
+    seeds += [random_adapt_blob(rng)[1] for _ in range(5)]
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired
@@ -343,3 +345,217 @@ def test_fuzz_accepted_mutants_run_alike(ctool):
         if runs >= 15 and l2mu_runs >= 3:
             break
     assert runs >= 5 and l2mu_runs >= 3
+
+
+# ---- lif_adapt_q15 / lif_adapt_f32: the second input (record offset 14) ---------------------------
+
+def adapt_model():
+    """input_q15 -> fc_q15 1->5 -> lif_q15 -> fc_spike_q15 5->4 (x) and 5->4 (x_th) -> lif_adapt_q15
+    -> fc_spike_q15 4->4 -> li_q15 -> fc_q15 4->1 (the blimp controller's shape), no reuse."""
+    from edgehost.blob import Layer, Model, Tensor
+    from edgehost.convert.planner import plan
+    rng = np.random.default_rng(7)
+    T = [Tensor("f32", (1,)), Tensor("q15", (1,), scale=1 / 4096), Tensor("q15", (5,), scale=1e-3),
+         Tensor("spike", (5,), "state"), Tensor("q15", (5,), "state", 1e-3),
+         Tensor("q15", (4,), scale=1e-3), Tensor("q15", (4,), scale=1e-3),
+         Tensor("spike", (4,), "state"), Tensor("q15", (4,), "state", 1e-3), Tensor("q15", (4,), "state", 1e-3),
+         Tensor("q15", (4,), scale=1e-3), Tensor("q15", (4,), "state", 1e-3), Tensor("q15", (1,), scale=1e-3)]
+    w = lambda *sh: rng.integers(-3000, 3000, size=sh).astype(np.int16).ravel()  # noqa: E731
+    L = [Layer("input_q15", 0, 1, 1, 1, [np.zeros(1, np.float32), np.full(1, 4096, np.float32)]),
+         Layer("fc_q15", 1, 2, 1, 5, [w(5, 1), None], shift=10),
+         Layer("lif_q15", 2, 3, 5, 5, [np.array([3], np.uint8), np.array([1000], np.int16)], [4], leak=("shift",)),
+         Layer("fc_spike_q15", 3, 5, 5, 4, [w(4, 5), None]),
+         Layer("fc_spike_q15", 3, 6, 5, 4, [np.abs(w(4, 5)), None]),
+         Layer("lif_adapt_q15", 5, 7, 4, 4, [np.array([30000], np.uint16), np.array([2, 3, 4, 5], np.uint8),
+                                              np.array([800], np.int16)], [8, 9], leak=("decay", "shift"), input2=6),
+         Layer("fc_spike_q15", 7, 10, 4, 4, [w(4, 4), None]),
+         Layer("li_q15", 10, 11, 4, 4, [np.array([31000, 32000, 20000, 32768], np.uint16)], leak=("decay",)),
+         Layer("fc_q15", 11, 12, 4, 1, [np.ones(4, np.int16), None])]
+    return plan(Model(L, T, 0, 12, 0), reuse=False)
+
+
+def adapt_cases():
+    m = adapt_model()
+    b = m.to_bytes()
+    la = 5
+    return [
+        ("in2_range", _layer_field(b, la, 14, "<H", 99), F.E_GRAPH, "layer 5 (lif_adapt_q15): input2 tensor 99 >= n_tensors (13)"),
+        ("in2_dtype", _layer_field(b, la, 14, "<H", 3), F.E_LAYER, "layer 5 (lif_adapt_q15): input2 tensor 3 dtype spike, expected q15"),
+        ("in2_size", _layer_field(b, la, 14, "<H", 2), F.E_LAYER, "layer 5 (lif_adapt_q15): n_in 4 but input2 tensor 2 has 5 elements"),
+        ("in2_later", _layer_field(b, la, 14, "<H", 10), F.E_GRAPH, "layer 5 (lif_adapt_q15): input2 tensor 10 is not the model input"),
+        ("in2_slot", _layer_field(b, la, 14, "<H", 8), F.E_GRAPH, "layer 5 (lif_adapt_q15): input2 tensor 8 is not the model input"),
+        ("in2_on_fc", _layer_field(b, 3, 14, "<H", 6), F.E_LAYER, "layer 3 (fc_spike_q15): reserved fields not zero"),
+        ("state_dtype", _layer_field(b, la, 10, "<H", 7), F.E_LAYER, "layer 5 (lif_adapt_q15): state 1 tensor 7 must be a q15 state"),
+        ("leak_bits", _layer_field(b, la, 2, "<B", 4), F.E_LAYER, "layer 5 (lif_adapt_q15): leak bits 0x4 invalid"),
+        ("th_leak_len", _layer_field(b, la, 32 + 8 + 4, "<I", 3), F.E_PARAM, "layer 5 (lif_adapt_q15): param 1 (th_leak): 3 entries, expected 1 or 4"),
+    ]
+
+
+@pytest.mark.parametrize("name,blob,code,msg", adapt_cases(), ids=[c[0] for c in adapt_cases()])
+def test_lif_adapt_errors_python_and_c(name, blob, code, msg, ctool):
+    with pytest.raises(BlobError) as e:
+        read(blob, arena_size=ARENA)
+    assert e.value.code == code
+    assert msg in str(e.value), str(e.value)
+    rc, *_r, err = ctool.check([blob], ARENA)[0]
+    assert rc == code, err
+    assert err.split(":")[0] == str(e.value).split(":")[0]
+    if code != F.E_PARAM:                  # the C text is the Python text (no values added)
+        assert msg in err, err
+
+
+@pytest.mark.parametrize("slot,value,msg", [
+    (0, struct.pack("<H", 40000), "param 0 (mem_leak): entry 0 (40000) outside [0, 32768]"),
+    (1, struct.pack("<BB", 2, 16), "param 1 (th_leak): entry 1 (16) outside [1, 15]"),
+    (2, struct.pack("<h", 0), "param 2 (threshold): entry 0 (0) outside [1, 32767]"),
+])
+def test_lif_adapt_parameter_ranges(slot, value, msg, ctool):
+    b = bytearray(adapt_model().to_bytes())
+    off = struct.unpack_from("<I", b, 64 + 64 * 5 + 32 + 8 * slot)[0]
+    b[off:off + len(value)] = value
+    blob = bytes(refresh(b))
+    with pytest.raises(BlobError) as e:
+        read(blob)
+    assert e.value.code == F.E_PARAM and msg in str(e.value), str(e.value)
+    rc, *_r, err = ctool.check([blob], ARENA)[0]
+    assert rc == F.E_PARAM and err.startswith(f"layer 5 (lif_adapt_q15): param {slot}"), err
+
+
+def test_writer_checks_the_second_input():
+    m = adapt_model()
+    m.layers[5].input2 = None
+    with pytest.raises(BlobError, match="needs a second input"):
+        m.to_bytes()
+    m = adapt_model()
+    m.layers[3].input2 = 6
+    with pytest.raises(BlobError, match="takes no second input"):
+        m.to_bytes()
+
+
+def test_minor_version_is_the_lowest_needed(ctool):
+    """Blobs without the new layers keep their old minor (older loaders still read them); a
+    lif_adapt model is 1.3 and an older loader refuses it by its version."""
+    m = adapt_model()
+    b = m.to_bytes()
+    assert struct.unpack_from("<H", b, 6)[0] == 3
+    assert ctool.check([b], ARENA)[0][0] == 0
+    assert struct.unpack_from("<H", small_model().to_bytes(), 6)[0] == 0
+    assert struct.unpack_from("<H", random_l2mu_blob(np.random.default_rng(0))[1], 6)[0] == 1
+    # the input2 lifetime: x_th lives until the lif_adapt layer reads it
+    from edgehost.blob import lifetimes
+    assert lifetimes(read(b))[6] == (4, 5)
+
+
+# ---- format 1.4: conv1d_b1_*, mst_fc_b1_*, shiftadd_fc_q15, bcq_fc_q15, pack_signs_b1 -----------
+
+def b1_model():
+    """input_q15 -> shiftadd_fc_q15 5->9 -> bcq_fc_q15 9->11 (q 2) -> pack_signs_b1 -> conv1d_b1_bits
+    11->40 (taps 3) -> mst_fc_b1_bits 40->37 -> conv1d_b1_s8 37->4 (taps 2) -> dequant_s8."""
+    from edgehost.blob import Layer, Model, Tensor
+    from edgehost.convert.b1layers import conv_weight_words, mst_params
+    from edgehost.convert.planner import plan
+    rng = np.random.default_rng(21)
+    T = [Tensor("f32", (5,)), Tensor("q15", (5,)), Tensor("q15", (9,)), Tensor("q15", (11,)), Tensor("s32", (512,)),
+         Tensor("b1", (11,)), Tensor("b1", (40,)), Tensor("u32", (3,), "state"), Tensor("b1", (37,)),
+         Tensor("s32", (57,)), Tensor("s8", (4,), scale=0.1), Tensor("u32", (4,), "state"), Tensor("f32", (4,))]
+    base = rng.choice([-1, 1], size=(5, 40))
+    wm = base[rng.integers(0, 5, size=37)]
+    wm[rng.random(wm.shape) < 0.05] *= -1
+    mp, lay = mst_params(wm, max_depth=3, root_cost=1e6)   # children even at K = 40
+    assert lay.n_diff > 0 and lay.n_roots < 37
+    L = [Layer("input_q15", 0, 1, 5, 5, [np.zeros(1, np.float32), np.full(1, 4096, np.float32)]),
+         Layer("shiftadd_fc_q15", 1, 2, 5, 9, [rng.integers(0, 256, 45).astype(np.uint8) & np.uint8(0x9F), None], shift=2),
+         Layer("bcq_fc_q15", 2, 3, 9, 11, [rng.integers(-6, 3, 22).astype(np.int8),
+                                            rng.integers(0, 2**32, 22, dtype=np.uint64).astype(np.uint32), None], [4], shift=3),
+         Layer("pack_signs_b1", 3, 5, 11, 11),
+         Layer("conv1d_b1_bits", 5, 6, 11, 40, [conv_weight_words(rng.choice([-1, 1], size=(40, 3, 11))),
+                                                 rng.integers(-5, 5, 40).astype(np.int32)], [7]),
+         Layer("mst_fc_b1_bits", 6, 8, 40, 37, mp + [rng.integers(-4, 4, 37).astype(np.int32)], [9]),
+         Layer("conv1d_b1_s8", 8, 10, 37, 4, [conv_weight_words(rng.choice([-1, 1], size=(4, 2, 37))),
+                                               np.full(4, 1 << 20, np.int32), None], [11], shift=18),
+         Layer("dequant_s8", 10, 12, 4, 4, [np.zeros(1, np.int32)])]
+    return plan(Model(L, T, 0, 12, 0), reuse=False)
+
+
+def _param_word(blob, layer, slot, index, fmt, value):
+    buf = bytearray(blob)
+    off = struct.unpack_from("<I", buf, 64 + 64 * layer + 32 + 8 * slot)[0]
+    struct.pack_into(fmt, buf, off + index * struct.calcsize(fmt), value)
+    return bytes(refresh(buf))
+
+
+def b1_cases():
+    m = b1_model()
+    b = m.to_bytes()
+    tree = m.layers[5].params[0]
+    n = 37
+    child = int(np.flatnonzero(tree[2:2 + n].view(np.int32) >= 0)[0])
+    first_code = int(tree[3 + 3 * n + child - 1])           # diff_start[child]
+    rlen = struct.unpack_from("<I", b, 64 + 64 * 5 + 32 + 8 + 4)[0]
+    return [
+        ("conv_window", _layer_field(b, 6, 8, "<H", 7), F.E_LAYER,
+         "layer 6 (conv1d_b1_s8): state 0 tensor 7 must be a u32 state tensor of taps x 2 elements (the window)"),
+        ("conv_weight_len", _layer_field(b, 4, 8, "<H", 11), F.E_PARAM,
+         "layer 4 (conv1d_b1_bits): param 0 (weight): 120 entries, expected 160"),
+        ("conv_thr", _param_word(b, 4, 1, 0, "<i", 35), F.E_PARAM,
+         "layer 4 (conv1d_b1_bits): param 1 (threshold): entry 0 (35) outside [-33, 34]"),
+        ("conv_s8_shift", _layer_field(b, 6, 24, "<I", 63), F.E_PARAM, "layer 6 (conv1d_b1_s8): shift 63 outside [0, 62]"),
+        ("shiftadd_shift", _layer_field(b, 1, 24, "<I", 32), F.E_PARAM, "layer 1 (shiftadd_fc_q15): shift 32 outside [0, 31]"),
+        ("pow2_reserved", _param_word(b, 1, 0, 0, "<B", 0x21), F.E_PARAM,
+         "layer 1 (shiftadd_fc_q15): param 0 (weight): entry 0 (33) has reserved bits 6..5 set"),
+        ("bcq_alpha_len", _layer_field(b, 2, 36, "<I", 21), F.E_PARAM,
+         "layer 2 (bcq_fc_q15): param 0 (alpha_exp): 21 entries, expected 11 x q with q in [1, 8]"),
+        ("bcq_alpha", _param_word(b, 2, 0, 1, "<b", -25), F.E_PARAM,
+         "layer 2 (bcq_fc_q15): param 0 (alpha_exp): entry 1 (-25) outside [-24, 24]"),
+        ("bcq_weight_len", _layer_field(b, 2, 44, "<I", 84), F.E_PARAM,
+         "layer 2 (bcq_fc_q15): param 1 (weight): 21 entries, expected 22 (n_out x q x 1)"),
+        ("bcq_scratch", _layer_field(b, 2, 8, "<H", 9), F.E_LAYER,
+         "layer 2 (bcq_fc_q15): state 0 tensor 9 must be a s32 activation tensor of 512 elements"),
+        ("signs_dtype", _layer_field(b, 3, 4, "<H", 6), F.E_LAYER,
+         "layer 3 (pack_signs_b1): input tensor 6 dtype b1, expected s8/q15/f32"),
+        ("mst_n_roots", _param_word(b, 5, 0, 0, "<I", 0), F.E_PARAM,
+         "layer 5 (mst_fc_b1_bits): param 0 (tree): n_roots 0 outside [1, 37]"),
+        ("mst_parent", _param_word(b, 5, 0, 2, "<i", 5), F.E_PARAM,
+         "layer 5 (mst_fc_b1_bits): param 0 (tree): node 0: parent 5 outside [-1, -1]"),
+        ("mst_channel", _param_word(b, 5, 0, 2 + n, "<I", int(tree[3 + n])), F.E_PARAM,
+         f"layer 5 (mst_fc_b1_bits): param 0 (tree): node 0: node_of[{int(tree[3 + n])}] is 1, not 0 (channel is not a permutation)"),
+        ("mst_diff_start", _param_word(b, 5, 0, 2 + 3 * n + n, "<I", 0), F.E_PARAM,
+         "layer 5 (mst_fc_b1_bits): param 0 (tree): diff_start[0] 0 and diff_start[37] 0 must be 0 and n_diff"),
+        ("mst_roots_count", _param_word(b, 5, 0, 0, "<I", int(tree[0]) + 1), F.E_PARAM,
+         f"layer 5 (mst_fc_b1_bits): param 0 (tree): {int(tree[0])} roots, n_roots says {int(tree[0]) + 1}"),
+        ("mst_root_len", _layer_field(b, 5, 44, "<I", rlen - 4), F.E_PARAM,
+         f"layer 5 (mst_fc_b1_bits): param 1 (root_w): {rlen // 4 - 1} entries, expected {rlen // 4} (n_roots x 2)"),
+        ("mst_diff_missing", _layer_field(_layer_field(b, 5, 52, "<I", 0), 5, 48, "<I", 0), F.E_PARAM,
+         "layer 5 (mst_fc_b1_bits): param 2 (diff): missing (length 0)"),
+        ("mst_code_range", _param_word(b, 5, 2, first_code, "<H", 40 << 1), F.E_PARAM,
+         f"layer 5 (mst_fc_b1_bits): param 2 (diff): node {child}: code {first_code} (position 40) outside [0, 39]"),
+        ("mst_thr", _param_word(b, 5, 3, 0, "<i", 42), F.E_PARAM,
+         "layer 5 (mst_fc_b1_bits): param 3 (threshold): entry 0 (42) outside [-40, 41]"),
+        ("mst_scratch", _layer_field(b, 5, 8, "<H", 4), F.E_LAYER,
+         "layer 5 (mst_fc_b1_bits): state 0 tensor 4 must be a s32 activation tensor of 57 elements"),
+    ]
+
+
+@pytest.mark.parametrize("name,blob,code,msg", b1_cases(), ids=[c[0] for c in b1_cases()])
+def test_format_14_errors_python_and_c(name, blob, code, msg, ctool):
+    with pytest.raises(BlobError) as e:
+        read(blob, arena_size=ARENA)
+    assert e.value.code == code, str(e.value)
+    assert msg in str(e.value), str(e.value)
+    rc, *_r, err = ctool.check([blob], ARENA)[0]
+    assert rc == code, err
+    assert msg in err, err                  # the same text in C and Python
+
+
+def test_format_14_model_loads_and_versions(ctool):
+    m = b1_model()
+    b = m.to_bytes()
+    assert struct.unpack_from("<H", b, 6)[0] == 4
+    rc, used, *_r, err = ctool.check([b], ARENA)[0]
+    assert rc == 0 and used == m.arena_size, err
+    # the scratch tensors live during their layer only (the plan may share their bytes)
+    from edgehost.blob import lifetimes
+    life = lifetimes(read(b))
+    assert life[4] == (2, 2) and life[9] == (5, 5) and life[7] == (4, 8)
+    # a blob of format 1.4 is refused by its version when a newer minor is given
+    assert py_code(_header(b, 6, "<H", 5))[0] == F.E_VERSION

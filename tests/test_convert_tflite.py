@@ -99,6 +99,21 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
             b.StartObject(5)
             b.PrependInt8Slot(0, act or 0, 0)
             opt = b.EndObject()
+        elif code in (BO.CONV_2D, BO.DEPTHWISE_CONV_2D):
+            # Conv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 fused_activation_function,
+            # 4 dilation_w_factor, 5 dilation_h_factor; DepthwiseConv2DOptions: 0 padding, 1 stride_w,
+            # 2 stride_h, 3 depth_multiplier, 4 fused_activation_function, 5/6 dilation w/h
+            dw = code == BO.DEPTHWISE_CONV_2D
+            b.StartObject(7 if dw else 6)
+            b.PrependInt8Slot(0, act["padding"], 0)
+            b.PrependInt32Slot(1, act.get("stride_w", 1), 0)
+            b.PrependInt32Slot(2, act.get("stride_h", 1), 0)
+            if dw:
+                b.PrependInt32Slot(3, act.get("depth_multiplier", 1), 0)
+            b.PrependInt8Slot(4 if dw else 3, act.get("act", 0), 0)
+            b.PrependInt32Slot(5 if dw else 4, act.get("dilation_w", 1), 1)
+            b.PrependInt32Slot(6 if dw else 5, act.get("dilation_h", 1), 1)
+            opt = b.EndObject()
         iv = _vec(b, ins, "i32")
         ov = _vec(b, outs, "i32")
         b.StartObject(5)
@@ -106,7 +121,9 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
         b.PrependUOffsetTRelativeSlot(1, iv, 0)
         b.PrependUOffsetTRelativeSlot(2, ov, 0)
         if opt is not None:
-            b.PrependUint8Slot(3, tflite.BuiltinOptions.FullyConnectedOptions, 0)
+            b.PrependUint8Slot(3, {BO.CONV_2D: tflite.BuiltinOptions.Conv2DOptions,
+                                   BO.DEPTHWISE_CONV_2D: tflite.BuiltinOptions.DepthwiseConv2DOptions}.get(
+                                       code, tflite.BuiltinOptions.FullyConnectedOptions), 0)
             b.PrependUOffsetTRelativeSlot(4, opt, 0)
         op_offs.append(b.EndObject())
     oc_offs = []
@@ -377,7 +394,8 @@ def test_unsupported_op_named(tmp_path):
     p = tmp_path / "x.tflite"
     p.write_bytes(data)
     with pytest.raises(ConvertError, match=r"operator 0 \(LOGISTIC\) is not supported; supported: "
-                                           r"FULLY_CONNECTED, RESHAPE, QUANTIZE, DEQUANTIZE"):
+                                           r"FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, RESHAPE, QUANTIZE, "
+                                           r"DEQUANTIZE"):
         load(str(p))
 
 
@@ -587,3 +605,293 @@ def test_cli(tmp_path, capsys):
     src.write_bytes(b"x" * 16)
     assert main(["convert", str(src), "-o", str(out)]) == 2
     assert "not a TFLite flatbuffer" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-D convolutions: CONV_2D / DEPTHWISE_CONV_2D over one spatial axis, lowered to fc_s8 (the
+# Toeplitz expansion). The models: int8 conv (+ RESHAPE + FULLY_CONNECTED) with real quantisation
+# (the input range is shifted so the input zero point is far from 0: SAME padding then checks
+# that padded taps contribute nothing, as in TFLite). The reference below is TFLite's
+# reference int8 ConvPerChannel transcribed directly in NHWC loops (not through the expansion).
+
+def _tfl_pad(length, k, stride, dil, padding):
+    ext = (k - 1) * dil + 1
+    if padding == "VALID":
+        return (length - ext + stride) // stride, 0
+    out = (length + stride - 1) // stride
+    return out, max((out - 1) * stride + ext - length, 0) // 2
+
+
+def conv_tflite(rng, c_in=3, length=16, c_out=4, k=3, stride=1, dil=1, padding="SAME", groups=1,
+                depthwise=False, per_channel=True, axis="W", act=ACT.RELU, n_fc=5, x_shift=1.5):
+    if depthwise:
+        groups = c_in
+    cin_g = c_in // groups
+    l_out, left = _tfl_pad(length, k, stride, dil, padding)
+    W = rng.normal(size=(c_out, cin_g, k)) / np.sqrt(cin_g * k)
+    bconv = rng.normal(size=c_out) * 0.1
+    X = rng.normal(size=(128, length, c_in)) + x_shift
+    H = np.zeros((128, l_out, c_out))
+    for o in range(c_out):
+        g = o // (c_out // groups)
+        for t in range(l_out):
+            for ci in range(cin_g):
+                for kk in range(k):
+                    p = t * stride + kk * dil - left
+                    if 0 <= p < length:
+                        H[:, t, o] += W[o, ci, kk] * X[:, p, g * cin_g + ci]
+    H += bconv
+    if act == ACT.RELU:
+        H = np.maximum(H, 0)
+    Hf = H.reshape(128, -1)
+    W2 = rng.normal(size=(n_fc, l_out * c_out)) / np.sqrt(l_out * c_out)
+    Y = Hf @ W2.T
+    s_x, z_x = _qparams(X.min(), X.max())
+    s_h, z_h = _qparams(H.min(), H.max())
+    s_y, z_y = _qparams(Y.min(), Y.max())
+    if per_channel:
+        sw = (np.abs(W).reshape(c_out, -1).max(axis=1) / 127.0).astype(np.float32)
+    else:
+        sw = np.full(1, np.float32(np.abs(W).max() / 127.0), np.float32)
+    q = np.clip(np.round(W / (sw[:, None, None] if per_channel else sw[0])), -127, 127).astype(np.int8)
+    qb = np.round(bconv / (np.float32(s_x) * sw)).astype(np.int32)
+    s2 = (np.abs(W2).max(axis=1) / 127.0).astype(np.float32)
+    q2 = np.clip(np.round(W2 / s2[:, None]), -127, 127).astype(np.int8)
+    if depthwise:       # [1, KH, KW, C_out]
+        filt = q[:, 0, :].T.reshape((1, 1, k, c_out) if axis == "W" else (1, k, 1, c_out))
+    else:               # [C_out, KH, KW, C_in / groups]
+        filt = q.transpose(0, 2, 1).reshape((c_out, 1, k, cin_g) if axis == "W" else (c_out, k, 1, cin_g))
+    T = []
+
+    def t(shape, ty, data=None, scale=None, zp=None, qdim=0):
+        T.append({"shape": list(shape), "type": ty, "data": data, "scale": scale, "zp": zp, "qdim": qdim})
+        return len(T) - 1
+
+    sp = (lambda n: [1, 1, n]) if axis == "W" else (lambda n: [1, n, 1])
+    x8 = t(sp(length) + [c_in], TT.INT8, None, [s_x], [z_x])
+    wt = t(filt.shape, TT.INT8, filt.tobytes(), list(map(float, sw)), [0] * sw.size, 3 if depthwise else 0)
+    bt = t([c_out], TT.INT32, qb.tobytes(), list(map(float, np.float32(s_x) * sw)), [0] * sw.size)
+    h4 = t(sp(l_out) + [c_out], TT.INT8, None, [s_h], [z_h])
+    h2 = t([1, l_out * c_out], TT.INT8, None, [s_h], [z_h])
+    shp = t([2], TT.INT32, np.array([1, l_out * c_out], np.int32).tobytes())
+    w2 = t([n_fc, l_out * c_out], TT.INT8, q2.tobytes(), list(map(float, s2)), [0] * n_fc)
+    y8 = t([1, n_fc], TT.INT8, None, [s_y], [z_y])
+    opts = {"padding": tflite.Padding.SAME if padding == "SAME" else tflite.Padding.VALID, "act": act,
+            ("stride_w" if axis == "W" else "stride_h"): stride, ("stride_h" if axis == "W" else "stride_w"): 1,
+            ("dilation_w" if axis == "W" else "dilation_h"): dil, "depth_multiplier": c_out // c_in}
+    ops = [(BO.DEPTHWISE_CONV_2D if depthwise else BO.CONV_2D, [x8, wt, bt], [h4], opts),
+           (BO.RESHAPE, [h4, shp], [h2], None), (BO.FULLY_CONNECTED, [h2, w2, -1], [y8], ACT.NONE)]
+    spec = dict(c_in=c_in, length=length, c_out=c_out, k=k, stride=stride, dil=dil, left=left, l_out=l_out,
+                groups=groups, w=q, b=qb, s_x=s_x, z_x=z_x, s_w=sw, s_h=s_h, z_h=z_h, act=act,
+                fc=dict(w=q2, b=None, s_in=s_h, z_in=z_h, s_w=s2, s_out=s_y, z_out=z_y, act=ACT.NONE))
+    return write_tflite(T, ops, [x8], [y8]), spec
+
+
+def conv_reference(xs, c, rounding):
+    """TFLite's reference int8 conv (per-channel multipliers from s_in * s_w[o] / s_out in
+    double, PopulateConvolutionQuantizationParams), then the FULLY_CONNECTED of `reference`."""
+    hs = []
+    cin_g, cout_g = c["c_in"] // c["groups"], c["c_out"] // c["groups"]
+    for x in xs:
+        xq = np.asarray(x, np.int64).reshape(c["length"], c["c_in"])
+        h = []
+        for tt in range(c["l_out"]):
+            for o in range(c["c_out"]):
+                g = o // cout_g
+                acc = int(c["b"][o])
+                for ci in range(cin_g):
+                    for kk in range(c["k"]):
+                        p = tt * c["stride"] + kk * c["dil"] - c["left"]
+                        if 0 <= p < c["length"]:     # padded taps are skipped
+                            acc += int(c["w"][o, ci, kk]) * (int(xq[p, g * cin_g + ci]) - c["z_x"])
+                sw = c["s_w"][o if c["s_w"].size > 1 else 0]
+                m, s = _qmult(float(np.float32(c["s_x"])) * float(sw) / float(np.float32(c["s_h"])))
+                v = _requant(acc, m, s, rounding) + c["z_h"]
+                lo, hi = -128, 127
+                if c["act"] in (ACT.RELU, ACT.RELU6):
+                    lo = max(lo, c["z_h"])
+                if c["act"] == ACT.RELU6:
+                    hi = min(hi, c["z_h"] + round(float(np.float32(6.0) / np.float32(c["s_h"]))))
+                h.append(max(lo, min(hi, v)))
+        hs.append(h)
+    hs = np.array(hs, np.int8)
+    return reference(hs, {"float_io": False, "layers": [c["fc"]]}, rounding), hs
+
+
+def litert_conv(path, resolver):
+    """LiteRT on the conv model, returning (output, the conv layer's output tensor)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    except ImportError:
+        pytest.skip("ai-edge-litert is not installed (pip install 'edgehost[tflite-test]')")
+    it = Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(OpResolverType, resolver),
+                     experimental_preserve_all_tensors=True)
+    it.allocate_tensors()
+    i, o = it.get_input_details()[0], it.get_output_details()[0]
+
+    def run(x):
+        it.set_tensor(i["index"], np.asarray(x, i["dtype"]).reshape(i["shape"]))
+        it.invoke()
+        return it.get_tensor(o["index"]).ravel().copy(), it.get_tensor(3).ravel().copy()   # tensor 3: h4
+    return run
+
+
+def _check_conv(tmp_path, data, c, xs, name="c.tflite"):
+    """The blob (both backends) == the transcription with double rounding (what eh_fc_s8 does)
+    bit for bit, conv layer and output. LiteRT, measured: its reference conv kernel
+    (BUILTIN_REF) rounds twice too (conv layer bit-exact with the blob) and its FULLY_CONNECTED
+    once; XNNPACK (AUTO) rounds once in both. Both are checked bit for bit against the
+    transcription with those roundings; returns the share of outputs where the blob and LiteRT
+    (AUTO) differ and the largest difference."""
+    path, blob, report = _convert(tmp_path, data, name)
+    want, hid = conv_reference(xs, c, "double")
+    for backend in ("sim", "kernels"):
+        got, trace = HostModel(blob, backend).run(xs)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.array([tr[0] for tr in trace]), hid)
+    single, hid1 = conv_reference(xs, c, "single")
+    auto = litert_conv(path, "AUTO")
+    ya, ha = (np.array(v) for v in zip(*[auto(x) for x in xs]))
+    np.testing.assert_array_equal(ha, hid1)
+    np.testing.assert_array_equal(ya, single)
+    ref = litert_conv(path, "BUILTIN_REF")
+    yr, hr = (np.array(v) for v in zip(*[ref(x) for x in xs]))
+    np.testing.assert_array_equal(hr, hid)
+    np.testing.assert_array_equal(yr, reference(hid, {"float_io": False, "layers": [c["fc"]]}, "single"))
+    diff = np.abs(want.astype(int) - ya.astype(int))
+    return path, blob, report, float(np.mean(diff > 0)), int(diff.max()), want
+
+
+CONV_CASES = {
+    "same_relu": dict(c_in=3, length=16, c_out=4, k=3, padding="SAME"),
+    "strided_dilated_valid": dict(c_in=2, length=23, c_out=5, k=4, stride=2, dil=2, padding="VALID"),
+    "same_stride3_dil2": dict(c_in=3, length=19, c_out=3, k=5, stride=3, dil=2, padding="SAME", act=ACT.NONE),
+    "grouped": dict(c_in=4, length=12, c_out=6, k=3, groups=2, padding="SAME"),
+    "per_tensor": dict(c_in=3, length=10, c_out=4, k=2, padding="SAME", per_channel=False, act=ACT.RELU6),
+    "depthwise": dict(c_in=3, length=15, c_out=6, k=3, depthwise=True, padding="SAME"),
+    "height_axis": dict(c_in=2, length=14, c_out=3, k=3, axis="H", padding="SAME", stride=2),
+}
+
+
+@pytest.mark.parametrize("case", list(CONV_CASES))
+def test_conv1d_int8_bit_exact_with_tflite_maths_and_litert(tmp_path, case):
+    """Blob == TFLite's reference conv maths (double rounding) bit for bit on both backends, for
+    the conv layer and the output; LiteRT (XNNPACK and reference kernels) == the same maths with
+    the roundings they use (see _check_conv); blob vs LiteRT outputs differ on < 5 %, by <= 2."""
+    rng = np.random.default_rng(len(case) * 7 + 1)
+    data, c = conv_tflite(rng, **CONV_CASES[case])
+    xs = rng.integers(-128, 128, size=(120, c["length"] * c["c_in"])).astype(np.int8)
+    xs[0], xs[1] = -128, 127
+    path, blob, report, differ, max_diff, want = _check_conv(tmp_path, data, c, xs)
+    print(f"conv {case}: blob vs LiteRT (XNNPACK) outputs differ on {differ:.4f}, by at most {max_diff}")
+    m = read(blob)
+    assert [l.type for l in m.layers] == ["fc_s8", "fc_s8"]
+    assert c["z_x"] < -20           # the input zero point is far from 0 (SAME padding is a real check)
+    rows, cols = c["l_out"] * c["c_out"], c["length"] * c["c_in"]
+    assert m.layers[0].n_in == cols and m.layers[0].n_out == rows
+    note = [n for n in report["notes"] if "lowered to a dense int8" in n]
+    assert len(note) == 1 and f"{rows} x {cols} fc_s8: {rows * cols} B of weights" in note[0]
+    assert differ < 0.05 and max_diff <= 2
+    assert len(np.unique(want)) > 5
+
+
+def test_conv1d_unsupported_parameters_named(tmp_path):
+    rng = np.random.default_rng(2)
+    data, c = conv_tflite(rng, c_in=2, length=12, c_out=3, k=3)
+    model = load_tflite(data)      # fine as built
+
+    def variant(**kw):
+        return conv_tflite(np.random.default_rng(2), **{**dict(c_in=2, length=12, c_out=3, k=3), **kw})[0]
+    # the 256 KB bound (int8: one byte per weight), with the layer named
+    with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): the convolution C_in 2 x L 12 -> C_out 3 "
+                                           r"x L_out 12 .* dense 36 x 24 matrix of 864 bytes \(1 B per weight\), "
+                                           r"above the limit of 800 bytes"):
+        load_tflite(data, max_conv_bytes=800)
+    assert model.layers[0].n_out == 36
+    # a real 2-D convolution: refused with what is supported
+    T = [{"shape": [1, 4, 4, 1], "type": TT.INT8, "scale": [0.1], "zp": [0]},
+         {"shape": [2, 3, 3, 1], "type": TT.INT8, "data": bytes(18), "scale": [0.1], "zp": [0]},
+         {"shape": [1, 4, 4, 2], "type": TT.INT8, "scale": [0.1], "zp": [0]}]
+    with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): a 2-D convolution \(input 4 x 4, kernel "
+                                           r"3 x 3\) is not supported; only 1-D convolutions"):
+        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": 0})], [0], [2]))
+    # a fused activation the kernels do not have
+    with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): fused activation TANH is not supported"):
+        load_tflite(variant(act=ACT.TANH))
+    # float filter
+    T = [{"shape": [1, 1, 6, 1], "type": TT.INT8, "scale": [0.1], "zp": [0]},
+         {"shape": [2, 1, 3, 1], "type": TT.FLOAT32, "data": bytes(24)},
+         {"shape": [1, 1, 6, 2], "type": TT.INT8, "scale": [0.1], "zp": [0]}]
+    with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): needs int8 input, weights and output"):
+        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": 0})], [0], [2]))
+    # filter channels that do not divide the input channels
+    T[1] = {"shape": [2, 1, 3, 1], "type": TT.INT8, "data": bytes(6), "scale": [0.1], "zp": [0]}
+    T[0] = {"shape": [1, 1, 3, 3], "type": TT.INT8, "scale": [0.1], "zp": [0]}
+    T[1]["shape"] = [2, 1, 3, 2]
+    T[1]["data"] = bytes(12)
+    T[2]["shape"] = [1, 1, 3, 2]
+    with pytest.raises(ConvertError, match=r"filter of 2 input channels does not divide the input's 3"):
+        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": 0})], [0], [2]))
+    # an output shape that is not what the parameters give
+    T = [{"shape": [1, 1, 8, 1], "type": TT.INT8, "scale": [0.1], "zp": [0]},
+         {"shape": [2, 1, 3, 1], "type": TT.INT8, "data": bytes(6), "scale": [0.1], "zp": [0]},
+         {"shape": [1, 1, 8, 2], "type": TT.INT8, "scale": [0.1], "zp": [0]}]
+    with pytest.raises(ConvertError, match=r"output shape \[1, 1, 8, 2\], expected \[1, 1, 6, 2\]"):
+        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": tflite.Padding.VALID})], [0], [2]))
+    # weight zero points
+    T[1]["zp"] = [1]
+    T[2]["shape"] = [1, 1, 8, 2]
+    with pytest.raises(ConvertError, match="weight zero points must be 0"):
+        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": tflite.Padding.SAME})], [0], [2]))
+    # depthwise with a channel count that is not C_in x multiplier
+    T = [{"shape": [1, 1, 8, 2], "type": TT.INT8, "scale": [0.1], "zp": [0]},
+         {"shape": [1, 1, 3, 3], "type": TT.INT8, "data": bytes(9), "scale": [0.1], "zp": [0]},
+         {"shape": [1, 1, 8, 3], "type": TT.INT8, "scale": [0.1], "zp": [0]}]
+    with pytest.raises(ConvertError, match=r"DEPTHWISE_CONV_2D\): 3 output channels with depth multiplier 1 over "
+                                           r"2 input channels"):
+        load_tflite(write_tflite(T, [(BO.DEPTHWISE_CONV_2D, [0, 1, -1], [2], {"padding": 0})], [0], [2]))
+
+
+def test_c_loader_runs_conv_blob_bit_exact(tmp_path):
+    """The firmware's loader and interpreter (native, ASan+UBSan) on a conv blob."""
+    from edgehost.runtime.native import CTool, build_tool
+    rng = np.random.default_rng(12)
+    data, c = conv_tflite(rng, c_in=3, length=14, c_out=4, k=3, stride=2, padding="SAME")
+    _, blob, _ = _convert(tmp_path, data)
+    tool = CTool(build_tool(str(tmp_path / "tool")))
+    xs = rng.integers(-128, 128, size=(40, 14 * 3)).astype(np.int8)
+    yc, _ = tool.run(blob, xs)
+    np.testing.assert_array_equal(yc, conv_reference(xs, c, "double")[0])
+
+
+@pytest.mark.hil
+@pytest.mark.edgehost_boards("mps2-an386")
+def test_conv_model_on_device_bit_exact(device, tmp_path):
+    """A depthwise and a strided conv model (fc_s8 Toeplitz layers) on the board == the maths."""
+    if not device.info.model_support:
+        pytest.fail("firmware built without model support (firmware/model missing at build time)")
+    rng = np.random.default_rng(31)
+    for i, kw in enumerate((dict(c_in=3, length=15, c_out=6, k=3, depthwise=True),
+                            dict(c_in=2, length=20, c_out=4, k=5, stride=2, dil=2, padding="VALID"))):
+        data, c = conv_tflite(rng, **kw)
+        _, blob, _ = _convert(tmp_path, data, f"conv{i}.tflite")
+        m = read(blob)
+        res = device.load_model(blob)
+        assert res.model_hash == m.model_hash and res.n_layers == len(m.layers)
+        xs = rng.integers(-128, 128, size=(10, c["length"] * c["c_in"])).astype(np.int8)
+        want = conv_reference(xs, c, "double")[0]
+        for t in range(len(xs)):
+            s = device.step(xs[t])
+            np.testing.assert_array_equal(np.frombuffer(s.output, dtype=np.int8), want[t])
+
+
+def test_cli_conv_reports_expansion_bytes(tmp_path, capsys):
+    from edgehost.cli import main
+    data, c = conv_tflite(np.random.default_rng(9), c_in=2, length=12, c_out=3, k=3)
+    src, out = tmp_path / "c.tflite", tmp_path / "c.ehm"
+    src.write_bytes(data)
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "operator 0 (CONV_2D): C_in 2 x L 12 -> C_out 3 x L_out 12" in text
+    assert "dense int8 36 x 24 fc_s8: 864 B of weights for 18 filter weights" in text
+    assert [l.type for l in read(out.read_bytes()).layers] == ["fc_s8", "fc_s8"]

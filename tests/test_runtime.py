@@ -152,3 +152,67 @@ def test_binary_layers_follow_their_definition(ctool):
             h = np.where(w1 @ b < thr, -1, 1)                 # binary layer: -1 where dot < thr
             want = (np.float32(1) * (w2 @ h).astype(np.float32) * scale).astype(np.float32) + bias
             np.testing.assert_array_equal(ys[t], want.astype(np.float32))
+
+
+# ---- lif_adapt (LIF with threshold adaptation, two inputs) --------------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), reuse=st.booleans())
+def test_lif_adapt_models_lockstep(seed, reuse, ctool):
+    """Random blimp-shaped models with a lif_adapt layer: numpy, C kernels and the firmware's
+    interpreter agree on every layer output of every step."""
+    from edgehost.convert.examples import random_adapt_blob
+    rng = np.random.default_rng(seed)
+    m, blob = random_adapt_blob(rng, reuse=reuse)
+    xs = _inputs(rng, m, 25)
+    ys, ts = HostModel(blob, "sim").run(xs)
+    yk, tk = HostModel(blob, "kernels").run(xs)
+    yc, tc = ctool.run(blob, xs)
+    np.testing.assert_array_equal(ys, yk)
+    np.testing.assert_array_equal(ys, yc)
+    for a, b, c in zip(ts, tk, tc):
+        for p, q, r in zip(a, b, c):
+            np.testing.assert_array_equal(p, q)
+            if r is not None:
+                np.testing.assert_array_equal(p, r)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_lif_adapt_q15_follows_its_definition(reset, ctool):
+    """The layer against a transcription of eh_lif.h: v = leak(v) + x - s_prev (thr + a_prev)
+    (or reset to zero), a = leak_th(a) + x_th, s = v > clamp(thr + a, 1, 32767); x_th is the
+    layer's second input. The adaptation must change the spiking (else the test shows nothing)."""
+    from edgehost.blob import Layer, Model, Tensor
+    from edgehost.convert.planner import plan
+    rng = np.random.default_rng(11)
+    n = 13
+    dec = rng.integers(20000, 32768, size=n).astype(np.uint16)
+    sh = np.array([3], np.uint8)
+    thr = rng.integers(300, 1500, size=n).astype(np.int16)
+    T = [Tensor("q15", (2 * n,)), Tensor("q15", (n,)), Tensor("q15", (n,)), Tensor("spike", (n,), "state"),
+         Tensor("q15", (n,), "state"), Tensor("q15", (n,), "state")]
+    eye = np.hstack([np.eye(n), np.zeros((n, n))]).astype(np.int16).ravel()
+    sel = np.hstack([np.zeros((n, n)), np.eye(n)]).astype(np.int16).ravel()
+    L = [Layer("fc_q15", 0, 1, 2 * n, n, [eye, None]), Layer("fc_q15", 0, 2, 2 * n, n, [sel, None]),
+         Layer("lif_adapt_q15", 1, 3, n, n, [dec, sh, thr], [4, 5], reset=reset, leak=("decay", "shift"), input2=2)]
+    blob = plan(Model(L, T, 0, 3, 0), reuse=False).to_bytes()
+    xs = np.hstack([rng.integers(-200, 900, size=(60, n)), rng.integers(0, 400, size=(60, n))]).astype(np.int16)
+    xs[rng.random(xs.shape) < 0.03] = 32767
+    ys, _ = HostModel(blob, "sim").run(xs)
+    np.testing.assert_array_equal(ys, ctool.run(blob, xs)[0])
+    np.testing.assert_array_equal(ys, HostModel(blob, "kernels").run(xs)[0])
+    v = np.zeros(n, np.int64)
+    a = np.zeros(n, np.int64)
+    s = np.zeros(n, bool)
+    plain = 0
+    for t in range(len(xs)):
+        x, xt = xs[t, :n].astype(np.int64), xs[t, n:].astype(np.int64)
+        t_prev = np.clip(thr + a, 1, 32767)
+        lv = (dec.astype(np.int64) * v + (1 << 14)) >> 15
+        u = lv + x - np.where(s, t_prev, 0) if reset == "subtract" else np.where(s, 0, lv) + x
+        v = np.clip(u, -32768, 32767)
+        a = np.clip(a - (a >> 3) + xt, -32768, 32767)
+        s = v > np.clip(thr + a, 1, 32767)
+        np.testing.assert_array_equal(ys[t], s.astype(np.uint8))
+        plain += int(np.sum(v > thr))
+    assert ys.sum() > 0 and plain > ys.sum()      # adaptation suppressed some spikes

@@ -1,5 +1,5 @@
-/* Benchmark cases of the basic family: dense layers at three sizes, one spike-driven layer.
- * All cases share one static arena (they run one at a time), sized for the largest. */
+/* Benchmark cases of the basic family: dense layers at three sizes, a spike-driven layer at two
+ * activities. All cases share one static arena (they run one at a time), sized for the largest. */
 #include "eh_bench.h"
 #include "eh_basic.h"
 
@@ -56,6 +56,16 @@ static void run_spike(void)
     (void)eh_fc_spike_q15(n_in, n_out, arena.q15.s, arena.q15.w, arena.q15.b, 4, arena.q15.y);
 }
 
+/* The spike layer at ~15 % activity (3 inputs in 20), the rate of a sparse SNN layer. */
+static void setup_spike_15(uint32_t ni, uint32_t no)
+{
+    uint32_t k;
+    setup_q15(ni, no);
+    for (k = 0; k < ni; k++) arena.q15.s[k] = (uint8_t)(eh_bench_rand() % 20u < 3u);
+}
+
+static void setup_spike15_1024(void) { setup_spike_15(1024, 256); }
+
 static void setup_s8_256(void) { setup_s8(256, 64); }
 static void setup_s8_1024(void) { setup_s8(1024, 256); }
 static void setup_s8_2048(void) { setup_s8(2048, 512); }
@@ -71,5 +81,6 @@ const eh_bench_case eh_bench_cases_basic[] = {
     {"fc_q15", "1024x256", "mac", 1024u * 256u, setup_q15_1024, run_q15},
     {"fc_q15", "2048x512", "mac", 2048u * 512u, setup_q15_2048, run_q15},
     {"fc_spike_q15", "1024x256", "mac", 1024u * 256u, setup_q15_1024, run_spike},
+    {"fc_spike_q15", "1024x256@15%", "mac", 1024u * 256u, setup_spike15_1024, run_spike},
 };
 const uint32_t eh_bench_n_basic = sizeof eh_bench_cases_basic / sizeof eh_bench_cases_basic[0];

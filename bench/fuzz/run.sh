@@ -12,7 +12,7 @@ python3 "$ROOT/bench/fuzz/make_corpus.py" "$WORK/seeds" 64
 $CC -g -O1 -std=c99 -ffp-contract=off -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -I "$ROOT/firmware/model" -I "$ROOT/kernels_c/include" -I "$ROOT/kernels_c/src" \
     "$ROOT/firmware/model/fuzz_model_load.c" "$ROOT/firmware/model/eh_model.c" \
-    "$ROOT"/kernels_c/src/common/*.c "$ROOT"/kernels_c/src/lif/*.c "$ROOT"/kernels_c/src/basic/*.c "$ROOT"/kernels_c/src/binary/*.c "$ROOT"/kernels_c/src/lmu/*.c \
+    "$ROOT"/kernels_c/src/common/*.c "$ROOT"/kernels_c/src/lif/*.c "$ROOT"/kernels_c/src/basic/*.c "$ROOT"/kernels_c/src/binary/*.c "$ROOT"/kernels_c/src/lmu/*.c "$ROOT"/kernels_c/src/mst/*.c "$ROOT"/kernels_c/src/shiftadd/*.c \
     -o "$WORK/fuzz_model_load"
 cd "$WORK"
 start=$(date +%s)

@@ -11,6 +11,8 @@
 #include "eh_binary.h"
 #include "eh_lif.h"
 #include "eh_lmu.h"
+#include "eh_mst.h"
+#include "eh_shiftadd.h"
 
 #define HDR 64u
 #define LREC 64u
@@ -25,12 +27,20 @@ enum {
     T_CUBALIF_F32, T_CUBALIF_Q15, T_LI_F32, T_LI_Q15, T_RELU_F32, T_RELU_Q15, T_ARGMAX,
     T_SPIKE_COUNT, T_DEQUANT, T_SPIKE_F32,
     T_INPUT_S8 = 18, T_DEQUANT_S8 = 19, T_FC_S8 = 20, /* format 1.2: TFLite int8 */
-    T_FC_B1_F32 = 32, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36, T_L2MU_Q15 = 48, T_LAST = T_L2MU_Q15
+    T_LIF_ADAPT_F32 = 21, T_LIF_ADAPT_Q15 = 22,       /* format 1.3: two inputs (x, x_th) */
+    T_FC_B1_F32 = 32, T_CONV1D_B1_BITS = 33, T_MST_FC_B1_F32 = 34, T_FC_B1_BITS = 35, T_PACK_SPIKES_B1 = 36,
+    T_CONV1D_B1_F32 = 37, T_CONV1D_B1_S32 = 38, T_CONV1D_B1_S8 = 39, T_SHIFTADD_FC_Q15 = 40, T_BCQ_FC_Q15 = 41,
+    T_MST_FC_B1_BITS = 42, T_PACK_SIGNS_B1 = 43, /* format 1.4 (except 32, 35, 36) */
+    T_L2MU_Q15 = 48, T_LAST = T_L2MU_Q15
 };
 
 /* parameter kinds and value checks */
-enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC, P_L2CELL, P_L2DATA, P_ZP, P_RQ, P_Q8 };
+enum { P_NONE, P_NORM, P_W, P_BIAS, P_PN, P_LEAK, P_WB1, P_VEC, P_L2CELL, P_L2DATA, P_ZP, P_RQ, P_Q8,
+       P_WCONV, P_THRCONV, P_MSTTREE, P_MSTROOT, P_MSTDIFF, P_AFFINE, P_POW2, P_BCQA, P_BCQW };
 enum { C_NONE, C_FINITE, C_UNIT, C_POS, C_THR15, C_THRB1, C_S8 };
+#define MST_MAX_K 32768u
+#define BCQ_MAX_K 65535u
+#define BCQ_MAX_Q 8u
 
 typedef struct {
     uint8_t kind, elsize, check;
@@ -48,6 +58,11 @@ typedef struct {
     uint8_t n_params;
     uint8_t shift, reset, leaks, n_out_one;
     pspec p[4];
+    uint8_t in2_dt;         /* dtype of the second input (record offset 14); 0 = no second input */
+    uint8_t scratch;        /* the last state slot is the kernel's scratch (an activation of this layer) */
+    uint8_t window;         /* state 0 is a u32 window of taps frames (conv1d_b1_*) */
+    uint8_t shift_max;      /* 0: 31 if shift else 0 */
+    uint32_t max_n_in;      /* 0: no limit */
 } lspec;
 
 #define F32 EH_MODEL_DT_F32
@@ -55,6 +70,8 @@ typedef struct {
 #define SPK EH_MODEL_DT_SPIKE
 #define B1 EH_MODEL_DT_B1
 #define S8 EH_MODEL_DT_S8
+#define U32 EH_MODEL_DT_U32
+#define S32 EH_MODEL_DT_S32
 
 static const lspec SPECS[T_LAST + 1] = {
     [T_INPUT_Q15] = {"input_q15", {F32}, Q15, 0, 1, 0, 0, 2, 0, 0, 0, 0,
@@ -94,15 +111,52 @@ static const lspec SPECS[T_LAST + 1] = {
     [T_FC_S8] = {"fc_s8", {S8}, S8, 0, 0, 0, 0, 4, 0, 0, 0, 0,
                  {{P_W, 1, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}, {P_RQ, 4, C_NONE, "requant"},
                   {P_Q8, 4, C_NONE, "quant"}}},
+    /* LIF with threshold adaptation: input x, input2 x_th (n elements, the membrane's scale);
+     * states v, a; the output spikes (state) */
+    [T_LIF_ADAPT_F32] = {"lif_adapt_f32", {F32}, SPK, 1, 1, 2, F32, 3, 0, 1, 0, 0,
+                         {{P_PN, 4, C_UNIT, "beta"}, {P_PN, 4, C_UNIT, "beta_th"}, {P_PN, 4, C_POS, "threshold"}},
+                         F32},
+    [T_LIF_ADAPT_Q15] = {"lif_adapt_q15", {Q15}, SPK, 1, 1, 2, Q15, 3, 0, 1, 2, 0,
+                         {{P_LEAK, 0, C_NONE, "mem_leak"}, {P_LEAK, 0, C_NONE, "th_leak"},
+                          {P_PN, 2, C_THR15, "threshold"}},
+                         Q15},
     [T_FC_B1_F32] = {"fc_b1_f32", {B1}, F32, 0, 0, 0, 0, 3, 0, 0, 0, 0,
                      {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_FINITE, "scale"}, {P_BIAS, 4, C_NONE, "bias"}}},
     [T_FC_B1_BITS] = {"fc_b1_bits", {B1}, B1, 0, 0, 0, 0, 2, 0, 0, 0, 0,
                       {{P_WB1, 4, C_NONE, "weight"}, {P_VEC, 4, C_THRB1, "threshold"}}},
     [T_PACK_SPIKES_B1] = {"pack_spikes_b1", {SPK}, B1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
+    /* format 1.4. conv1d_b1_*: streaming, one frame per step; state 0 the window u32 [taps * W] */
+    [T_CONV1D_B1_BITS] = {"conv1d_b1_bits", {B1}, B1, 0, 0, 1, U32, 2, 0, 0, 0, 0,
+                          {{P_WCONV, 4, C_NONE, "weight"}, {P_THRCONV, 4, C_NONE, "threshold"}}, .window = 1},
+    [T_CONV1D_B1_F32] = {"conv1d_b1_f32", {B1}, F32, 0, 0, 1, U32, 3, 0, 0, 0, 0,
+                         {{P_WCONV, 4, C_NONE, "weight"}, {P_VEC, 4, C_FINITE, "scale"}, {P_BIAS, 4, C_NONE, "bias"}},
+                         .window = 1},
+    [T_CONV1D_B1_S32] = {"conv1d_b1_s32", {B1}, S32, 0, 0, 1, U32, 1, 0, 0, 0, 0, {{P_WCONV, 4, C_NONE, "weight"}},
+                         .window = 1},
+    [T_CONV1D_B1_S8] = {"conv1d_b1_s8", {B1}, S8, 0, 0, 1, U32, 3, 1, 0, 0, 0,
+                        {{P_WCONV, 4, C_NONE, "weight"}, {P_VEC, 4, C_NONE, "mult"}, {P_BIAS, 4, C_NONE, "bias"}},
+                        .window = 1, .shift_max = 62},
+    /* mst_fc_b1_*: state 0 an s32 scratch [n_out + ceil(n_in / 2)]: dot products in node order, then
+     * the kernel's 2 n_in bytes */
+    [T_MST_FC_B1_F32] = {"mst_fc_b1_f32", {B1}, F32, 0, 0, 1, S32, 4, 0, 0, 0, 0,
+                         {{P_MSTTREE, 4, C_NONE, "tree"}, {P_MSTROOT, 4, C_NONE, "root_w"}, {P_MSTDIFF, 2, C_NONE, "diff"},
+                          {P_AFFINE, 4, C_FINITE, "affine"}},
+                         .scratch = 1, .max_n_in = MST_MAX_K},
+    [T_MST_FC_B1_BITS] = {"mst_fc_b1_bits", {B1}, B1, 0, 0, 1, S32, 4, 0, 0, 0, 0,
+                          {{P_MSTTREE, 4, C_NONE, "tree"}, {P_MSTROOT, 4, C_NONE, "root_w"}, {P_MSTDIFF, 2, C_NONE, "diff"},
+                           {P_VEC, 4, C_THRB1, "threshold"}},
+                          .scratch = 1, .max_n_in = MST_MAX_K},
+    [T_SHIFTADD_FC_Q15] = {"shiftadd_fc_q15", {Q15}, Q15, 0, 0, 0, 0, 2, 1, 0, 0, 0,
+                           {{P_POW2, 1, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}}},
+    /* bcq_fc_q15: state 0 the look-up tables, s32 scratch [256 ceil(n_in / 8)] */
+    [T_BCQ_FC_Q15] = {"bcq_fc_q15", {Q15}, Q15, 0, 0, 1, S32, 3, 1, 0, 0, 0,
+                      {{P_BCQA, 1, C_NONE, "alpha_exp"}, {P_BCQW, 4, C_NONE, "weight"}, {P_BIAS, 4, C_NONE, "bias"}},
+                      .scratch = 1, .shift_max = 62, .max_n_in = BCQ_MAX_K},
+    [T_PACK_SIGNS_B1] = {"pack_signs_b1", {S8, Q15, F32}, B1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {{0}}},
     /* states: q15 v/i_syn (state), spikes (state), q15 scratch (activation of this layer only);
      * the output is the readout's membrane (state). Checked by the l2mu_* functions below. */
     [T_L2MU_Q15] = {"l2mu_q15", {Q15}, Q15, 1, 0, 3, Q15, 2, 0, 0, 0, 0,
-                    {{P_L2CELL, 4, C_NONE, "cell"}, {P_L2DATA, 1, C_NONE, "data"}}},
+                    {{P_L2CELL, 4, C_NONE, "cell"}, {P_L2DATA, 1, C_NONE, "data"}}, .scratch = 1},
 };
 
 static const char *const DT_NAMES[9] = {"?", "f32", "q15", "spike", "s8", "s32", "u16", "u32", "b1"};
@@ -114,14 +168,11 @@ static uint32_t dt_bytes(uint32_t dt, uint32_t n)
     return dt == EH_MODEL_DT_B1 ? 4u * ((n + 31u) / 32u) : n * DT_SIZE[dt];
 }
 
+/* codes kept for layer families that have not landed (none at present: 33, 34 and 40 landed in 1.4) */
 static const char *reserved_name(uint32_t code)
 {
-    switch (code) {
-    case 33: return "conv1d_b1";
-    case 34: return "mst_fc_b1";
-    case 40: return "shiftadd_fc";
-    default: return 0;
-    }
+    (void)code;
+    return 0;
 }
 
 /* ---- little-endian field access ---------------------------------------------------------- */
@@ -263,7 +314,17 @@ static int32_t check_param_values(eh_model *m, uint32_t l, const char *lname, ui
             if (v < 1)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [1, 32767]",
                             l, lname, k, ps->name, i, v);
-        } else if (ps->check == C_THRB1) {
+        } else if (ps->kind == P_POW2) {
+            uint32_t v = p[i];
+            if (v & 0x60u)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%u) has reserved bits 6..5 set",
+                            l, lname, k, ps->name, i, v);
+        } else if (ps->kind == P_BCQA) {
+            int32_t v = (int32_t)(int8_t)p[i];
+            if (v < -24 || v > 24)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [-24, 24]",
+                            l, lname, k, ps->name, i, v);
+        } else if (ps->check == C_THRB1 || ps->kind == P_THRCONV) { /* n_in: taps x n_in for conv1d */
             int32_t v = (int32_t)rd32(p + 4 * i);
             if (v < -(int32_t)n_in || v > (int32_t)n_in + 1)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): entry %u (%d) outside [-%u, %u]",
@@ -551,65 +612,97 @@ static void l2_pop(const l2desc *d, uint32_t pop, const void *const arr[L2_N_ARR
 /* One L2MU step and readout on a loaded model: the kernel structs from the blob in place. */
 /* One step of an L2MU layer with the unchecked kernels (the cell passed the kernel's own checks
  * when the model was loaded), or, with check_only, those checks alone (no state touched). */
-static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x, int16_t *out, int16_t *sv, uint8_t *ss,
+static eh_status l2mu_build(const eh_model *m, const uint8_t *r, int16_t *out, int16_t *sv, uint8_t *ss,
+                            int check_only, eh_l2mu_q15 *cp, eh_l2mu_state_q15 *stp);
+
+static eh_status run_l2mu(eh_model *m, const uint8_t *r, const int16_t *x, int16_t *out, int16_t *sv, uint8_t *ss,
                           int16_t *scratch, int check_only)
 {
-    l2desc d;
     eh_l2mu_q15 c;
     eh_l2mu_state_q15 st;
+    if (check_only) return l2mu_build(m, r, out, sv, ss, 1, &c, &st);
+#if EH_MODEL_L2MU_CACHE > 0
+    /* the structs depend on the blob and the arena only: build them at the first step of the
+     * layer (the slots are emptied by eh_model_load), then reuse them */
+    for (uint32_t k = 0; k < EH_MODEL_L2MU_CACHE; k++) {
+        if (m->l2mu[k].layer == r) {
+            eh_l2mu_step_q15_unchecked(&m->l2mu[k].cell, x, &m->l2mu[k].state, scratch);
+            eh_l2mu_readout_q15_unchecked(&m->l2mu[k].cell, &m->l2mu[k].state, scratch);
+            return EH_OK;
+        }
+        if (m->l2mu[k].layer == 0) {
+            l2mu_build(m, r, out, sv, ss, 0, &m->l2mu[k].cell, &m->l2mu[k].state);
+            m->l2mu[k].layer = r;
+            eh_l2mu_step_q15_unchecked(&m->l2mu[k].cell, x, &m->l2mu[k].state, scratch);
+            eh_l2mu_readout_q15_unchecked(&m->l2mu[k].cell, &m->l2mu[k].state, scratch);
+            return EH_OK;
+        }
+    }
+#endif
+    l2mu_build(m, r, out, sv, ss, 0, &c, &st);
+    eh_l2mu_step_q15_unchecked(&c, x, &st, scratch);
+    eh_l2mu_readout_q15_unchecked(&c, &st, scratch);
+    return EH_OK;
+}
+
+/* The kernel structs of an L2MU layer from the blob in place (and the arena's state tensors),
+ * or, with check_only, the kernel's own checks of the cell (no state pointers). */
+static eh_status l2mu_build(const eh_model *m, const uint8_t *r, int16_t *out, int16_t *sv, uint8_t *ss,
+                            int check_only, eh_l2mu_q15 *cp, eh_l2mu_state_q15 *stp)
+{
+    l2desc d;
     const void *arr[L2_N_ARRAYS];
     const uint8_t *data = m->blob + rd32(r + 40);
-    uint32_t pos = 0, pv = 0, ps = 0, sz[3];
-    eh_status rc;
+    uint32_t pos = 0, pv = 0, ps = 0;
     l2_read(&d, m->blob + rd32(r + 32));
     for (uint32_t a = 0; a < L2_N_ARRAYS; a++) {
         uint32_t n = l2_count(&d, a);
         arr[a] = n ? (const void *)(data + pos) : (const void *)0;
         pos += l2_a4(n * l2_elsize(&d, a));
     }
-    memset(&c, 0, sizeof c);
-    memset(&st, 0, sizeof st);
-    c.dims.n_ch = d.w[D_N_CH];
-    c.dims.pop = d.w[D_POP];
-    c.dims.n_enc = d.w[D_N_ENC];
-    c.dims.enc[0] = d.w[D_ENC0];
-    c.dims.enc[1] = d.w[D_ENC1];
-    c.dims.n_u = d.w[D_N_U];
-    c.dims.order = d.w[D_ORDER];
-    c.dims.n_h = d.w[D_N_H];
-    c.dims.n_o = d.w[D_N_O];
-    c.w_in = (const int16_t *)arr[A_W_IN];
-    c.b_in = (const int32_t *)arr[A_B_IN];
-    c.w_enc[0] = (const int16_t *)arr[A_W_ENC0];
-    c.b_enc[0] = (const int32_t *)arr[A_B_ENC0];
-    c.w_enc[1] = (const int16_t *)arr[A_W_ENC1];
-    c.b_enc[1] = (const int32_t *)arr[A_B_ENC1];
-    c.e_x = (const int16_t *)arr[A_E_X];
-    c.e_h = (const int16_t *)arr[A_E_H];
-    c.e_m = (const int16_t *)arr[A_E_M];
-    c.a = (const int16_t *)arr[A_A];
-    c.b = (const int16_t *)arr[A_B];
-    c.w_x = (const int16_t *)arr[A_W_X];
-    c.w_h = (const int16_t *)arr[A_W_H];
-    c.w_m = (const int16_t *)arr[A_W_M];
-    c.w_o = (const int16_t *)arr[A_W_O];
-    c.b_o = (const int32_t *)arr[A_B_O];
-    c.s_in = (uint8_t)d.w[L2_W_SHIFTS + 0];
-    c.s_enc[0] = (uint8_t)d.w[L2_W_SHIFTS + 1];
-    c.s_enc[1] = (uint8_t)d.w[L2_W_SHIFTS + 2];
-    c.s_ex = (uint8_t)d.w[L2_W_SHIFTS + 3];
-    c.s_eh = (uint8_t)d.w[L2_W_SHIFTS + 4];
-    c.s_em = (uint8_t)d.w[L2_W_SHIFTS + 5];
-    c.s_a = (uint8_t)d.w[L2_W_SHIFTS + 6];
-    c.s_b = (uint8_t)d.w[L2_W_SHIFTS + 7];
-    c.s_wx = (uint8_t)d.w[L2_W_SHIFTS + 8];
-    c.s_wh = (uint8_t)d.w[L2_W_SHIFTS + 9];
-    c.s_wm = (uint8_t)d.w[L2_W_SHIFTS + 10];
-    c.s_o = (uint8_t)d.w[L2_W_SHIFTS + 11];
-    c.readout = d.w[L2_W_READOUT] ? EH_L2MU_READOUT_LI : EH_L2MU_READOUT_LIF;
+    memset(cp, 0, sizeof *cp);
+    memset(stp, 0, sizeof *stp);
+    cp->dims.n_ch = d.w[D_N_CH];
+    cp->dims.pop = d.w[D_POP];
+    cp->dims.n_enc = d.w[D_N_ENC];
+    cp->dims.enc[0] = d.w[D_ENC0];
+    cp->dims.enc[1] = d.w[D_ENC1];
+    cp->dims.n_u = d.w[D_N_U];
+    cp->dims.order = d.w[D_ORDER];
+    cp->dims.n_h = d.w[D_N_H];
+    cp->dims.n_o = d.w[D_N_O];
+    cp->w_in = (const int16_t *)arr[A_W_IN];
+    cp->b_in = (const int32_t *)arr[A_B_IN];
+    cp->w_enc[0] = (const int16_t *)arr[A_W_ENC0];
+    cp->b_enc[0] = (const int32_t *)arr[A_B_ENC0];
+    cp->w_enc[1] = (const int16_t *)arr[A_W_ENC1];
+    cp->b_enc[1] = (const int32_t *)arr[A_B_ENC1];
+    cp->e_x = (const int16_t *)arr[A_E_X];
+    cp->e_h = (const int16_t *)arr[A_E_H];
+    cp->e_m = (const int16_t *)arr[A_E_M];
+    cp->a = (const int16_t *)arr[A_A];
+    cp->b = (const int16_t *)arr[A_B];
+    cp->w_x = (const int16_t *)arr[A_W_X];
+    cp->w_h = (const int16_t *)arr[A_W_H];
+    cp->w_m = (const int16_t *)arr[A_W_M];
+    cp->w_o = (const int16_t *)arr[A_W_O];
+    cp->b_o = (const int32_t *)arr[A_B_O];
+    cp->s_in = (uint8_t)d.w[L2_W_SHIFTS + 0];
+    cp->s_enc[0] = (uint8_t)d.w[L2_W_SHIFTS + 1];
+    cp->s_enc[1] = (uint8_t)d.w[L2_W_SHIFTS + 2];
+    cp->s_ex = (uint8_t)d.w[L2_W_SHIFTS + 3];
+    cp->s_eh = (uint8_t)d.w[L2_W_SHIFTS + 4];
+    cp->s_em = (uint8_t)d.w[L2_W_SHIFTS + 5];
+    cp->s_a = (uint8_t)d.w[L2_W_SHIFTS + 6];
+    cp->s_b = (uint8_t)d.w[L2_W_SHIFTS + 7];
+    cp->s_wx = (uint8_t)d.w[L2_W_SHIFTS + 8];
+    cp->s_wh = (uint8_t)d.w[L2_W_SHIFTS + 9];
+    cp->s_wm = (uint8_t)d.w[L2_W_SHIFTS + 10];
+    cp->s_o = (uint8_t)d.w[L2_W_SHIFTS + 11];
+    cp->readout = d.w[L2_W_READOUT] ? EH_L2MU_READOUT_LI : EH_L2MU_READOUT_LIF;
     {
-        eh_l2mu_pop_q15 *cps[L2_N_POPS] = {&c.pop_in, &c.pop_enc[0], &c.pop_enc[1], &c.pop_u, &c.pop_m, &c.pop_h, &c.pop_o};
-        eh_l2mu_pop_state_q15 *sps[L2_N_POPS] = {&st.in, &st.enc[0], &st.enc[1], &st.u, &st.m, &st.h, &st.o};
+        eh_l2mu_pop_q15 *cps[L2_N_POPS] = {&cp->pop_in, &cp->pop_enc[0], &cp->pop_enc[1], &cp->pop_u, &cp->pop_m, &cp->pop_h, &cp->pop_o};
+        eh_l2mu_pop_state_q15 *sps[L2_N_POPS] = {&stp->in, &stp->enc[0], &stp->enc[1], &stp->u, &stp->m, &stp->h, &stp->o};
         for (uint32_t p = 0; p < L2_N_POPS; p++) {
             uint32_t n;
             if (!l2_active(&d, p)) continue;
@@ -624,15 +717,96 @@ static eh_status run_l2mu(const eh_model *m, const uint8_t *r, const int16_t *x,
             if (p != POP_O || d.w[L2_W_READOUT] == 0) { sps[p]->s = ss + ps; ps += n; }
         }
     }
-    l2_state_sizes(&d, sz);
     if (check_only) {
-        rc = eh_l2mu_check_q15(&c, sz[2]);
-        if (rc == EH_OK) rc = eh_l2mu_readout_check_q15(&c, sz[2]);
+        uint32_t sz[3];
+        eh_status rc;
+        l2_state_sizes(&d, sz);
+        rc = eh_l2mu_check_q15(cp, sz[2]);
+        if (rc == EH_OK) rc = eh_l2mu_readout_check_q15(cp, sz[2]);
         return rc;
     }
-    eh_l2mu_step_q15_unchecked(&c, x, &st, scratch);
-    eh_l2mu_readout_q15_unchecked(&c, &st, scratch);
     return EH_OK;
+}
+
+/* ---- mst_fc_b1_*: param 0 "tree" u32 [4 n + 3]: n_roots, n_diff, parent[n] (int32), channel[n],
+ * node_of[n], diff_start[n + 1]; param 2 "diff" u16 [n_diff]. Same order and messages as
+ * edgehost/blob/model.py (_check_mst_tree, _check_mst_diff). */
+static int32_t mst_check_tree(eh_model *m, uint32_t l, const char *nm, const uint8_t *w, uint32_t n_in, uint32_t n)
+{
+    uint32_t n_roots = rd32(w), n_diff = rd32(w + 4), roots = 0;
+    const uint8_t *par = w + 8, *ch = par + 4 * n, *inv = ch + 4 * n, *ds = inv + 4 * n;
+    uint64_t lim;
+    if (n_roots < 1 || n_roots > n)
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): n_roots %u outside [1, %u]", l, nm, n_roots, n);
+    lim = (uint64_t)(n - n_roots) * n_in;
+    if ((uint64_t)n_diff > lim)
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): n_diff %u > %U ((n_out - n_roots) x n_in)", l, nm,
+                    n_diff, lim);
+    if (rd32(ds) != 0 || rd32(ds + 4 * n) != n_diff)
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): diff_start[0] %u and diff_start[%u] %u must be 0 and n_diff (%u)",
+                    l, nm, rd32(ds), n, rd32(ds + 4 * n), n_diff);
+    for (uint32_t p = 0; p < n; p++) {
+        uint32_t a = rd32(ds + 4 * p), b = rd32(ds + 4 * p + 4), c = rd32(ch + 4 * p);
+        int32_t pa = (int32_t)rd32(par + 4 * p);
+        if (b < a)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): node %u: diff_start %u < %u", l, nm, p, b, a);
+        if (pa < -1 || pa >= (int32_t)p)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): node %u: parent %d outside [-1, %d]", l, nm, p, pa,
+                        (int32_t)p - 1);
+        if (pa == -1 && b != a)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): node %u: a root owns %u codes", l, nm, p, b - a);
+        if (c >= n)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): node %u: channel %u outside [0, %u]", l, nm, p, c, n - 1);
+        if (rd32(inv + 4 * c) != p)
+            return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): node %u: node_of[%u] is %u, not %u (channel is not a permutation)",
+                        l, nm, p, c, rd32(inv + 4 * c), p);
+        roots += pa == -1;
+    }
+    if (roots != n_roots)
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 0 (tree): %u roots, n_roots says %u", l, nm, roots, n_roots);
+    return EH_MODEL_OK;
+}
+
+static int32_t mst_check_diff(eh_model *m, uint32_t l, const char *nm, const uint8_t *tree, const uint8_t *d, uint32_t n_in,
+                              uint32_t n)
+{
+    const uint8_t *ds = tree + 8 + 12 * n;
+    for (uint32_t p = 0; p < n; p++) {
+        uint32_t a = rd32(ds + 4 * p), b = rd32(ds + 4 * p + 4);
+        for (uint32_t j = a; j < b; j++) {
+            uint32_t pos = rd16(d + 2 * j) >> 1;
+            if (pos >= n_in)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 2 (diff): node %u: code %u (position %u) outside [0, %u]",
+                            l, nm, p, j, pos, n_in - 1);
+            if (j > a && pos <= rd16(d + 2 * j - 2) >> 1)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param 2 (diff): node %u: code %u (position %u) not after position %u",
+                            l, nm, p, j, pos, (uint32_t)(rd16(d + 2 * j - 2) >> 1));
+        }
+    }
+    return EH_MODEL_OK;
+}
+
+/* The eh_mst_b1 of an mst_fc_b1_* layer record (valid after the load checks). */
+static void mst_layout(const eh_model *m, const uint8_t *r, eh_mst_b1 *lay, const uint32_t **channel)
+{
+    const uint8_t *w = m->blob + rd32(r + 32);
+    uint32_t n = rd32(r + 20);
+    lay->n_in = rd32(r + 16);
+    lay->n_out = n;
+    lay->n_roots = rd32(w);
+    lay->n_diff = rd32(w + 4);
+    lay->parent = (const int32_t *)(const void *)(w + 8);
+    lay->root_w = (const uint32_t *)(const void *)(m->blob + rd32(r + 40));
+    lay->diff_start = (const uint32_t *)(const void *)(w + 8 + 12 * n);
+    static const uint16_t no_codes[1] = {0}; /* not NULL: the kernel may form diff + 0 */
+    lay->diff = rd32(r + 52) ? (const uint16_t *)(const void *)(m->blob + rd32(r + 48)) : no_codes;
+    *channel = (const uint32_t *)(const void *)(w + 8 + 4 * n);
+}
+
+static uint32_t scratch_elements(uint32_t code, uint32_t n_in, uint32_t n_out)
+{
+    if (code == T_BCQ_FC_Q15) return 256u * ((n_in + 7u) / 8u);
+    return n_out + (n_in + 1u) / 2u; /* mst_fc_b1_*: n_out dot products, then the kernel's 2 K bytes */
 }
 
 static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32_t total)
@@ -640,9 +814,11 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
     const uint8_t *r = lrec(m, l);
     uint32_t code = rd8(r), reset = rd8(r + 1), leak_bits = rd8(r + 2);
     uint32_t tin = rd16(r + 4), tout = rd16(r + 6), st[3] = {rd16(r + 8), rd16(r + 10), rd16(r + 12)};
+    uint32_t tin2 = rd16(r + 14);
     uint32_t n_in = rd32(r + 16), n_out = rd32(r + 20), shift = rd32(r + 24);
     uint32_t T = m->n_tensors;
-    uint32_t norm_cnt = 0, leak_i = 0;
+    uint32_t norm_cnt = 0, leak_i = 0, taps = 0, W = (n_in + 31u) / 32u, q = 0, smax;
+    const uint8_t *tree = 0;
     const lspec *s;
     const char *nm;
     l2desc l2d;
@@ -655,16 +831,18 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
     }
     s = &SPECS[code];
     nm = s->name;
-    if (rd8(r + 3) || rd16(r + 14) || rd32(r + 28))
+    if (rd8(r + 3) || (tin2 && !s->in2_dt) || rd32(r + 28))
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): reserved fields not zero", l, nm);
     if (reset > (uint32_t)(s->reset ? 1 : 0))
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): reset %u invalid", l, nm, reset);
     if (leak_bits >> s->leaks)
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): leak bits 0x%x invalid", l, nm, leak_bits);
-    if (shift > (uint32_t)(s->shift ? 31 : 0))
-        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): shift %u outside [0, %u]", l, nm, shift,
-                    (uint32_t)(s->shift ? 31 : 0));
+    smax = s->shift_max ? s->shift_max : (s->shift ? 31u : 0u);
+    if (shift > smax)
+        return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): shift %u outside [0, %u]", l, nm, shift, smax);
     if (tin >= T) return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input tensor %u >= n_tensors (%u)", l, nm, tin, T);
+    if (s->in2_dt && tin2 >= T)
+        return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input2 tensor %u >= n_tensors (%u)", l, nm, tin2, T);
     if (tout >= T) return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): output tensor %u >= n_tensors (%u)", l, nm, tout, T);
     for (uint32_t k = 0; k < s->n_states; k++)
         if (st[k] >= T)
@@ -688,16 +866,36 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
                     t_kind(m, tout) ? "state" : "activation", s->out_state ? "state" : "activation");
     if (n_in != t_n(m, tin))
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u but input tensor %u has %u elements", l, nm, n_in, tin, t_n(m, tin));
+    if (s->in2_dt) {
+        if (t_dt(m, tin2) != s->in2_dt)
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): input2 tensor %u dtype %s, expected %s", l, nm, tin2,
+                        DT_NAMES[t_dt(m, tin2)], DT_NAMES[s->in2_dt]);
+        if (t_n(m, tin2) != n_in)
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u but input2 tensor %u has %u elements", l, nm, n_in, tin2,
+                        t_n(m, tin2));
+    }
     if (n_out != t_n(m, tout))
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_out %u but output tensor %u has %u elements", l, nm, n_out, tout, t_n(m, tout));
     if (s->same_n && n_in != n_out)
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u != n_out %u", l, nm, n_in, n_out);
     if (s->n_out_one && n_out != 1)
         return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_out %u must be 1", l, nm, n_out);
-    for (uint32_t k = 0; k < s->n_states && code != T_L2MU_Q15; k++) /* l2mu: after its params */
+    if (s->max_n_in && n_in > s->max_n_in)
+        return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): n_in %u outside [1, %u]", l, nm, n_in, s->max_n_in);
+    for (uint32_t k = 0; k < s->n_states && !s->scratch; k++) { /* scratch layers: after the params */
+        if (s->window && k == 0) {
+            if (t_dt(m, st[0]) != U32 || t_kind(m, st[0]) != 1 || t_n(m, st[0]) % W)
+                return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state 0 tensor %u must be a u32 state tensor of taps x %u elements (the window)",
+                            l, nm, st[0], W);
+            taps = t_n(m, st[0]) / W;
+            if ((uint64_t)taps * n_in > MAX_ELEMS)
+                return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): taps %u x n_in %u > 16777216", l, nm, taps, n_in);
+            continue;
+        }
         if (t_dt(m, st[k]) != s->state_dt || t_kind(m, st[k]) != 1 || t_n(m, st[k]) != n_out)
             return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state %u tensor %u must be a %s state tensor of %u elements",
                         l, nm, k, st[k], DT_NAMES[s->state_dt], n_out);
+    }
     for (uint32_t k = 0; k < 4; k++) {
         uint32_t off = rd32(r + 32 + 8 * k), len = rd32(r + 36 + 8 * k);
         const pspec *ps = &s->p[k];
@@ -714,7 +912,8 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         }
         if (len == 0) {
             if (off) return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): length 0 but offset 0x%x", l, nm, k, ps->name, off);
-            if (ps->kind != P_BIAS) return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): missing (length 0)", l, nm, k, ps->name);
+            if (ps->kind != P_BIAS && !(ps->kind == P_MSTDIFF && rd32(tree + 4) == 0))
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): missing (length 0)", l, nm, k, ps->name);
             continue;
         }
         if (off < weights_off || off > total || len > total - off)
@@ -736,6 +935,15 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         case P_ZP: ok = cnt == 1; break;
         case P_RQ: ok = cnt == 2 || (uint64_t)cnt == 2u * (uint64_t)n_out; break;
         case P_Q8: ok = cnt == 4; break;
+        case P_WCONV: ok = (uint64_t)cnt == (uint64_t)n_out * taps * W; break;
+        case P_THRCONV: ok = cnt == n_out; break;
+        case P_MSTTREE: ok = (uint64_t)cnt == 4u * (uint64_t)n_out + 3u; break;
+        case P_MSTROOT: ok = (uint64_t)cnt == (uint64_t)rd32(tree) * W; break;
+        case P_MSTDIFF: ok = cnt == rd32(tree + 4); break;
+        case P_AFFINE: ok = (uint64_t)cnt == 2u * (uint64_t)n_out; break;
+        case P_POW2: ok = (uint64_t)cnt == (uint64_t)n_out * n_in; break;
+        case P_BCQA: ok = cnt % n_out == 0 && cnt / n_out >= 1 && cnt / n_out <= BCQ_MAX_Q; break;
+        case P_BCQW: ok = (uint64_t)cnt == (uint64_t)n_out * q * W; break;
         default: ok = cnt == 1 || cnt == n_out; break;
         }
         if (!ok) {
@@ -761,8 +969,32 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
                             l, nm, k, ps->name, cnt, 2u * (uint64_t)n_out);
             if (ps->kind == P_Q8)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 4", l, nm, k, ps->name, cnt);
-            if (ps->kind == P_VEC)
+            if (ps->kind == P_VEC || ps->kind == P_THRCONV)
                 return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u", l, nm, k, ps->name, cnt, n_out);
+            if (ps->kind == P_WCONV)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U", l, nm, k, ps->name, cnt,
+                            (uint64_t)n_out * taps * W);
+            if (ps->kind == P_MSTTREE)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U (n_roots, n_diff, parent, channel, node_of, diff_start)",
+                            l, nm, k, ps->name, cnt, 4u * (uint64_t)n_out + 3u);
+            if (ps->kind == P_MSTROOT)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U (n_roots x %u)", l, nm, k,
+                            ps->name, cnt, (uint64_t)rd32(tree) * W, W);
+            if (ps->kind == P_MSTDIFF)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u (n_diff)", l, nm, k, ps->name,
+                            cnt, rd32(tree + 4));
+            if (ps->kind == P_AFFINE)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U (scale then bias)", l, nm, k,
+                            ps->name, cnt, 2u * (uint64_t)n_out);
+            if (ps->kind == P_POW2)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U", l, nm, k, ps->name, cnt,
+                            (uint64_t)n_out * n_in);
+            if (ps->kind == P_BCQA)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %u x q with q in [1, 8]", l, nm, k,
+                            ps->name, cnt, n_out);
+            if (ps->kind == P_BCQW)
+                return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected %U (n_out x q x %u)", l, nm, k,
+                            ps->name, cnt, (uint64_t)n_out * q * W, W);
             return fail(m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): %u entries, expected 1 or %u", l, nm, k, ps->name, cnt, n_out);
         }
         if (ps->kind == P_L2CELL) {
@@ -770,8 +1002,14 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
             rc = l2_check_desc(m, l, nm, &l2d, n_in, n_out);
         } else if (ps->kind == P_L2DATA) {
             rc = l2_check_data(m, l, nm, &l2d, m->blob + off);
+        } else if (ps->kind == P_MSTTREE) {
+            tree = m->blob + off;
+            rc = mst_check_tree(m, l, nm, tree, n_in, n_out);
+        } else if (ps->kind == P_MSTDIFF) {
+            rc = mst_check_diff(m, l, nm, tree, m->blob + off, n_in, n_out);
         } else {
-            rc = check_param_values(m, l, nm, k, ps, leak_shift, m->blob + off, cnt, n_in);
+            if (ps->kind == P_BCQA) q = cnt / n_out;
+            rc = check_param_values(m, l, nm, k, ps, leak_shift, m->blob + off, cnt, ps->kind == P_THRCONV ? taps * n_in : n_in);
         }
         if (rc) return rc;
     }
@@ -787,10 +1025,26 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         eh_status kst = run_l2mu(m, r, 0, 0, 0, 0, 0, 1);
         if (kst != EH_OK)
             return fail(m, EH_MODEL_E_KERNEL, "layer %u (%s): the L2MU kernel refuses the cell: %s", l, nm, eh_status_str(kst));
+    } else if (s->scratch) {
+        uint32_t want = scratch_elements(code, n_in, n_out);
+        if (t_dt(m, st[0]) != S32 || t_kind(m, st[0]) != 0 || t_n(m, st[0]) != want)
+            return fail(m, EH_MODEL_E_LAYER, "layer %u (%s): state 0 tensor %u must be a s32 activation tensor of %u elements", l, nm,
+                        st[0], want);
+        if (code == T_MST_FC_B1_F32 || code == T_MST_FC_B1_BITS) { /* the steps run the unchecked kernel */
+            eh_mst_b1 lay;
+            const uint32_t *chan;
+            eh_status kst;
+            mst_layout(m, r, &lay, &chan);
+            kst = eh_mst_check_b1(&lay, 2u * n_in);
+            if (kst != EH_OK)
+                return fail(m, EH_MODEL_E_KERNEL, "layer %u (%s): the MST kernel refuses the layout: %s", l, nm, eh_status_str(kst));
+        }
     }
     /* dataflow */
     if (m->first[tin] == 0 || m->last[tin] == SLOT || IS_SCRATCH(m, tin))
         return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input tensor %u is not the model input nor written by an earlier layer", l, nm, tin);
+    if (s->in2_dt && (m->first[tin2] == 0 || m->last[tin2] == SLOT || IS_SCRATCH(m, tin2)))
+        return fail(m, EH_MODEL_E_GRAPH, "layer %u (%s): input2 tensor %u is not the model input nor written by an earlier layer", l, nm, tin2);
     for (uint32_t k = 0; k <= s->n_states; k++) {
         uint32_t t = k == 0 ? tout : st[k - 1];
         if (m->first[t] != 0) {
@@ -804,7 +1058,7 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         m->first[t] = (uint8_t)(l + 2);
     }
     for (uint32_t k = 0; k < s->n_states; k++) {
-        if (code == T_L2MU_Q15 && k == 2) { /* the scratch: an activation of this layer only */
+        if (s->scratch && k == (uint32_t)s->n_states - 1u) { /* the scratch: an activation of this layer only */
             m->last[st[k]] = (uint8_t)(l + 1);
             m->scratch[st[k] >> 3] |= (uint8_t)(1u << (st[k] & 7u));
         } else {
@@ -812,6 +1066,7 @@ static int32_t check_layer(eh_model *m, uint32_t l, uint32_t weights_off, uint32
         }
     }
     m->last[tin] = (uint8_t)(l + 1);
+    if (s->in2_dt) m->last[tin2] = (uint8_t)(l + 1);
     return EH_MODEL_OK;
 }
 
@@ -1048,6 +1303,19 @@ static int32_t run_layer(eh_model *m, uint32_t l)
         st = eh_cubalif_step_q15(n_in, (const int16_t *)x, (int16_t *)s0, (int16_t *)s1, (uint8_t *)y, &la, &lb,
                                  (const int16_t *)param(m, r, 2), param_len(r, 2) / 2u, reset);
         break;
+    case T_LIF_ADAPT_F32:
+        st = eh_lif_adapt_step_f32(n_in, (const float *)x, (const float *)t_ptr(m, rd16(r + 14)), (float *)s0, (float *)s1,
+                                   (uint8_t *)y, (const float *)param(m, r, 0), param_len(r, 0) / 4u,
+                                   (const float *)param(m, r, 1), param_len(r, 1) / 4u, (const float *)param(m, r, 2),
+                                   param_len(r, 2) / 4u, reset);
+        break;
+    case T_LIF_ADAPT_Q15:
+        leak_of(m, r, 0, leak_bits & 1u, &la);
+        leak_of(m, r, 1, (leak_bits >> 1) & 1u, &lb);
+        st = eh_lif_adapt_step_q15(n_in, (const int16_t *)x, (const int16_t *)t_ptr(m, rd16(r + 14)), (int16_t *)s0,
+                                   (int16_t *)s1, (uint8_t *)y, &la, &lb, (const int16_t *)param(m, r, 2),
+                                   param_len(r, 2) / 2u, reset);
+        break;
     case T_LI_F32:
         st = eh_li_step_f32(n_in, (const float *)x, (float *)y, (const float *)param(m, r, 0), param_len(r, 0) / 4u);
         break;
@@ -1119,6 +1387,76 @@ static int32_t run_layer(eh_model *m, uint32_t l)
                            (uint32_t *)y);
         break;
     case T_PACK_SPIKES_B1: st = eh_pack_spikes_b1(n_in, (const uint8_t *)x, (uint32_t *)y); break;
+    case T_PACK_SIGNS_B1: {
+        uint32_t dt = t_dt(m, tin);
+        if (dt == EH_MODEL_DT_S8) {
+            st = eh_pack_signs_b1(n_in, (const int8_t *)x, (uint32_t *)y);
+        } else { /* q15 / f32: bit = (v < 0), padding bits 0 (NaN is not < 0: +1) */
+            uint32_t *yw = (uint32_t *)y;
+            memset(yw, 0, 4u * ((n_in + 31u) / 32u));
+            for (uint32_t i = 0; i < n_in; i++) {
+                int neg = dt == Q15 ? ((const int16_t *)x)[i] < 0 : ((const float *)x)[i] < 0.0f;
+                if (neg) yw[i >> 5] |= 1u << (i & 31u);
+            }
+        }
+        break;
+    }
+    case T_CONV1D_B1_BITS:
+    case T_CONV1D_B1_F32:
+    case T_CONV1D_B1_S32:
+    case T_CONV1D_B1_S8: {
+        /* streaming: the window holds the last taps frames, oldest first; shift in the new one and
+         * compute one output frame (t_in = taps, stride 1, no padding) */
+        uint32_t W = (n_in + 31u) / 32u, taps = t_n(m, rd16(r + 8)) / W;
+        uint32_t *win = (uint32_t *)s0;
+        const uint32_t *w = (const uint32_t *)param(m, r, 0);
+        eh_conv1d_b1_dims d;
+        memmove(win, win + W, 4u * W * (taps - 1u));
+        memcpy(win + W * (taps - 1u), x, 4u * W);
+        d.n_in = n_in; d.t_in = taps; d.n_out = n_out; d.taps = taps; d.stride = 1; d.pad = 0; d.t_out = 1;
+        if (code == T_CONV1D_B1_BITS) st = eh_conv1d_b1_bits(&d, win, w, (const int32_t *)param(m, r, 1), (uint32_t *)y);
+        else if (code == T_CONV1D_B1_F32)
+            st = eh_conv1d_b1_f32(&d, win, w, (const float *)param(m, r, 1), (const float *)param(m, r, 2), (float *)y);
+        else if (code == T_CONV1D_B1_S32) st = eh_conv1d_b1_s32(&d, win, w, (int32_t *)y);
+        else st = eh_conv1d_b1_s8(&d, win, w, (const int32_t *)param(m, r, 1), (const int32_t *)param(m, r, 2), shift, (int8_t *)y);
+        break;
+    }
+    case T_MST_FC_B1_F32:
+    case T_MST_FC_B1_BITS: {
+        /* dot products in node order into the scratch, then the output stage in channel order */
+        eh_mst_b1 lay;
+        const uint32_t *chan;
+        const int32_t *dot = (const int32_t *)s0;
+        mst_layout(m, r, &lay, &chan);
+        eh_mst_fc_b1_unchecked(&lay, (const uint32_t *)x, (uint8_t *)((int32_t *)s0 + n_out), (int32_t *)s0);
+        if (code == T_MST_FC_B1_F32) {
+            const float *aff = (const float *)param(m, r, 3);
+            for (uint32_t p = 0; p < n_out; p++) {
+                uint32_t c = chan[p];
+                float t = (float)dot[p] * aff[c];
+                ((float *)y)[c] = t + aff[n_out + c];
+            }
+        } else {
+            const int32_t *thr = (const int32_t *)param(m, r, 3);
+            uint32_t *yw = (uint32_t *)y;
+            memset(yw, 0, 4u * ((n_out + 31u) / 32u));
+            for (uint32_t p = 0; p < n_out; p++) {
+                uint32_t c = chan[p];
+                if (dot[p] < thr[c]) yw[c >> 5] |= 1u << (c & 31u);
+            }
+        }
+        break;
+    }
+    case T_SHIFTADD_FC_Q15:
+        st = eh_shiftadd_fc_q15(n_in, n_out, (const int16_t *)x, (const uint8_t *)param(m, r, 0), (const int32_t *)param(m, r, 1),
+                                shift, (int16_t *)y);
+        break;
+    case T_BCQ_FC_Q15: {
+        uint32_t q = param_len(r, 0) / n_out;
+        st = eh_bcq_fc_q15(n_in, n_out, q, (const int16_t *)x, (const uint32_t *)param(m, r, 1), (const int8_t *)param(m, r, 0),
+                           (const int32_t *)param(m, r, 2), shift, (int32_t *)s0, t_n(m, rd16(r + 8)), (int16_t *)y);
+        break;
+    }
     case T_L2MU_Q15: st = run_l2mu(m, r, (const int16_t *)x, (int16_t *)y, (int16_t *)s0, (uint8_t *)s1, (int16_t *)s2, 0); break;
     default: return fail(m, EH_MODEL_E_UNSUPPORTED, "layer %u: type %u not supported", l, code);
     }

@@ -1,5 +1,5 @@
 /*
- * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.2).
+ * The .ehm model loader and interpreter (format: docs/model-format.md, version 1.4).
  *
  * The blob stays in the caller's buffer: weights are used in place (the buffer must be 4-byte
  * aligned). Activations and per-layer state live in the caller's arena, planned at conversion
@@ -13,11 +13,20 @@
 
 #include <stdint.h>
 
+#include "eh_lmu.h"
+
 #define EH_MODEL_VERSION_MAJOR 1
-#define EH_MODEL_VERSION_MINOR 2 /* 1.1: the l2mu_q15 layer; 1.2: the int8 layers (input_s8, dequant_s8, fc_s8) */
+#define EH_MODEL_VERSION_MINOR 4 /* 1.1: the l2mu_q15 layer; 1.2: the int8 layers (input_s8, dequant_s8, fc_s8);
+                                  * 1.3: lif_adapt_f32/_q15 (a second input); 1.4: conv1d_b1_*, mst_fc_b1_*,
+                                  * shiftadd_fc_q15, bcq_fc_q15, pack_signs_b1 */
 #define EH_MODEL_MAX_LAYERS 128
 #define EH_MODEL_MAX_TENSORS 256
 #define EH_MODEL_ERROR_LEN 160
+/* L2MU layers whose kernel structs are kept between steps (about 450 bytes each); the others are
+ * rebuilt from the blob at each step (same results, ~2,000 more instructions per step). */
+#ifndef EH_MODEL_L2MU_CACHE
+#define EH_MODEL_L2MU_CACHE 1
+#endif
 
 /* Return codes (0 = ok). */
 enum {
@@ -74,6 +83,16 @@ typedef struct eh_model {
     /* bit t: tensor t is a layer's scratch (the l2mu kernel's working memory) */
     uint8_t scratch[EH_MODEL_MAX_TENSORS / 8];
     char error[EH_MODEL_ERROR_LEN];
+#if EH_MODEL_L2MU_CACHE > 0
+    /* The kernel structs of the first EH_MODEL_L2MU_CACHE L2MU layers, built at their first step
+     * (they depend only on the blob and the arena, fixed while the model is loaded) instead of at
+     * every step; `layer` is the layer record they were built from (0: empty). */
+    struct {
+        const uint8_t *layer;
+        eh_l2mu_q15 cell;
+        eh_l2mu_state_q15 state;
+    } l2mu[EH_MODEL_L2MU_CACHE];
+#endif
 } eh_model;
 
 /* Validate the blob and bind it to the arena. 0 ok, <0 an EH_MODEL_E_* code. */

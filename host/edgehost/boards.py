@@ -27,7 +27,7 @@ DEFAULT_BOARD = "mps2-an386"
 CORES = ("cortex-m4f", "cortex-m0", "rv32imc", "host")
 COUNTER_SOURCES = ("dwt", "systick", "minstret", "mcycle", "monotonic-ns")
 EXIT_KINDS = ("semihosting", "semihosting-or-reset", "reset", "sifive-test", "process")
-FLASH_METHODS = ("qemu", "native", "pyocd", "nrfjprog", "openocd", "uf2", "dfu")
+FLASH_METHODS = ("qemu", "native", "pyocd", "nrfjprog", "openocd", "uf2", "dfu", "iceprog", "openfpgaloader")
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _USB_RE = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
@@ -84,6 +84,9 @@ class Uart:
 class Counter:
     source: str                # one of COUNTER_SOURCES
     description: str           # what eh_hal_counter counts, in words
+    #: SysTick rate under the emulator (-icount shift=0: 1e9 / it instructions per tick), where it
+    #: has been established; None otherwise (no instruction count is derived from the ticks)
+    emulated_tick_hz: int | None = None
 
 
 @dataclass(frozen=True)
@@ -330,11 +333,15 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
     )
 
     k = data["counter"]
-    if not isinstance(k, dict) or set(k) != {"source", "description"}:
-        raise c.fail("counter", f"expected {{\"source\": ..., \"description\": ...}}, got {k!r}")
+    if not isinstance(k, dict) or not {"source", "description"} <= set(k) <= {"source", "description",
+                                                                               "emulated_tick_hz"}:
+        raise c.fail("counter", f"expected {{\"source\": ..., \"description\": ..."
+                     f"[, \"emulated_tick_hz\": ...]}}, got {k!r}")
     counter = Counter(
         source=c.choice(k["source"], "counter.source", COUNTER_SOURCES),
         description=c.string(k["description"], "counter.description"),
+        emulated_tick_hz=c.integer(k.get("emulated_tick_hz"), "counter.emulated_tick_hz", allow_none=True,
+                                   minimum=1),
     )
     exit_kind = c.choice(data["exit"], "exit", EXIT_KINDS)
 

@@ -133,6 +133,57 @@ static void test_fc_s8_wide_rows(void)
     free(x); free(w);
 }
 
+/* The header's arithmetic for eh_fc_spike_q15, written plainly: sat32 after each addition in
+ * increasing input order, then round-half-up shift and sat16. */
+static int16_t spike_ref_row(const uint8_t *s, const int16_t *row, uint32_t n_in, int32_t b, uint32_t shift)
+{
+    int64_t acc = b;
+    uint32_t i;
+    for (i = 0; i < n_in; i++) {
+        if (!s[i]) continue;
+        acc += row[i];
+        if (acc > INT32_MAX) acc = INT32_MAX;
+        if (acc < INT32_MIN) acc = INT32_MIN;
+    }
+    if (shift > 0u) acc = (acc + ((int64_t)1 << (shift - 1u))) >> shift;
+    return (int16_t)(acc > INT16_MAX ? INT16_MAX : (acc < INT16_MIN ? INT16_MIN : acc));
+}
+
+/* The spike layer against the reference: sizes across the 32-input blocks and the kernel's
+ * 1024-input mask cache, activities 0 % .. 100 %, biases at the int32 limits (the saturating
+ * path), a spike vector at an odd address, exact-size heap buffers. */
+static void test_fc_spike_reference(void)
+{
+    static const uint32_t n_ins[] = {1, 3, 31, 32, 33, 64, 95, 1023, 1024, 1025, 1056, 2081};
+    static const uint32_t pct[] = {0, 5, 15, 50, 100};
+    uint32_t a, p, k, o;
+    for (a = 0; a < sizeof n_ins / sizeof n_ins[0]; a++) {
+        for (p = 0; p < sizeof pct / sizeof pct[0]; p++) {
+            const uint32_t n_in = n_ins[a], n_out = 1u + (a + p) % 9u, shift = (a * 7u + p) % 32u;
+            uint8_t *sbuf = malloc(n_in + 1u), *s = sbuf + 1;
+            int16_t *w = malloc((size_t)n_in * n_out * 2u), *y = malloc(n_out * 2u);
+            int32_t *b = malloc(n_out * 4u);
+            for (k = 0; k < n_in; k++) s[k] = (uint8_t)(eh_test_rand() % 100u < pct[p]);
+            for (k = 0; k < n_in * n_out; k++)
+                w[k] = p == 4u && (k & 1u) ? 32767 : (int16_t)eh_test_rand();
+            for (k = 0; k < n_out; k++)
+                b[k] = k % 3u == 0u ? (k & 1u ? INT32_MAX : INT32_MIN)
+                                   : (int32_t)(eh_test_rand() % 20001u) - 10000;
+            EH_CHECK_EQ(eh_fc_spike_q15(n_in, n_out, s, w, b, shift, y), EH_OK);
+            for (o = 0; o < n_out; o++)
+                EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, b[o], shift));
+            EH_CHECK_EQ(eh_fc_spike_q15(n_in, n_out, s, w, 0, shift, y), EH_OK);
+            for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, 0, shift));
+            /* a bad spike anywhere (here the last) rejects the call before any output is written */
+            for (o = 0; o < n_out; o++) y[o] = 7;
+            s[n_in - 1u] = 2;
+            EH_CHECK_EQ(eh_fc_spike_q15(n_in, n_out, s, w, b, shift, y), EH_ERR_RANGE);
+            for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], 7);
+            free(sbuf); free(w); free(y); free(b);
+        }
+    }
+}
+
 static void test_values(void)
 {
     int16_t x[2] = {32767, -32768}, y[3];
@@ -156,6 +207,7 @@ int main(void)
     test_bad_arguments();
     test_exact_buffers_and_dsp_path();
     test_fc_s8_wide_rows();
+    test_fc_spike_reference();
     test_values();
     EH_TEST_DONE();
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "eh_test.h"
 #include "eh_lmu.h"
+#include "../../kernels_c/src/lmu/eh_lmu_internal.h"
 
 static int16_t *rnd16(uint32_t n)
 {
@@ -473,8 +474,34 @@ static void test_l2mu_unchecked_equals_checked(void)
     EH_CHECK_EQ(bad, 0);
 }
 
+/* The fast spike lists (eight bytes at a time on cores with count-zeros) give the plain
+ * list: any nonzero byte counts as a spike (2, 0x80, 0xFF too), every length 1..90 from an odd
+ * and an even start address, densities from none to all, exact-size buffers. */
+static void test_spike_list_fast(void)
+{
+    static const uint8_t vals[] = {1, 1, 1, 2, 0x80, 0xFF, 0x7F};
+    uint32_t n, off, dens, k;
+    for (n = 1; n <= 90; n++) {
+        for (off = 0; off < 2; off++) {
+            for (dens = 0; dens <= 4; dens++) {
+                uint8_t *buf = malloc(n + off), *s = buf + off;
+                uint16_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+                uint32_t ca, cb;
+                for (k = 0; k < n; k++)
+                    s[k] = (eh_test_rand() % 4u) < dens ? vals[eh_test_rand() % sizeof vals] : 0u;
+                ca = eh_lmu_spike_list(s, n, a);
+                cb = eh_lmu_spike_list_fast(s, n, b);
+                EH_CHECK_EQ(cb, ca);
+                if (cb == ca) EH_CHECK(memcmp(a, b, ca * sizeof *a) == 0);
+                free(buf); free(a); free(b);
+            }
+        }
+    }
+}
+
 int main(void)
 {
+    test_spike_list_fast();
     test_l2mu_check_functions();
     test_l2mu_unchecked_equals_checked();
     test_lmu_bad_arguments();

@@ -36,13 +36,17 @@ def _controller_with_kernels(shape: Shape, flat: np.ndarray, errors: np.ndarray)
     vh, ah, sh = z(nh), z(nh), np.zeros(nh, np.uint8)
     w_th = p["w_th"] if shape.adaptive else np.zeros((nh, ne), np.float32)
     beta_th = p["beta_th"] if shape.adaptive else np.zeros(nh, np.float32)
+    isyn = z(nh)
     y, out = np.float32(0), []
     for e in errors:
         x = (w_e * np.float32(e) + b_e).astype(np.float32)
         ve, ae, se = S.lif_adapt_step_f32(x, z(ne), ve, ae, se, p["beta_enc"], np.float32(0), p["thr_enc"])
         ih = (p["w_hid"] @ se.astype(np.float32)).astype(np.float32)
-        ith = (w_th @ se.astype(np.float32)).astype(np.float32)
-        vh, ah, sh = S.lif_adapt_step_f32(ih, ith, vh, ah, sh, p["beta_hid"], beta_th, p["thr_hid"])
+        if shape.adaptive:
+            ith = (w_th @ se.astype(np.float32)).astype(np.float32)
+            vh, ah, sh = S.lif_adapt_step_f32(ih, ith, vh, ah, sh, p["beta_hid"], beta_th, p["thr_hid"])
+        else:  # current-based LIF: the synaptic current low-passes the input
+            isyn, vh, sh = S.cubalif_step_f32(ih, isyn, vh, sh, p["alpha_hid"], p["beta_hid"], p["thr_hid"])
         y = np.float32(p["beta_dec"][0] * y + p["w_dec"] @ sh.astype(np.float32))
         out.append(y)
     return np.array(out)
@@ -77,3 +81,24 @@ def test_pid_flights_and_evolution_lowers_the_loss():
     _, best, hist = evolve(shape, f, "u_pd", generations=40, batch=4, popsize=16, progress=False)
     assert best < hist[0]
     assert np.mean(hist[-5:]) < np.mean(hist[:5])
+
+
+def test_evolution_from_a_start_keeps_fixed_parameters_and_resumes(tmp_path):
+    from edgehost.demos.blimp import design
+    from edgehost.demos.blimp.evolve import encoder_mask
+    f = pid_flights(3, seconds=20.0, seed=4)
+    shape = Shape(pairs=len(design.LEVELS) + 1, hidden=6, adaptive=False)
+    x0 = design.pd_seed(shape, f)
+    fixed = encoder_mask(shape)
+    ck = str(tmp_path / "ck")
+    snaps: list = []
+    x, _, hist = evolve(shape, f, "u_pd", generations=4, batch=2, popsize=8, progress=False, x0=x0,
+                        sigma0=0.01, fixed=fixed, checkpoint=ck, checkpoint_every=2, snapshots_out=snaps)
+    assert len(hist) == 4 and [g for g, _ in snaps] == [0, 2, 4]
+    assert np.allclose(x[fixed], x0[fixed]) and not np.allclose(x[~fixed], x0[~fixed])
+    lo, hi = shape.bounds()
+    assert np.all(x >= lo) and np.all(x <= hi)
+    # resume from the checkpoint (written at generation 4) and continue to 6
+    x2, _, hist2 = evolve(shape, f, "u_pd", generations=6, batch=2, popsize=8, progress=False, x0=x0,
+                          sigma0=0.01, fixed=fixed, checkpoint=ck, checkpoint_every=2, resume=True)
+    assert len(hist2) == 6 and hist2[:4] == hist

@@ -12,7 +12,8 @@ import pytest
 from edgehost.link import DeviceError
 from edgehost.link import protocol as P
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "microbit", "netduinoplus2")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "microbit", "netduinoplus2",
+                                                            "rv32-sim")]
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,8 @@ def l2mu():
     return m, m.to_bytes()
 
 
-@pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "netduinoplus2")   # the blob (~26 KB) is too big for the micro:bit
+@pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "netduinoplus2",   # the blob (~26 KB) is too big for the micro:bit
+                              pytest.param("rv32-sim", marks=pytest.mark.slow))   # ~50 s in RTL simulation
 def test_l2mu_har_windows_equal_host(device, l2mu):
     from edgehost.convert.examples import har_inputs
     m, blob = l2mu
@@ -177,3 +179,68 @@ def test_input_of_the_wrong_dtype_is_refused_not_reinterpreted(device, loaded):
         device.infer(np.zeros((4, m.input_tensor.n), np.int16))
     with pytest.raises(ValueError, match="float32 input"):
         device.step(np.zeros(m.input_tensor.n, np.float64))
+
+
+# ---- LIF with threshold adaptation (lif_adapt_q15, two inputs) over the link --------------------
+
+@pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "rv32-sim")
+def test_lif_adapt_controller_equals_host(device):
+    """A blimp-shaped SNN controller (input_q15 -> fc_q15 -> lif -> fc_spike_q15 x 2 -> lif_adapt_q15
+    -> fc_spike_q15 -> li_q15 [-> fc_q15 sum]) on the device equals the host, every layer."""
+    from edgehost.convert.examples import random_adapt_blob
+    if not device.info.model_support:
+        pytest.fail("firmware built without model support (firmware/model missing at build time)")
+    for seed in (3, 6, 15):
+        rng = np.random.default_rng(seed)
+        m, blob = random_adapt_blob(rng, quantize="q15", reuse=False)
+        assert any(l.type == "lif_adapt_q15" for l in m.layers)
+        res = device.load_model(blob)
+        assert res.model_hash == m.model_hash and res.n_layers == len(m.layers)
+        xs = (rng.normal(size=(20, m.input_tensor.n)) * 2).astype(np.float32)
+        outs, traces = host_run(blob, xs)
+        r = device.infer(xs)
+        np.testing.assert_array_equal(np.frombuffer(r.output, dtype=outs.dtype), outs[-1])
+        tr = device.trace()
+        for got, want in zip(tr, traces[-1]):
+            assert got.data is not None                # no reuse: every layer is there
+            np.testing.assert_array_equal(np.frombuffer(got.data, dtype=want.dtype), want)
+        device.reset_state()
+        for t in range(len(xs)):
+            s = device.step(xs[t])
+            np.testing.assert_array_equal(np.frombuffer(s.output, dtype=outs.dtype), outs[t])
+
+
+# ---- format 1.4: streaming binary conv1d, MST binary fc, shift-add and BCQ dense layers ----------
+
+@pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "rv32-sim")
+def test_binary_mst_shiftadd_layers_equal_host(device):
+    """Random models with conv1d_b1_* (window state), mst_fc_b1_* (scratch), shiftadd_fc_q15,
+    bcq_fc_q15 (table scratch) and pack_signs_b1: the device equals the host, every layer, every
+    step; together the models use every one of those layer types."""
+    from edgehost.convert.examples import random_b1_blob
+    if not device.info.model_support:
+        pytest.fail("firmware built without model support (firmware/model missing at build time)")
+    seen = set()
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        m, blob = random_b1_blob(rng, reuse=False)
+        new = {l.type for l in m.layers} - seen
+        if not new & {"conv1d_b1_bits", "conv1d_b1_f32", "conv1d_b1_s32", "conv1d_b1_s8", "mst_fc_b1_f32",
+                      "mst_fc_b1_bits", "shiftadd_fc_q15", "bcq_fc_q15", "pack_signs_b1"}:
+            continue
+        seen |= {l.type for l in m.layers}
+        res = device.load_model(blob)
+        assert res.model_hash == m.model_hash and res.n_layers == len(m.layers)
+        xs = (rng.normal(size=(8, m.input_tensor.n)) * 2).astype(np.float32)
+        outs, traces = host_run(blob, xs)
+        r = device.infer(xs)
+        np.testing.assert_array_equal(np.frombuffer(r.output, dtype=outs.dtype), outs[-1])
+        for got, want in zip(device.trace(), traces[-1]):
+            assert got.data is not None
+            np.testing.assert_array_equal(np.frombuffer(got.data, dtype=want.dtype), want)
+        device.reset_state()
+        for t in range(len(xs)):
+            s = device.step(xs[t])
+            np.testing.assert_array_equal(np.frombuffer(s.output, dtype=outs.dtype), outs[t])
+    assert {"conv1d_b1_bits", "conv1d_b1_f32", "conv1d_b1_s32", "conv1d_b1_s8", "mst_fc_b1_f32", "mst_fc_b1_bits",
+            "shiftadd_fc_q15", "bcq_fc_q15", "pack_signs_b1"} <= seen

@@ -12,7 +12,8 @@ from edgehost.runtime import HostModel
 from edgehost.stream import open_source, stream
 from edgehost.validate import all_layers_model, load_on_device, random_inputs, to_device_inputs, validate
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("mps2-an386", "virt-rv32")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("mps2-an386", "virt-rv32",
+                                                            pytest.param("rv32-sim", marks=pytest.mark.slow))]  # minutes in RTL simulation
 
 
 @pytest.fixture(scope="module")

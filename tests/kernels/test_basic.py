@@ -80,6 +80,57 @@ def test_fc_spike_saturates_step_by_step():
 
 
 @st.composite
+def spike_layer(draw):
+    """Spike layers at a drawn activity (0 %, 100 % and in between), sizes across the 32-input
+    blocks and the 1024-input mask cache of the C kernel, biases near the int32 limits or not."""
+    n_in = draw(st.sampled_from([1, 31, 32, 33, 63, 64, 65, 97, 1023, 1024, 1025, 1057]) | st.integers(1, 200))
+    n_out = draw(st.integers(1, 9))
+    p = draw(st.sampled_from([0.0, 1.0, 0.1, 0.15, 0.2, 0.5]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    s = (rng.random(n_in) < p).astype(np.uint8)
+    w = rng.integers(-32768, 32768, (n_out, n_in), dtype=np.int16)
+    if draw(st.booleans()):
+        w[:] = draw(st.sampled_from([-32768, 32767]))  # every active weight at one limit
+    b = draw(st.none() | hnp.arrays(np.int32, n_out, elements=i32 | st.integers(-5000, 5000)
+                                    | st.sampled_from([2**31 - 1, -(2**31), 2**31 - 32768 * 40])))
+    return s, w, b
+
+
+@settings(max_examples=200, deadline=None)
+@given(spike_layer(), st.integers(0, 31))
+def test_fc_spike_q15_activity_bit_exact(case, shift):
+    s, w, b = case
+    both("fc_spike_q15", s, w, b, shift)
+
+
+@pytest.mark.parametrize("n_in", [1, 5, 31, 32, 33, 100, 1024, 1025, 2051])
+@pytest.mark.parametrize("fill", [0, 1])
+def test_fc_spike_q15_all_zero_all_one(n_in, fill):
+    """All-silent inputs give R(b); all-active ones the plain row sum (checked against numpy
+    sums here, not only against the twin)."""
+    rng = np.random.default_rng(n_in)
+    n_out = 7
+    s = np.full(n_in, fill, np.uint8)
+    w = rng.integers(-32768, 32768, (n_out, n_in), dtype=np.int16)
+    b = rng.integers(-10000, 10000, n_out, dtype=np.int32)
+    y = both("fc_spike_q15", s, w, b, 6)
+    total = b.astype(np.int64) + (w.astype(np.int64).sum(axis=1) if fill else 0)
+    expect = np.clip(np.floor((total + 32) / 64), -32768, 32767).astype(np.int16)
+    assert np.all(np.abs(total) < 2**31)  # no int32 saturation at these sizes
+    same(y, expect)
+
+
+def test_fc_spike_q15_strided_spikes_and_aligned_rows():
+    """Spikes from a non-contiguous view and a spike vector starting at an odd address."""
+    rng = np.random.default_rng(3)
+    buf = (rng.random(2 * 300 + 1) < 0.15).astype(np.uint8)
+    w = rng.integers(-32768, 32768, (5, 300), dtype=np.int16)
+    for s in (buf[1:301], buf[::2][:300]):
+        both("fc_spike_q15", s, w, None, 3)
+
+
+@st.composite
 def s8_case(draw):
     x, w, b = draw(dense(np.int8, st.integers(-128, 127), np.int8, st.integers(-128, 127),
                          np.int32, st.integers(-(1 << 31), (1 << 31) - 1) | st.integers(-5000, 5000)))

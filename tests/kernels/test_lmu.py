@@ -655,3 +655,71 @@ def test_l2mu_q15_large_sums_exact(pop_x, shifts):
     ss = S.l2mu_step_q15(cell, state, xs[0])
     assert_same(sk, ss)
     assert ss["in"]["s"].all()
+
+
+@st.composite
+def busy_l2mu_case(draw):
+    """HAR-shaped Q15 cells (hidden layers of tens of neurons: spike lists over several 8-byte
+    chunks, row counts with and without a remainder of four) with low thresholds, so that many
+    neurons spike: every term of the step's spike sums has a list that is empty, short or long
+    from one step to the next. Shifts over their whole range (s_in = 31 and the rest), biases
+    present or not, weights at the int16 limits or small."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n_ch, pop = draw(st.integers(1, 6)), draw(st.integers(1, 12))
+    enc = draw(st.integers(1, 40))
+    n_u, order = draw(st.integers(1, 9)), draw(st.integers(1, 7))
+    n_h, n_o = draw(st.integers(1, 70)), draw(st.integers(1, 9))
+    full = draw(st.booleans())
+
+    def w(shape):
+        if full:
+            return rng.integers(-32768, 32768, size=shape).astype(np.int16)
+        return rng.integers(-900, 1200, size=shape).astype(np.int16)
+
+    def bias(n):
+        return rng.integers(-(2**31), 2**31, size=n).astype(np.int32) if draw(st.booleans()) else None
+
+    def popq(n):
+        p = dict(threshold=rng.integers(1, 300, size=n).astype(np.int16), reset=draw(st.sampled_from(["subtract", "zero"])))
+        if draw(st.booleans()):
+            p["decay"] = rng.integers(20000, 32769, size=n).astype(np.uint16)
+        else:
+            p["shift"] = np.uint8(draw(st.integers(1, 15)))
+        return p
+
+    shift = st.integers(0, 6) | st.integers(0, 6) | st.sampled_from([15, 31])
+    cell = dict(w_in=w((n_ch, pop)), pop_in=popq(n_ch * pop),
+                enc=[dict(w=w((enc, n_ch * pop)), pop=popq(enc), shift=draw(shift))],
+                e_x=w((n_u, enc)), e_h=w((n_u, n_h)), e_m=w((n_u, n_u * order)), a=w((order, order)),
+                b=w(order), w_x=w((n_h, enc)), w_h=w((n_h, n_h)), w_m=w((n_h, n_u * order)),
+                w_o=w((n_o, n_h)), pop_u=popq(n_u), pop_m=popq(n_u * order), pop_h=popq(n_h),
+                pop_o=popq(n_o), readout=draw(st.sampled_from(["lif", "li"])))
+    for name, n in (("b_in", (n_ch, pop)), ("b_o", n_o)):
+        b = bias(n)
+        if b is not None:
+            cell[name] = b
+    b = bias(enc)
+    if b is not None:
+        cell["enc"][0]["b"] = b
+    if cell["readout"] == "li":
+        cell["pop_o"].pop("threshold")
+    for s in ("s_in", "s_ex", "s_eh", "s_em", "s_a", "s_b", "s_wx", "s_wh", "s_wm", "s_o"):
+        cell[s] = draw(shift)
+    xs = rng.integers(-32768, 32768, size=(8, n_ch)).astype(np.int16)
+    return cell, xs
+
+
+@settings(max_examples=60, deadline=None)
+@given(busy_l2mu_case())
+def test_l2mu_q15_busy_cells_bit_exact(case):
+    """C == numpy over eight steps of busy cells, checked and unchecked steps."""
+    cell, xs = case
+    sk, tk = K.l2mu_run_q15(cell, xs)
+    ss, ts = S.l2mu_run_q15(cell, xs)
+    assert_same(tk, ts)
+    assert_same(sk, ss)
+    uk = S.l2mu_state_q15(cell)
+    for x in xs:
+        uk = K.l2mu_readout_q15_unchecked(cell, K.l2mu_step_q15_unchecked(cell, uk, x))
+    assert_same(uk, ss)

@@ -58,7 +58,8 @@ def test_training_learns_a_separable_toy_task():
     y = rng.integers(0, 2, 128)
     X = rng.normal(0, 0.3, (128, 8, 6)).astype(np.float32)
     X[:, :, 0] += np.where(y == 1, 1.0, -1.0)[:, None]
+    torch.manual_seed(0)  # initial weights: with some seeds 6 epochs are not enough, 12 were for seeds 0-5
     m = L2MU(L2MUConfig(pop=4, enc=8, memory=2, order=3, hidden=8, classes=2))
-    hist = train(m, X, y, epochs=6, batch=32, lr=1e-2, progress=False, log=None)
+    hist = train(m, X, y, epochs=12, batch=32, lr=1e-2, progress=False, log=None)
     assert hist[-1]["loss"] < hist[0]["loss"]
     assert accuracy(m, X, y) > 0.9

@@ -88,10 +88,10 @@ def _resolve_board(name: str):
     return boards.get(name)
 
 
-def _build(board):
+def _build(board, build_dir=None):
     from edgehost import build as eh_build
 
-    return eh_build.build(board, target="bench")
+    return eh_build.build(board, target="bench", build_dir=build_dir)
 
 
 def _emulator(board):
@@ -115,11 +115,22 @@ def cross_check(board, elf: Path, plugin: Path, workdir: Path) -> list[CrossChec
 
 
 def run_bench(board_name: str, quick: bool = False, check: bool = False,
-              workdir: str | Path | None = None) -> BenchRun:
-    """Build, run and count the bench image of one board."""
+              workdir: str | Path | None = None, build_dir: str | Path | None = None) -> BenchRun:
+    """Build, run and count the bench image of one board (build_dir: default build/fw/<board>)."""
     board = _resolve_board(board_name)
-    built = _build(board)
+    built = _build(board, build_dir)
     elf = Path(built.elf)
+    from ..fpga import sim as fpga_sim
+    if fpga_sim.is_rtl_sim(board):  # Verilator boards: the model counts; cycles from rdcycle
+        from ..fpga.bench import run_image
+        if check:
+            raise BenchError(f"--cross-check uses QEMU's trace; board {board.name} is an RTL simulation")
+        with tempfile.TemporaryDirectory(prefix="eh-bench-") as tmp:
+            wd = Path(workdir) if workdir is not None else Path(tmp)
+            run = run_image(board, elf, wd / "run", quick=quick)
+        return BenchRun(board=board.name, core=board.core, elf=elf,
+                        entries=entries_from_run(run, board.name, board.core), argv=run.argv,
+                        calib=int(run.counts.calib_raw or 0), quick=quick)
     build_dir = Path(getattr(built, "build_dir", None) or elf.parent)
     plugin = build_plugin(build_dir)
     name = getattr(board, "name", board_name)

@@ -14,17 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PLUGIN_DIR = ROOT / "bench" / "qemu_plugin"
-SOURCES = ("eh_count.c", "eh_qemu_plugin_api.h")
-LIB_NAME = "libeh_count.so"
+HEADER = "eh_qemu_plugin_api.h"
+SOURCES = ("eh_count.c", HEADER)  # the counting plugin; eh_stack.c is the stack-depth one
 
 
 class PluginBuildError(RuntimeError):
     """The host C compiler is missing or the plugin failed to compile."""
 
 
-def _digest(cc: str) -> str:
+def _digest(cc: str, source: str) -> str:
     h = hashlib.sha256(cc.encode())
-    for name in SOURCES:
+    for name in (source, HEADER):
         path = PLUGIN_DIR / name
         try:
             h.update(path.read_bytes())
@@ -33,8 +33,10 @@ def _digest(cc: str) -> str:
     return h.hexdigest()
 
 
-def build_plugin(build_dir: str | Path, cc: str | None = None) -> Path:
-    """Return the path of the plugin library in `build_dir`, compiling it if needed."""
+def build_plugin(build_dir: str | Path, cc: str | None = None, source: str = "eh_count.c") -> Path:
+    """Return the path of the plugin library (bench/qemu_plugin/<source>, default the counting
+    plugin) in `build_dir`, compiling it if needed."""
+    lib_name = "lib" + Path(source).stem + ".so"
     cc = cc or os.environ.get("CC") or "gcc"
     exe = shutil.which(cc)
     if exe is None:
@@ -44,14 +46,14 @@ def build_plugin(build_dir: str | Path, cc: str | None = None) -> Path:
         )
     out_dir = Path(build_dir) / "qemu_plugin"
     out_dir.mkdir(parents=True, exist_ok=True)
-    lib = out_dir / LIB_NAME
-    stamp = out_dir / (LIB_NAME + ".sha256")
-    digest = _digest(cc)
+    lib = out_dir / lib_name
+    stamp = out_dir / (lib_name + ".sha256")
+    digest = _digest(cc, source)
     if lib.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return lib
-    tmp = out_dir / (LIB_NAME + f".tmp{os.getpid()}")
+    tmp = out_dir / (lib_name + f".tmp{os.getpid()}")
     cmd = [exe, "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
-           "-fvisibility=hidden", "-o", str(tmp), str(PLUGIN_DIR / "eh_count.c")]
+           "-fvisibility=hidden", "-o", str(tmp), str(PLUGIN_DIR / source)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)

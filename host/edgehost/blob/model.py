@@ -84,6 +84,7 @@ class Layer:
     shift: int = 0
     reset: str = "subtract"
     leak: tuple = ()                             # "decay" or "shift" for each leak parameter
+    input2: int | None = None                    # second input tensor id (lif_adapt_*), else None
 
     @property
     def code(self) -> int:
@@ -182,8 +183,12 @@ def _write(m: Model) -> bytes:
         if layer.reset not in ("subtract", "zero"):
             raise BlobError(f"layer {li} ({layer.type}): reset {layer.reset!r}", F.E_LAYER)
         st = list(layer.states) + [F.NONE] * (F.N_STATES - len(layer.states))
+        if bool(spec.in2_dt) != (layer.input2 is not None):
+            raise BlobError(f"layer {li} ({layer.type}): " + ("needs a second input (input2)" if spec.in2_dt
+                            else "takes no second input"), F.E_LAYER)
         rec = struct.pack("<BBBBHH3HHIIII", layer.code, 1 if layer.reset == "zero" else 0, leak_bits, 0,
-                          layer.input, layer.output, *st[:3], 0, layer.n_in, layer.n_out, layer.shift, 0)
+                          layer.input, layer.output, *st[:3], layer.input2 or 0, layer.n_in, layer.n_out,
+                          layer.shift, 0)
         rec += b"".join(struct.pack("<II", o, n) for o, n in slots)
         layer_recs.append(rec)
     while len(weights) % F.WEIGHT_ALIGN:
@@ -231,6 +236,67 @@ def _f32_check(vals: np.ndarray, check: str | None) -> str | None:
     if bad.any():
         i = int(np.argmax(bad))
         return f"entry {i} ({vals[i].item()!r}) {what}"
+    return None
+
+
+def _check_mst_tree(w: np.ndarray, n_in: int, n_out: int):
+    """The mst_fc_b1 tree parameter, in the C loader's order. Returns (error or None,
+    (n_roots, n_diff, parent, diff_start))."""
+    n = n_out
+    n_roots, n_diff = int(w[0]), int(w[1])
+    if not 1 <= n_roots <= n:
+        return f"n_roots {n_roots} outside [1, {n}]", None
+    lim = (n - n_roots) * n_in
+    if n_diff > lim:
+        return f"n_diff {n_diff} > {lim} ((n_out - n_roots) x n_in)", None
+    parent = w[2:2 + n].view(np.int32).astype(np.int64)
+    channel = w[2 + n:2 + 2 * n].astype(np.int64)
+    node_of = w[2 + 2 * n:2 + 3 * n].astype(np.int64)
+    start = w[2 + 3 * n:3 + 4 * n].astype(np.int64)
+    if start[0] != 0 or start[n] != n_diff:
+        return (f"diff_start[0] {start[0]} and diff_start[{n}] {start[n]} must be 0 and n_diff "
+                f"({n_diff})"), None
+    p = np.arange(n)
+    ch_ok = channel < n
+    inv = np.where(ch_ok, node_of[np.minimum(channel, n - 1)], -1)
+    fails = [start[1:] < start[:-1], (parent < -1) | (parent >= p), (parent == -1) & (start[1:] != start[:-1]),
+             ~ch_ok, ch_ok & (inv != p)]
+    anyf = np.logical_or.reduce(fails)
+    if anyf.any():
+        i = int(np.argmax(anyf))
+        if fails[0][i]:
+            return f"node {i}: diff_start {start[i + 1]} < {start[i]}", None
+        if fails[1][i]:
+            return f"node {i}: parent {parent[i]} outside [-1, {i - 1}]", None
+        if fails[2][i]:
+            return f"node {i}: a root owns {start[i + 1] - start[i]} codes", None
+        if fails[3][i]:
+            return f"node {i}: channel {channel[i]} outside [0, {n - 1}]", None
+        return f"node {i}: node_of[{channel[i]}] is {inv[i]}, not {i} (channel is not a permutation)", None
+    r = int(np.sum(parent == -1))
+    if r != n_roots:
+        return f"{r} roots, n_roots says {n_roots}", None
+    return None, (n_roots, n_diff, parent, start)
+
+
+def _check_mst_diff(codes: np.ndarray, mst, n_in: int):
+    """The codes of every child: positions < n_in, strictly increasing within the node."""
+    _, n_diff, parent, start = mst
+    if n_diff == 0:
+        return None
+    pos = codes.astype(np.int64) >> 1
+    node = np.searchsorted(start[1:], np.arange(n_diff), side="right")   # owner of each code
+    first = np.zeros(n_diff, bool)
+    first[start[:-1][start[:-1] < n_diff]] = True
+    prev = np.concatenate([[-1], pos[:-1]])
+    bad_range = pos >= n_in
+    bad_order = (~first) & (pos <= prev)
+    bad = bad_range | bad_order
+    if bad.any():
+        j = int(np.argmax(bad))
+        if bad_range[j]:
+            return f"node {node[j]}: code {j} (position {pos[j]}) outside [0, {n_in - 1}]"
+        return f"node {node[j]}: code {j} (position {pos[j]}) not after position {prev[j]}"
     return None
 
 
@@ -342,16 +408,17 @@ def read(data, arena_size: int | None = None) -> Model:
             raise BlobError(f"layer {li}: type {code} unknown", F.E_UNSUPPORTED)
         spec = F.SPECS[code]
         p = f"layer {li} ({spec.name})"
-        if res0 or res1 or res2:
+        if res0 or (res1 and not spec.in2_dt) or res2:
             raise BlobError(f"{p}: reserved fields not zero", F.E_LAYER)
+        tin2 = res1 if spec.in2_dt else None
         if reset > (1 if spec.reset else 0):
             raise BlobError(f"{p}: reset {reset} invalid", F.E_LAYER)
         if leak_bits >> spec.leaks:
-            raise BlobError(f"{p}: leak bits 0x{leak_bits:02x} invalid", F.E_LAYER)
-        if shift > (31 if spec.shift else 0):
-            raise BlobError(f"{p}: shift {shift} outside [0, {31 if spec.shift else 0}]", F.E_PARAM)
+            raise BlobError(f"{p}: leak bits 0x{leak_bits:x} invalid", F.E_LAYER)
+        if shift > spec.shift_max:
+            raise BlobError(f"{p}: shift {shift} outside [0, {spec.shift_max}]", F.E_PARAM)
         states = [s0, s1, s2]
-        for name, tid in [("input", tin), ("output", tout)] + [
+        for name, tid in [("input", tin)] + ([("input2", tin2)] if spec.in2_dt else []) + [("output", tout)] + [
                 (f"state {k}", states[k]) for k in range(len(spec.states))]:
             if tid >= T:
                 raise BlobError(f"{p}: {name} tensor {tid} >= n_tensors ({T})", F.E_GRAPH)
@@ -370,21 +437,42 @@ def read(data, arena_size: int | None = None) -> Model:
                             f"{F.KINDS[spec.out_kind]}", F.E_LAYER)
         if n_in != ti.n:
             raise BlobError(f"{p}: n_in {n_in} but input tensor {tin} has {ti.n} elements", F.E_LAYER)
+        if spec.in2_dt:
+            t2 = tensors[tin2]
+            if F.DTYPE_CODES[t2.dtype] not in spec.in2_dt:
+                raise BlobError(f"{p}: input2 tensor {tin2} dtype {t2.dtype}, expected "
+                                f"{'/'.join(F.DTYPES[d][0] for d in spec.in2_dt)}", F.E_LAYER)
+            if t2.n != n_in:
+                raise BlobError(f"{p}: n_in {n_in} but input2 tensor {tin2} has {t2.n} elements", F.E_LAYER)
         if n_out != to.n:
             raise BlobError(f"{p}: n_out {n_out} but output tensor {tout} has {to.n} elements", F.E_LAYER)
         if spec.same_n and n_in != n_out:
             raise BlobError(f"{p}: n_in {n_in} != n_out {n_out}", F.E_LAYER)
         if spec.n_out_one and n_out != 1:
             raise BlobError(f"{p}: n_out {n_out} must be 1", F.E_LAYER)
+        if spec.max_n_in and n_in > spec.max_n_in:
+            raise BlobError(f"{p}: n_in {n_in} outside [1, {spec.max_n_in}]", F.E_LAYER)
+        W = (n_in + 31) // 32
+        taps = 0
         for k, sdt in enumerate(spec.states):
-            if spec.scratch:        # l2mu: the sizes come from its descriptor (checked below)
+            if spec.scratch:        # checked after the parameters (l2mu: sizes from its descriptor)
                 break
             ts = tensors[states[k]]
+            if spec.window and k == 0:
+                if ts.dtype != "u32" or ts.kind != "state" or ts.n % W:
+                    raise BlobError(f"{p}: state 0 tensor {states[0]} must be a u32 state tensor of taps x {W} "
+                                    f"elements (the window)", F.E_LAYER)
+                taps = ts.n // W
+                if taps * n_in > F.MAX_ELEMENTS:
+                    raise BlobError(f"{p}: taps {taps} x n_in {n_in} > {F.MAX_ELEMENTS}", F.E_LAYER)
+                continue
             if F.DTYPE_CODES[ts.dtype] != sdt or ts.kind != "state" or ts.n != n_out:
                 raise BlobError(f"{p}: state {k} tensor {states[k]} must be a {F.DTYPES[sdt][0]} state "
                                 f"tensor of {n_out} elements", F.E_LAYER)
         params = []
         desc = None
+        mst = None              # (n_roots, n_diff, parent, diff_start) of an mst_fc_b1 layer
+        q = 0                   # planes of a bcq_fc_q15 layer
         leak_i = 0
         for k in range(F.N_PARAMS):
             off, ln = slots[k]
@@ -402,7 +490,7 @@ def read(data, arena_size: int | None = None) -> Model:
             if ln == 0:
                 if off:
                     raise BlobError(f"{pp}: length 0 but offset 0x{off:x}", F.E_PARAM)
-                if pkind != "bias":
+                if pkind != "bias" and not (pkind == "mst_diff" and mst[1] == 0):
                     raise BlobError(f"{pp}: missing (length 0)", F.E_PARAM)
                 params.append(None)
                 continue
@@ -438,6 +526,33 @@ def read(data, arena_size: int | None = None) -> Model:
             elif pkind == "q8":
                 ok = cnt == 4
                 want = "4"
+            elif pkind == "wconv":
+                ok = cnt == n_out * taps * W
+                want = str(n_out * taps * W)
+            elif pkind == "thrconv":
+                ok = cnt == n_out
+                want = str(n_out)
+            elif pkind == "mst_tree":
+                ok = cnt == 4 * n_out + 3
+                want = f"{4 * n_out + 3} (n_roots, n_diff, parent, channel, node_of, diff_start)"
+            elif pkind == "mst_root":
+                ok = cnt == mst[0] * W
+                want = f"{mst[0] * W} (n_roots x {W})"
+            elif pkind == "mst_diff":
+                ok = cnt == mst[1]
+                want = f"{mst[1]} (n_diff)"
+            elif pkind == "affine":
+                ok = cnt == 2 * n_out
+                want = f"{2 * n_out} (scale then bias)"
+            elif pkind == "pow2":
+                ok = cnt == n_out * n_in
+                want = str(n_out * n_in)
+            elif pkind == "bcq_alpha":
+                ok = cnt % n_out == 0 and 1 <= cnt // n_out <= F.BCQ_MAX_Q
+                want = f"{n_out} x q with q in [1, {F.BCQ_MAX_Q}]"
+            elif pkind == "bcq_w":
+                ok = cnt == n_out * q * W
+                want = f"{n_out * q * W} (n_out x q x {W})"
             elif pkind == "l2mu_cell":
                 ok = cnt == _l2mu.DESC_WORDS
                 want = str(_l2mu.DESC_WORDS)
@@ -461,6 +576,20 @@ def read(data, arena_size: int | None = None) -> Model:
                     raise BlobError(f"{pp}: {e}", F.E_PARAM) from None
                 params.append(vals)
                 continue
+            if pkind == "mst_tree":
+                err, mst = _check_mst_tree(vals, n_in, n_out)
+                if err:
+                    raise BlobError(f"{pp}: {err}", F.E_PARAM)
+                params.append(vals)
+                continue
+            if pkind == "mst_diff":
+                err = _check_mst_diff(vals, mst, n_in)
+                if err:
+                    raise BlobError(f"{pp}: {err}", F.E_PARAM)
+                params.append(vals)
+                continue
+            if pkind == "bcq_alpha":
+                q = cnt // n_out
             if check == "decay":
                 bad = vals > 32768
                 msg = "outside [0, 32768]"
@@ -487,6 +616,16 @@ def read(data, arena_size: int | None = None) -> Model:
                     if not lo <= v <= hi:
                         raise BlobError(f"{pp}: entry {i} ({nm} {v}) outside [{lo}, {hi}]", F.E_PARAM)
                 bad = None
+            elif pkind == "thrconv":
+                N = taps * n_in
+                bad = (vals < -N) | (vals > N + 1)
+                msg = f"outside [-{N}, {N + 1}]"
+            elif pkind == "pow2":
+                bad = (vals & 0x60) != 0
+                msg = "has reserved bits 6..5 set"
+            elif pkind == "bcq_alpha":
+                bad = (vals < -24) | (vals > 24)
+                msg = "outside [-24, 24]"
             elif check == "thrb1":
                 bad = (vals < -n_in) | (vals > n_in + 1)
                 msg = f"outside [-{n_in}, {n_in + 1}]"
@@ -500,9 +639,11 @@ def read(data, arena_size: int | None = None) -> Model:
                 raise BlobError(f"{pp}: entry {i} ({int(vals[i])}) {msg}", F.E_PARAM)
             params.append(vals)
         if spec.scratch:
-            nv, ns, nsc = _l2mu.state_sizes(desc)
-            for k, (sdt, kind, n) in enumerate(zip(spec.states, ("state", "state", "activation"),
-                                                   (nv, ns, nsc))):
+            if code == F.L_L2MU_Q15:
+                sizes, kinds = _l2mu.state_sizes(desc), ("state", "state", "activation")
+            else:
+                sizes, kinds = (F.scratch_elements(code, n_in, n_out),), ("activation",)
+            for k, (sdt, kind, n) in enumerate(zip(spec.states, kinds, sizes)):
                 ts = tensors[states[k]]
                 if F.DTYPE_CODES[ts.dtype] != sdt or ts.kind != kind or ts.n != n:
                     raise BlobError(f"{p}: state {k} tensor {states[k]} must be a {F.DTYPES[sdt][0]} "
@@ -510,6 +651,9 @@ def read(data, arena_size: int | None = None) -> Model:
         # dataflow: the input exists already, the outputs are written once
         if writer[tin] == -2 or slot_of[tin] or scratch_of[tin]:
             raise BlobError(f"{p}: input tensor {tin} is not the model input nor written by an earlier "
+                            f"layer", F.E_GRAPH)
+        if spec.in2_dt and (writer[tin2] == -2 or slot_of[tin2] or scratch_of[tin2]):
+            raise BlobError(f"{p}: input2 tensor {tin2} is not the model input nor written by an earlier "
                             f"layer", F.E_GRAPH)
         for name, tid in [("output", tout)] + [(f"state {k}", states[k]) for k in range(len(spec.states))]:
             if writer[tid] != -2:
@@ -523,9 +667,12 @@ def read(data, arena_size: int | None = None) -> Model:
             else:
                 slot_of[states[k]] = True
         last[tin] = li
+        if spec.in2_dt:
+            last[tin2] = li
         layers.append(Layer(spec.name, tin, tout, n_in, n_out, params,
                             states[:len(spec.states)], shift, "zero" if reset else "subtract",
-                            tuple("shift" if (leak_bits >> i) & 1 else "decay" for i in range(spec.leaks))))
+                            tuple("shift" if (leak_bits >> i) & 1 else "decay" for i in range(spec.leaks)),
+                            tin2))
 
     if writer[outp] < 0:
         raise BlobError(f"header: output_tensor {outp} is not written by any layer", F.E_GRAPH)
@@ -574,5 +721,7 @@ def lifetimes(m: Model) -> list[tuple[int, int]]:
             scratch = l.spec.scratch and k == len(l.states) - 1
             last[s] = i if scratch else L
         last[l.input] = i
+        if l.input2 is not None:
+            last[l.input2] = i
     last[m.output] = L
     return list(zip(w, last))

@@ -18,8 +18,8 @@ def register(sub) -> None:
         description="Build the bench image for a board, run it under QEMU with the project's "
                     "instruction-counting plugin and print one row per case.",
     )
-    p.add_argument("--board", "-b", action="append", required=True, metavar="B",
-                   help="board name (repeat for several boards)")
+    p.add_argument("--board", "-b", action="append", default=[], metavar="B",
+                   help="board name (repeat for several boards; required unless --host alone)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--quick", action="store_true",
                    help="only the smallest shape of each kernel")
@@ -31,6 +31,9 @@ def register(sub) -> None:
     p.add_argument("--link", action="store_true",
                    help="also measure the link: PING round trip and ECHO throughput (starts emulated boards)")
     p.add_argument("--no-kernels", action="store_true", help="skip the kernel cases (with --memory/--link)")
+    p.add_argument("--host", action="store_true",
+                   help="also compare on this CPU, batch 1: snnTorch vs numpy vs the C kernels (steps/s), "
+                        "the converter's time on the demo models, and the stack depth per board")
     p.add_argument("--report", metavar="PATH", type=Path,
                    help="write a Markdown report (table, machine, command), e.g. docs/benchmarks.md")
     p.set_defaults(func=run)
@@ -44,6 +47,9 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--quick")
     if args.cross_check:
         parts.append("--cross-check")
+    for flag in ("memory", "link", "host"):
+        if getattr(args, flag, False):
+            parts.append(f"--{flag}")
     if args.report is not None:
         parts += ["--report", str(args.report)]
     return shlex.join(parts)
@@ -83,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from ..bench import system
 
     runs, mem, lnk = [], [], []
+    if not args.board and not args.host:
+        raise UserError("give at least one --board (or --host)")
     for name in args.board:
         try:
             if args.memory:
@@ -101,21 +109,31 @@ def run(args: argparse.Namespace) -> int:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
             raise UserError(str(msg)) from e
 
+    host_doc, host_lines = None, []
+    if args.host:
+        from ..bench import host as bench_host
+        try:
+            host_doc, host_lines = bench_host.run_all(args.board, quick=args.quick)
+        except ImportError as e:
+            raise UserError(f"--host needs torch and snnTorch ({e}): install them (scripts/setup.sh)") from e
     failed = [c for r in runs for c in (r.cross_check or []) if not c.agree]
     kernels = [e.to_json() for r in runs for e in r.entries]
     if args.json:
         # Without --memory/--link: the list of kernel entries. With them: an object.
-        doc = kernels if not (args.memory or args.link) else {"kernels": kernels, "memory": mem, "link": lnk}
+        doc = kernels if not (args.memory or args.link or args.host) else {
+            "kernels": kernels, "memory": mem, "link": lnk}
+        if host_doc is not None:
+            doc["host"] = host_doc
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         for r in runs:
             _print_table(r)
-        for line in system.render(mem, lnk):
+        for line in system.render(mem, lnk) + host_lines:
             print(line)
     if args.report is not None:
         text = report.render(runs, _command_line(args), report.git_commit(Path(__file__).resolve().parents[3]),
-                             extra=system.render(mem, lnk))
+                             extra=system.render(mem, lnk) + host_lines)
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text)
         if not args.json:

@@ -41,10 +41,14 @@ def run(args) -> int:
         if args.target != "firmware":
             raise UserError("--model goes with --target firmware (the runtime that runs models)")
         fit = check(args.model, r)
+    from ..fpga import hardware_for  # FPGA boards: the bitstream; RTL-simulated: the Verilator model
+    hw = hardware_for(r.board)
     if args.json:
         d = r.to_dict()
         if fit:
             d["model"] = fit
+        if hw:
+            d["hardware"] = hw
         print(json.dumps(d, indent=2))
         return 0
     print(r.elf)
@@ -54,4 +58,12 @@ def run(args) -> int:
     if fit:
         print(f"  model {fit['model']}: blob {_use(fit['blob_bytes'], fit['blob_capacity'])}, "
               f"arena {_use(fit['arena_bytes'], fit['arena_capacity'])}: fits")
+    if hw:
+        for k, v in hw.items():
+            if k != "utilisation":
+                print(f"  {k} {v}")
+        u = hw.get("utilisation")
+        if u:
+            from ..fpga import format_utilisation
+            print("  " + format_utilisation(u))
     return 0

@@ -38,6 +38,14 @@ def register(sub) -> None:
                    help="Q15: membrane range as a multiple of the threshold (default 8)")
     p.add_argument("--input-range", type=float, default=None,
                    help="Q15: largest |normalised input| (default: from --calib, else 1.0)")
+    p.add_argument("--binarize", action="store_true",
+                   help="fc layers fed by spikes get binary weights (alpha sign(W) per output row): "
+                        "pack_spikes_b1 + fc_b1_f32 (XNOR/popcount); the report gives the error and the work")
+    p.add_argument("--shiftadd", metavar="pow2|bcq:K", default=None,
+                   help="Q15: fc layers on q15 values become multiplication-free: pow2 (power-of-two "
+                        "weights, shiftadd_fc_q15) or bcq:K (K binary planes, bcq_fc_q15, K in 1..8)")
+    p.add_argument("--mst-depth", type=int, default=None, metavar="N",
+                   help="MST-compress every binary fc layer (lossless) over a spanning forest of depth <= N")
     p.add_argument("--no-reuse", action="store_true",
                    help="give every activation its own arena bytes (every layer output can be traced on "
                         "the device, at the cost of RAM)")
@@ -49,6 +57,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..blob import BlobError
     from ..convert import ConvertError, build, load
+    from ..convert.lower import Compress
     from ..convert.analyze import emit_c, summary
     calib = None
     if args.calib:
@@ -57,9 +66,10 @@ def run(args) -> int:
         except Exception as e:
             raise UserError(f"--calib {args.calib}: cannot read ({e})") from None
     try:
+        comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch)
         model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
-                              input_range=args.input_range, reuse=not args.no_reuse)
+                              input_range=args.input_range, reuse=not args.no_reuse, compress=comp)
         blob = model.to_bytes()
     except (ConvertError, BlobError) as e:
         raise UserError(str(e)) from None
@@ -76,6 +86,10 @@ def run(args) -> int:
            "bytes": len(blob), "hash": info["hash"], "param_bytes": info["param_bytes"],
            "arena_bytes": info["arena_bytes"], "macs": info["macs"], "ace": info["ace"],
            "layers": [f"{r['type']} {r['input']['shape']}->{r['output']['shape']}" for r in info["layers"]]}
+    comp_rows = [dict(graph_layer=q["graph_layer"], **q["compress"]) for q in (report.get("layers") or [])
+                 if "compress" in q]
+    if comp.any:
+        out["compress"] = comp_rows
     if args.emit_c:
         out["emit_c"] = args.emit_c
     if args.json:
@@ -93,6 +107,22 @@ def run(args) -> int:
             bits = [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                     for k, v in q.items() if k not in ("graph_layer", "kind", "blob_layer")]
             print(f"    {q['graph_layer']:3d} {q['kind']:<8} " + " ".join(bits))
+    if comp.any:
+        print("  compression (per graph layer: weight error, work per step before -> after):")
+        for c in comp_rows:
+            line = (f"    {c['graph_layer']:3d} -> {c['to']:<16} MACs {c.get('macs_before', '?')} -> {c.get('macs_after', '?')}, "
+                    f"ACE {c.get('ace_before', '?')} -> {c.get('ace_after', '?')}")
+            if "weight_sqnr_db" in c:
+                line += f", weight SQNR {c['weight_sqnr_db']:.1f} dB (RMS {100 * c['weight_rel_rms']:.1f} %)"
+            if "mst_roots" in c:
+                line += (f", MST roots {c['mst_roots']} children {c['mst_children']} codes {c['mst_n_diff']} "
+                         f"depth {c['mst_depth']} (est. x{c['mst_est_speedup']:.2f} on Cortex-M4)")
+            print(line)
+        for q in report.get("layers") or []:
+            if "compress" in q and ("max_rel_error" in q or "agreement" in q):
+                what = (f"agreement {100 * q['agreement']:.1f} %" if "agreement" in q
+                        else f"max error {100 * q['max_rel_error']:.2f} % of the range")
+                print(f"    {q['graph_layer']:3d} output vs the float model on --calib: {what}")
     if args.emit_c:
         print(f"  C header: {args.emit_c}")
     return 0

@@ -18,13 +18,20 @@ def register(sub) -> None:
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
     h.add_argument("--epochs", type=int, default=20, help="with --train (default: %(default)s)")
     h.add_argument("--json", action="store_true", help="print one JSON object")
+    h.add_argument("--baselines", action="store_true",
+                   help="no board: the committed baselines (float LMU, binary CNN, shift-add CNN) and the "
+                        "pruned L2MUs on the host's C kernels, a table (windows: --per-class / --all; "
+                        "--train retrains the baselines first)")
     h.set_defaults(func=_har)
+    _register_blimp(dsub)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
 def _har(a) -> int:
     from ..cli import UserError
     from ..demos.har import demo
+    if a.baselines:
+        return _har_baselines(a)
     if a.train:
         from ..demos.har import train
         rc = train.main(["--epochs", str(a.epochs)] + (["--no-progress"] if a.json else []))
@@ -41,6 +48,19 @@ def _har(a) -> int:
         _print(res)
     ok = res["agreement"] == 1.0 and res["bit_exact"] == 1.0
     return 0 if ok else 1
+
+
+def _har_baselines(a) -> int:
+    from ..cli import UserError
+    from ..demos.har import baselines
+    try:
+        if a.train:  # --baselines --train: retrain the baselines (not the L2MU) first
+            baselines.train_all(log=(lambda *_: None) if a.json else print)
+        res = baselines.report(None if a.all else a.per_class)
+    except (FileNotFoundError, ImportError) as e:
+        raise UserError(str(e)) from e
+    print(json.dumps(res)) if a.json else baselines.print_report(res)
+    return 0
 
 
 def _print(r: dict) -> None:
@@ -78,3 +98,58 @@ def _print(r: dict) -> None:
     if full.get("accuracy_q15") is not None:
         c.print(f"full held-out test set ({full['windows']} windows, host, at training time): "
                 f"Q15 {full['accuracy_q15']:.2%}, float {full['accuracy_float']:.2%}")
+
+
+# ---- blimp --------------------------------------------------------------------------------------
+
+def _register_blimp(dsub) -> None:
+    b = dsub.add_parser("blimp", help="evolved spiking altitude controller flying a simulated blimp, "
+                                      "on the host and on a board in the loop")
+    b.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
+    b.add_argument("--port", help="use an already running device at this pyserial URL or path")
+    b.add_argument("--plot", default="blimp.png", help="altitude, command and spike raster PNG (default: %(default)s)")
+    b.add_argument("--seed", type=int, default=0, help="plant noise seed (default: %(default)s)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(func=_blimp)
+
+
+def _blimp(a) -> int:
+    from ..cli import UserError
+    from ..demos.blimp import demo
+    try:
+        res = demo.run(a.board, port=a.port, plot=a.plot, seed=a.seed,
+                       progress=not a.json and sys.stderr.isatty())
+    except (FileNotFoundError, ImportError, KeyError) as e:
+        raise UserError(str(e)) from e
+    if a.json:
+        print(json.dumps(res))
+    else:
+        _print_blimp(res)
+    return 0 if res["trace_match"] >= 1.0 else 1
+
+
+def _print_blimp(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    c = Console()
+    c.print(f"[bold]Blimp demo[/]: {r['neurons']}-neuron SNN controller (Q15) on {r['board']} ({r['core']}), "
+            f"setpoints {' -> '.join(f'{s[0]:g} m' for s in r['schedule'])}, plant seed {r['seed']}")
+    t = Table(show_header=True)
+    for col in ("controller", "buoyancy", "steady-state error", "overshoot", "rise time", "RMSE"):
+        t.add_column(col, justify="right" if col not in ("controller", "buoyancy") else "left")
+    names = {"pid": "PID", "snn_float": "SNN float32, host", "snn_host": "SNN Q15, host", "snn_device": "SNN Q15, device"}
+    for k, name in names.items():
+        for b, m in r[k]["by_buoyancy"].items():
+            t.add_row(name, b, f"{100 * m['steady_state_error_m']:.1f} cm", f"{100 * m['overshoot_m']:.1f} cm",
+                      f"{m['rise_time_s']:.1f} s", f"{100 * m['rmse_m']:.1f} cm")
+    c.print(t)
+    tg = r["targets"]["snn_device"]
+    c.print(f"targets (SSE <= 3 cm, overshoot <= PID, RMSE <= 1.2 x PID) on the device: "
+            f"{'[green]met[/]' if tg['all'] else '[red]NOT met[/]'}")
+    c.print(f"device commands equal to the host's: {r['trace_match']:.2%} of {r['steps']} steps; "
+            f"closed loop {r['loop_hz']:.0f} Hz")
+    if r["instructions_per_step"] is not None:
+        c.print(f"instructions per controller step: {r['instructions_per_step']:,.0f} ({r['instructions_source']})")
+    c.print(f"model: {r['model']['blob_bytes']:,} bytes blob, {r['model']['arena_bytes']:,} bytes arena")
+    if r.get("plot"):
+        c.print(f"plot: {r['plot']}")

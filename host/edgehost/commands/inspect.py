@@ -37,9 +37,9 @@ def run(args) -> int:
           f"{d['output']['shape']} (scale {d['output']['scale']:.6g})")
     print(f"  params {d['param_bytes']} B   arena {d['arena_bytes']} B (state {d['state_bytes']} B)   "
           f"MACs/step {d['macs']}   ACE/step {d['ace']}")
-    print(f"  {'#':>3} {'type':<13} {'in':>12} {'out':>12} {'params':>8} {'state':>6} {'MACs':>9} {'ACE':>12}")
+    print(f"  {'#':>3} {'type':<15} {'in':>12} {'out':>12} {'params':>8} {'state':>6} {'MACs':>9} {'ACE':>12}")
     for r in d["layers"]:
-        print(f"  {r['index']:3d} {r['type']:<13} {r['input']['dtype'] + str(r['input']['shape']):>12} "
+        print(f"  {r['index']:3d} {r['type']:<15} {r['input']['dtype'] + str(r['input']['shape']):>12} "
               f"{r['output']['dtype'] + str(r['output']['shape']):>12} {r['param_bytes']:8d} "
               f"{r['state_bytes']:6d} {r['macs']:9d} {r['ace']:12d}")
     if "boards" in d:

@@ -4,6 +4,11 @@ MACs count the multiply-accumulates of a step (a spike-driven dense layer counts
 all inputs spiking, as additions). ACE (arithmetic computation effort, PokeBNN, Zhang et al.
 2022) weights each MAC by the product of its operand bit widths: float32 32 x 32, Q15 16 x 16,
 spike-driven 1 x 16, binary (XNOR/popcount) 1 x 1. A shift leak has no multiply and counts 0.
+Format 1.4: a streaming binary conv1d counts n_out x taps x n_in binary MACs (1 x 1); an
+MST-compressed layer counts its roots' full rows plus one 1-bit add per difference code (1 x 1):
+the work it saves over fc_b1 shows as fewer MACs; shiftadd_fc_q15 counts one shift-add per
+nonzero power-of-two weight and bcq_fc_q15 q sign-adds per weight (both 1 x 16, as a
+spike-driven add: no multiply).
 
 The L2MU layer (l2mu_q15) counts, per step: the first layer's n_ch * pop multiplies (16 x 16);
 every spike-driven weight sum at its worst case, all presynaptic neurons spiking (1 x 16 each):
@@ -62,17 +67,31 @@ def _ops(m: Model, l) -> tuple[int, int]:
         return macs_fc, macs_fc * 1 * 16
     if t in ("fc_b1_f32", "fc_b1_bits"):
         return macs_fc, macs_fc * 1 * 1        # XNOR/popcount: 1-bit x 1-bit
+    if t.startswith("conv1d_b1_"):
+        W = (l.n_in + 31) // 32
+        taps = m.tensors[l.states[0]].n // W
+        return macs_fc * taps, macs_fc * taps * 1 * 1
+    if t.startswith("mst_fc_b1_"):             # roots: full rows; children: one 1-bit add per code
+        n_roots, n_diff = int(l.params[0][0]), int(l.params[0][1])
+        k = n_roots * l.n_in + n_diff
+        return k, k * 1 * 1
+    if t == "shiftadd_fc_q15":                 # a shift and an add per nonzero weight: 1 x 16
+        k = int((l.params[0] & 0x1F).astype(bool).sum())
+        return k, k * 1 * 16
+    if t == "bcq_fc_q15":                      # q binary planes: q sign-adds per weight, 1 x 16
+        k = macs_fc * (l.params[0].size // l.n_out)
+        return k, k * 1 * 16
     if t in ("input_q15", "input_f32", "dequant"):
         return n, n * 32 * 32
     if t == "lif_f32":
         return n, n * 32 * 32
-    if t == "cubalif_f32":
+    if t in ("cubalif_f32", "lif_adapt_f32"):
         return 2 * n, 2 * n * 32 * 32
     if t == "li_f32":
         return n, n * 32 * 32
     if t == "l2mu_q15":
         return l2mu_ops(l.params[0])
-    if t in ("lif_q15", "li_q15", "cubalif_q15"):
+    if t in ("lif_q15", "li_q15", "cubalif_q15", "lif_adapt_q15"):
         k = sum(1 for kind in l.leak if kind == "decay")
         return k * n, k * n * 16 * 16
     return 0, 0
@@ -88,6 +107,8 @@ def layer_rows(m: Model) -> list[dict]:
         rows.append({
             "index": i, "type": l.type,
             "input": {"tensor": l.input, "dtype": m.tensors[l.input].dtype, "shape": list(m.tensors[l.input].shape)},
+            **({"input2": {"tensor": l.input2, "dtype": m.tensors[l.input2].dtype,
+                           "shape": list(m.tensors[l.input2].shape)}} if l.input2 is not None else {}),
             "output": {"tensor": l.output, "dtype": m.tensors[l.output].dtype,
                        "shape": list(m.tensors[l.output].shape), "scale": m.tensors[l.output].scale},
             "param_bytes": sum(int(p.nbytes) for p in l.params if p is not None),

@@ -124,10 +124,16 @@ def random_l2mu_blob(rng: np.random.Generator, reuse: bool | None = None):
 
 
 def random_blob(rng: np.random.Generator, quantize: str | None = None, reuse: bool | None = None):
-    """(model, blob bytes) of a random graph (Q15: an L2MU model one time in eight)."""
+    """(model, blob bytes) of a random graph (Q15: an L2MU model one time in eight; a model with a
+    lif_adapt layer one time in eight; one with the format-1.4 binary / MST / shift-add layers one
+    time in eight of the rest)."""
     q = quantize or ("q15" if rng.random() < 0.5 else "none")
     if q == "q15" and rng.random() < 0.125:
         return random_l2mu_blob(rng, reuse)
+    if rng.random() < 0.125:
+        return random_adapt_blob(rng, q, reuse)
+    if rng.random() < 0.125:
+        return random_b1_blob(rng, reuse)
     g = random_graph(rng)
     calib = rng.normal(size=(20, g.n_in)) if (q == "q15" and rng.random() < 0.5) else None
     model, _ = build(g, quantize=q, calib=calib, reuse=True if reuse is None else reuse)
@@ -168,3 +174,266 @@ def har_inputs(steps: int = 40, n_ch: int = 6, phase: int = 0, amplitude: float 
     """f32 [steps, n_ch] raw IMU-like samples (sines of a few periods, in g / rad/s)."""
     t = np.arange(phase, phase + steps)
     return np.stack([amplitude * np.sin(2 * np.pi * t / (9 + 4 * c) + c) for c in range(n_ch)], 1).astype(np.float32)
+
+
+def random_adapt_model(rng: np.random.Generator, quantize: str | None = None, reuse: bool = True):
+    """A random model with a LIF layer with threshold adaptation (lif_adapt_q15 / lif_adapt_f32),
+    shaped like the blimp SNN controller: input -> fc -> lif/cubalif (encoding) -> two spike-driven
+    fc layers (the current x and the threshold input x_th of the same presynaptic spikes) ->
+    lif_adapt -> fc -> li (per-neuron decay) [-> fc k -> 1, the sum of the decoders]. Odd sizes,
+    random leaks (decay or shift, shared or per neuron), reset modes. Returns the planned Model."""
+    from ..blob.model import Layer, Model, Tensor
+    from .planner import plan
+    q = quantize or ("q15" if rng.random() < 0.7 else "none")
+    T: list = []
+    Ls: list = []
+
+    def t(dt, n, kind="activation", scale=1.0):
+        T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
+        return len(T) - 1
+
+    def size(hi=19):
+        return int(rng.integers(1, hi + 1))
+
+    def pn(n, lo, hi, dt):
+        k = n if rng.random() < 0.5 else 1
+        if np.dtype(dt).kind == "f":
+            return rng.uniform(lo, hi, size=k).astype(dt)
+        return rng.integers(lo, hi + 1, size=k).astype(dt)
+
+    def leak(n):
+        if rng.random() < 0.4:
+            return pn(n, 1, 15, np.uint8), "shift"
+        return pn(n, 0, 32768, np.uint16), "decay"
+
+    def reset():
+        return "zero" if rng.random() < 0.3 else "subtract"
+
+    n_in, n_enc, n_h, n_o = size(3), size(), size(), size(6)
+    x = t("f32", n_in)
+    if q == "q15":
+        def wq(n_out, n_inp, lo=-3000, hi=3000):
+            return rng.integers(lo, hi + 1, size=(n_out, n_inp)).astype(np.int16).ravel()
+
+        def bq(n):
+            return rng.integers(-4000, 4000, size=n).astype(np.int32) if rng.random() < 0.6 else None
+
+        xq = t("q15", n_in, scale=1 / 4096)
+        Ls.append(Layer("input_q15", x, xq, n_in, n_in, [np.zeros(1, np.float32), np.full(1, 4096.0, np.float32)]))
+        cur = t("q15", n_enc, scale=1e-3)
+        Ls.append(Layer("fc_q15", xq, cur, n_in, n_enc, [wq(n_enc, n_in, -20000, 20000), bq(n_enc)],
+                        shift=int(rng.integers(8, 14))))
+        s_enc = t("spike", n_enc, "state")
+        if rng.random() < 0.5:
+            lk, kind = leak(n_enc)
+            v = t("q15", n_enc, "state", 1e-3)
+            Ls.append(Layer("lif_q15", cur, s_enc, n_enc, n_enc, [lk, pn(n_enc, 200, 3000, np.int16)], [v],
+                            reset=reset(), leak=(kind,)))
+        else:
+            l1, k1 = leak(n_enc)
+            l2, k2 = leak(n_enc)
+            i_, v = t("q15", n_enc, "state", 1e-3), t("q15", n_enc, "state", 1e-3)
+            Ls.append(Layer("cubalif_q15", cur, s_enc, n_enc, n_enc, [l1, l2, pn(n_enc, 200, 3000, np.int16)],
+                            [i_, v], reset=reset(), leak=(k1, k2)))
+        xc = t("q15", n_h, scale=1e-3)
+        Ls.append(Layer("fc_spike_q15", s_enc, xc, n_enc, n_h, [wq(n_h, n_enc), bq(n_h)], shift=int(rng.integers(0, 3))))
+        if rng.random() < 0.8:     # x_th from the same spikes (input-weighted threshold adaptation)
+            xt = t("q15", n_h, scale=1e-3)
+            Ls.append(Layer("fc_spike_q15", s_enc, xt, n_enc, n_h, [wq(n_h, n_enc, -500, 1500), None],
+                            shift=int(rng.integers(0, 3))))
+        else:                      # x_th from a q15 tensor (fc_q15 on the input)
+            xt = t("q15", n_h, scale=1e-3)
+            Ls.append(Layer("fc_q15", xq, xt, n_in, n_h, [wq(n_h, n_in), bq(n_h)], shift=int(rng.integers(10, 16))))
+        s_h = t("spike", n_h, "state")
+        v, a = t("q15", n_h, "state", 1e-3), t("q15", n_h, "state", 1e-3)
+        l1, k1 = leak(n_h)
+        l2, k2 = leak(n_h)
+        thr = pn(n_h, 1, 32767, np.int16) if rng.random() < 0.2 else pn(n_h, 200, 3000, np.int16)
+        Ls.append(Layer("lif_adapt_q15", xc, s_h, n_h, n_h, [l1, l2, thr], [v, a], reset=reset(), leak=(k1, k2),
+                        input2=xt))
+        d = t("q15", n_o, scale=1e-3)
+        Ls.append(Layer("fc_spike_q15", s_h, d, n_h, n_o, [wq(n_o, n_h), bq(n_o)], shift=int(rng.integers(0, 3))))
+        ro = t("q15", n_o, "state", 1e-3)
+        lk, kind = leak(n_o)
+        Ls.append(Layer("li_q15", d, ro, n_o, n_o, [lk], leak=(kind,)))
+        out = ro
+        if rng.random() < 0.5:     # the sum of the decoders
+            out = t("q15", 1, scale=1e-3)
+            Ls.append(Layer("fc_q15", ro, out, n_o, 1, [np.ones(n_o, np.int16), None]))
+    else:
+        def wf(n_out, n_inp, s=1.0):
+            return (rng.normal(size=(n_out, n_inp)) * s).astype(np.float32).ravel()
+
+        h = t("f32", n_enc)
+        Ls.append(Layer("fc_f32", x, h, n_in, n_enc, [wf(n_enc, n_in, 2.0), wf(n_enc, 1) if rng.random() < 0.5 else None]))
+        s_enc = t("spike", n_enc, "state")
+        v = t("f32", n_enc, "state")
+        Ls.append(Layer("lif_f32", h, s_enc, n_enc, n_enc, [pn(n_enc, 0, 1, np.float32), pn(n_enc, 0.2, 2, np.float32)],
+                        [v], reset=reset()))
+        sf = t("f32", n_enc)
+        Ls.append(Layer("spike_f32", s_enc, sf, n_enc, n_enc))
+        xc, xt = t("f32", n_h), t("f32", n_h)
+        Ls.append(Layer("fc_f32", sf, xc, n_enc, n_h, [wf(n_h, n_enc), None]))
+        Ls.append(Layer("fc_f32", sf, xt, n_enc, n_h, [np.abs(wf(n_h, n_enc, 0.3)), None]))
+        s_h = t("spike", n_h, "state")
+        v, a = t("f32", n_h, "state"), t("f32", n_h, "state")
+        Ls.append(Layer("lif_adapt_f32", xc, s_h, n_h, n_h, [pn(n_h, 0, 1, np.float32), pn(n_h, 0, 1, np.float32),
+                                                              pn(n_h, 0.2, 2, np.float32)], [v, a], reset=reset(),
+                        input2=xt))
+        sh = t("f32", n_h)
+        Ls.append(Layer("spike_f32", s_h, sh, n_h, n_h))
+        d = t("f32", n_o)
+        Ls.append(Layer("fc_f32", sh, d, n_h, n_o, [wf(n_o, n_h), None]))
+        out = t("f32", n_o, "state")
+        Ls.append(Layer("li_f32", d, out, n_o, n_o, [pn(n_o, 0, 0.95, np.float32)]))
+    return plan(Model(Ls, T, x, out, 0), reuse=reuse)
+
+
+def random_adapt_blob(rng: np.random.Generator, quantize: str | None = None, reuse: bool | None = None):
+    """(model, blob bytes) of random_adapt_model."""
+    m = random_adapt_model(rng, quantize, True if reuse is None else reuse)
+    return m, m.to_bytes()
+
+
+def _correlated_pm1(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
+    """{-1, +1} rows, often near copies of each other (so that MST children exist)."""
+    base = rng.choice([-1, 1], size=(max(1, n_out // 3), n_in))
+    w = base[rng.integers(0, base.shape[0], size=n_out)].copy()
+    flip = rng.random(w.shape) < rng.choice([0.0, 0.02, 0.1, 0.5])
+    w[flip] *= -1
+    return w
+
+
+def random_b1_model(rng: np.random.Generator, reuse: bool = True):
+    """A random model with the format-1.4 layers: a front end (fc -> lif -> pack_spikes_b1, or
+    shiftadd_fc_q15 / bcq_fc_q15 -> pack_signs_b1 from q15, or input_s8 -> pack_signs_b1), then
+    streaming conv1d_b1_bits and mst_fc_b1_bits hidden layers, and a head (conv1d_b1_f32 / _s32 /
+    _s8, mst_fc_b1_f32, fc_b1_f32) with argmax or dequant_s8 at times. Returns the planned Model."""
+    from ..blob.model import Layer, Model, Tensor
+    from .b1layers import conv_weight_words, mst_params
+    from .planner import plan
+    T: list = []
+    Ls: list = []
+
+    def t(dt, n, kind="activation", scale=1.0):
+        T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
+        return len(T) - 1
+
+    def size(hi=40):
+        return int(rng.integers(1, hi + 1))
+
+    def W(n):
+        return (n + 31) // 32
+
+    n_in = size(12)
+    x = t("f32", n_in)
+    front = rng.integers(0, 3)
+    if front == 0:                     # spikes
+        xq = t("q15", n_in, scale=1 / 4096)
+        Ls.append(Layer("input_q15", x, xq, n_in, n_in, [np.zeros(1, np.float32), np.full(1, 4096.0, np.float32)]))
+        n = size()
+        h = t("q15", n, scale=1e-3)
+        Ls.append(Layer("fc_q15", xq, h, n_in, n, [rng.integers(-20000, 20000, size=n * n_in).astype(np.int16), None],
+                        shift=int(rng.integers(8, 13))))
+        s = t("spike", n, "state")
+        v = t("q15", n, "state", 1e-3)
+        Ls.append(Layer("lif_q15", h, s, n, n, [np.array([2], np.uint8), np.array([1500], np.int16)], [v], leak=("shift",)))
+        cur = t("b1", n)
+        Ls.append(Layer("pack_spikes_b1", s, cur, n, n))
+    elif front == 1:                   # multiplication-free dense layers on q15, then signs
+        xq = t("q15", n_in, scale=1 / 4096)
+        Ls.append(Layer("input_q15", x, xq, n_in, n_in, [np.zeros(1, np.float32), np.full(1, 4096.0, np.float32)]))
+        n = size()
+        codes = rng.integers(0, 256, size=n * n_in).astype(np.uint8) & np.uint8(0x9F)
+        h = t("q15", n, scale=1e-3)
+        Ls.append(Layer("shiftadd_fc_q15", xq, h, n_in, n, [codes, rng.integers(-3000, 3000, n).astype(np.int32)
+                                                           if rng.random() < 0.6 else None],
+                        shift=int(rng.integers(0, 6))))
+        cur = h
+        if rng.random() < 0.7:
+            m = size()
+            qq = int(rng.integers(1, 5))
+            alpha = rng.integers(-8, 4, size=m * qq).astype(np.int8)
+            if rng.random() < 0.1:
+                alpha[0] = 24
+            wq = rng.integers(0, 2**32, size=m * qq * W(n), dtype=np.uint64).astype(np.uint32)
+            tb = t("s32", 256 * ((n + 7) // 8))
+            h2 = t("q15", m, scale=1e-3)
+            Ls.append(Layer("bcq_fc_q15", cur, h2, n, m, [alpha, wq, rng.integers(-500, 500, m).astype(np.int32)
+                                                          if rng.random() < 0.5 else None], [tb],
+                            shift=int(rng.integers(0, 10)) if rng.random() < 0.9 else int(rng.integers(10, 63))))
+            cur, n = h2, m
+        b = t("b1", n)
+        Ls.append(Layer("pack_signs_b1", cur, b, n, n))
+        cur = b
+    else:                              # int8 input, signs by the kernel
+        n = n_in
+        x8 = t("s8", n, scale=0.05)
+        Ls.append(Layer("input_s8", x, x8, n, n, [np.array([int(rng.integers(-20, 20))], np.int32)]))
+        cur = t("b1", n)
+        Ls.append(Layer("pack_signs_b1", x8, cur, n, n))
+    for _ in range(int(rng.integers(0, 3))):       # binary hidden layers
+        m = size()
+        if rng.random() < 0.5:
+            taps = int(rng.integers(1, 6))
+            win = t("u32", taps * W(n), "state")
+            o = t("b1", m)
+            Ls.append(Layer("conv1d_b1_bits", cur, o, n, m,
+                            [conv_weight_words(rng.choice([-1, 1], size=(m, taps, n))),
+                             rng.integers(-taps * n, taps * n + 2, size=m).astype(np.int32)], [win]))
+        else:
+            params, _ = mst_params(_correlated_pm1(rng, m, n), max_depth=None if rng.random() < 0.5 else int(rng.integers(0, 4)),
+                                   root_cost=None if rng.random() < 0.3 else 1e6)
+            sc = t("s32", m + (n + 1) // 2)
+            o = t("b1", m)
+            Ls.append(Layer("mst_fc_b1_bits", cur, o, n, m, params + [rng.integers(-n, n + 2, size=m).astype(np.int32)], [sc]))
+        cur, n = o, m
+    m = size(10)
+    head = rng.integers(0, 5)
+    if head == 0:
+        taps = int(rng.integers(1, 5))
+        win = t("u32", taps * W(n), "state")
+        o = t("f32", m)
+        Ls.append(Layer("conv1d_b1_f32", cur, o, n, m, [conv_weight_words(rng.choice([-1, 1], size=(m, taps, n))),
+                                                        rng.uniform(0.01, 1, m).astype(np.float32),
+                                                        rng.normal(size=m).astype(np.float32) if rng.random() < 0.5 else None],
+                        [win]))
+    elif head == 1:
+        taps = int(rng.integers(1, 5))
+        win = t("u32", taps * W(n), "state")
+        o = t("s32", m)
+        Ls.append(Layer("conv1d_b1_s32", cur, o, n, m, [conv_weight_words(rng.choice([-1, 1], size=(m, taps, n)))], [win]))
+    elif head == 2:
+        taps = int(rng.integers(1, 5))
+        win = t("u32", taps * W(n), "state")
+        o = t("s8", m, scale=0.1)
+        Ls.append(Layer("conv1d_b1_s8", cur, o, n, m, [conv_weight_words(rng.choice([-1, 1], size=(m, taps, n))),
+                                                       rng.integers(-2**20, 2**20, m).astype(np.int32),
+                                                       rng.integers(-2**18, 2**18, m).astype(np.int32) if rng.random() < 0.5 else None],
+                        [win], shift=int(rng.integers(10, 22)) if rng.random() < 0.9 else int(rng.integers(0, 63))))
+        if rng.random() < 0.5:
+            f = t("f32", m)
+            Ls.append(Layer("dequant_s8", o, f, m, m, [np.array([3], np.int32)]))
+            o = f
+    elif head == 3:
+        params, _ = mst_params(_correlated_pm1(rng, m, n), root_cost=None if rng.random() < 0.3 else 1e6)
+        sc = t("s32", m + (n + 1) // 2)
+        o = t("f32", m)
+        aff = np.concatenate([rng.uniform(0.01, 1, m), rng.normal(size=m)]).astype(np.float32)
+        Ls.append(Layer("mst_fc_b1_f32", cur, o, n, m, params + [aff], [sc]))
+    else:
+        from ..sim.binary import pack_bits
+        o = t("f32", m)
+        Ls.append(Layer("fc_b1_f32", cur, o, n, m, [pack_bits(rng.choice([-1, 1], size=(m, n))).ravel(),
+                                                    rng.uniform(0.01, 1, m).astype(np.float32), None]))
+    if T[o].dtype in ("f32", "s32") and rng.random() < 0.3:
+        a = t("u32", 1)
+        Ls.append(Layer("argmax", o, a, m, 1))
+        o = a
+    return plan(Model(Ls, T, x, o, 0), reuse=reuse)
+
+
+def random_b1_blob(rng: np.random.Generator, reuse: bool | None = None):
+    """(model, blob bytes) of random_b1_model."""
+    m = random_b1_model(rng, True if reuse is None else reuse)
+    return m, m.to_bytes()

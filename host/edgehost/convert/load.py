@@ -9,7 +9,7 @@ from .lower import ConvertError
 SUPPORTED_INPUTS = {".nir": "NIR graph (nir package)", ".npz": "raw weights + layer list (edgehost.convert.npz)",
                     ".pt": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
                     ".pth": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
-                    ".tflite": "LiteRT/TFLite int8 fully-connected model (tflite package)"}
+                    ".tflite": "LiteRT/TFLite int8 fully-connected / 1-D conv model (tflite package)"}
 LATER = {".onnx": "ONNX"}
 
 

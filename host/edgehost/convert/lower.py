@@ -20,6 +20,22 @@ Q15 path (`quantize="q15"`), per-layer scales, real value = q * scale:
   - decay = round(beta * 32768) (alpha likewise); threshold_q = round(thr / s).
 The per-layer quantisation error (parameters always; activations when calibration data are
 given) is returned in the report.
+
+Compression (`compress=Compress(...)`, `edgehost convert --binarize --shiftadd --mst-depth`):
+  - binarize: an fc whose input is spikes gets binary weights, W ~= alpha sign(W) per output row
+    (alpha = mean |W[o]|, the least-squares scale); with b = 1 - 2 s (a spike is -1) the layer is
+    exactly alpha (sign(W) s) + bias = dot (-alpha / 2) + bias + alpha sum(sign(W)) / 2, an
+    fc_b1_f32 after pack_spikes_b1 (Q15 path: scale and bias divided by the output scale, then
+    input_q15 with mul 1 rounds to the q15 tensor). Other fc layers are kept (a note says so).
+  - shiftadd "pow2": every fc on q15 values becomes shiftadd_fc_q15, the integer weights w k
+    (same shift as fc_q15) rounded to 0 or +-2^p (edgehost.quant.pow2); "bcq:K": bcq_fc_q15 with
+    K binary planes and power-of-two plane scales (edgehost.quant.bcq). Q15 path only; an fc after
+    spikes is already multiplication-free and stays fc_spike_q15.
+  - mst_depth N: every binary fc (the npz fc_b1 layers and the binarised ones) becomes
+    mst_fc_b1_f32 / mst_fc_b1_bits (lossless: the same outputs in the same channel order) over a
+    spanning forest of depth <= N chosen with the Cortex-M4 cost model (edgehost.sim.mst).
+  Each compressed layer's report gets a "compress" entry: the weight error (SQNR, relative RMS)
+  and the MACs / ACE of the layer before and after (edgehost.convert.analyze's definitions).
 """
 from __future__ import annotations
 
@@ -27,11 +43,49 @@ import math
 
 import numpy as np
 
+from dataclasses import dataclass
+
 from ..blob.model import Layer, Model, Tensor
 from . import graph as G
 from .planner import plan
 
 Q15_MAX = 32767
+
+
+@dataclass
+class Compress:
+    """What `build` compresses (see the module docstring)."""
+    binarize: bool = False
+    shiftadd: str | None = None      # None, "pow2" or "bcq:K" (K in 1..8)
+    mst_depth: int | None = None     # None: binary fc layers stay fc_b1_*
+
+    def __post_init__(self):
+        if self.shiftadd is not None:
+            if self.shiftadd != "pow2" and not (self.shiftadd.startswith("bcq:") and self.shiftadd[4:].isdigit()
+                                                and 1 <= int(self.shiftadd[4:]) <= 8):
+                raise ConvertError(f"shiftadd must be pow2 or bcq:K with K in 1..8, got {self.shiftadd!r}")
+        if self.mst_depth is not None and int(self.mst_depth) < 0:
+            raise ConvertError(f"mst depth must be >= 0, got {self.mst_depth}")
+
+    @property
+    def any(self) -> bool:
+        return self.binarize or self.shiftadd is not None or self.mst_depth is not None
+
+
+def _err(w, approx) -> dict:
+    from ..quant.report import ErrorReport
+    e = ErrorReport.of(w, approx)
+    ref = float(np.sqrt(np.mean(np.square(np.asarray(w, np.float64))))) or 1.0
+    return {"weight_sqnr_db": e.sqnr_db, "weight_rel_rms": e.rms / ref, "weight_max_abs_error": e.max_abs}
+
+
+def _binarized(l: G.Fc, gi: int):
+    """(BinFc on spikes equal to alpha sign(W) s + b, alpha, sign(W)) of an fc after spikes."""
+    w = np.asarray(l.weight, np.float64)
+    sgn = np.where(w < 0, -1, 1)
+    alpha = np.mean(np.abs(w), axis=1)
+    bias = (np.zeros(w.shape[0]) if l.bias is None else np.asarray(l.bias, np.float64).ravel())
+    return G.BinFc(sgn, scale=-alpha / 2, bias=bias + alpha * sgn.sum(axis=1) / 2), alpha, sgn
 
 
 class ConvertError(ValueError):
@@ -66,32 +120,43 @@ def _pn(a) -> np.ndarray:
 
 
 def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 8.0,
-          input_range: float | None = None, reuse: bool = True) -> tuple[Model, dict]:
+          input_range: float | None = None, reuse: bool = True,
+          compress: Compress | None = None) -> tuple[Model, dict]:
     """The blob Model of `graph` and a report {layers: [...], notes: [...]}.
 
     calib: optional array (steps, n_in) or (sequences, steps, n_in) of representative inputs
     (the Q15 path uses it to choose scales and to measure the quantisation error)."""
+    comp = compress or Compress()
     if hasattr(graph, "build_model"):   # an already quantised import (.tflite int8): no lowering
+        if comp.any:
+            raise ConvertError("--binarize, --shiftadd and --mst-depth apply to float models (npz, NIR, "
+                               "PyTorch), not to an already quantised .tflite")
         return graph.build_model(quantize=quantize, reuse=reuse)
     graph.sizes()
     if quantize in (None, "none", "f32"):
-        model, mapping = _build_f32(graph)
-        report = {"quantize": "none", "layers": [{"graph_layer": i, "kind": l.kind, "blob_layer": mapping[i]}
+        if comp.shiftadd is not None:
+            raise ConvertError("--shiftadd needs --quantize q15 (the shift-add and BCQ kernels are Q15)")
+        reps: dict = {}
+        model, mapping = _build_f32(graph, comp, reps)
+        report = {"quantize": "none", "layers": [{"graph_layer": i, "kind": l.kind, "blob_layer": mapping[i],
+                                                  **reps.get(i, {})}
                                                  for i, l in enumerate(graph.layers)]}
     elif quantize == "q15":
-        model, mapping, report = _build_q15(graph, calib, headroom, input_range)
+        model, mapping, report = _build_q15(graph, calib, headroom, input_range, comp)
     else:
         raise ConvertError(f"quantize must be none or q15, got {quantize!r}")
     plan(model, reuse=reuse)
     model.to_bytes()     # validates
-    report["notes"] = list(graph.notes)
+    report["notes"] = list(graph.notes) + report.pop("compress_notes", [])
     report["mapping"] = mapping
-    if quantize == "q15" and calib is not None:
+    if calib is not None and (quantize == "q15" or comp.any):
         _activation_errors(graph, model, mapping, calib, report)
     return model, report
 
 
-def _build_f32(graph: G.Graph):
+def _build_f32(graph: G.Graph, comp: Compress | None = None, reps: dict | None = None):
+    comp = comp or Compress()
+    reps = {} if reps is None else reps
     b = _Builder()
     cur = b.tensor("f32", graph.n_in)
     inp = cur
@@ -108,6 +173,12 @@ def _build_f32(graph: G.Graph):
         if isinstance(l, G.Norm):
             o = b.tensor("f32", b.tensors[cur].n)
             b.layer("input_f32", cur, o, [_f32(l.offset), _f32(l.gain)])
+        elif isinstance(l, G.Fc) and comp.binarize and b.tensors[cur].dtype == "spike":
+            bl, alpha, sgn = _binarized(l, len(mapping))
+            rep = {"to": "fc_b1_f32", **_err(l.weight, alpha[:, None] * sgn),
+                   "macs_before": sgn.size, "ace_before": sgn.size * 32 * 32}
+            o = _binfc(b, cur, bl, len(mapping), comp, rep)
+            reps[len(mapping)] = {"compress": rep}
         elif isinstance(l, G.Fc):
             cur = as_f32(cur)
             w = np.asarray(l.weight)
@@ -136,7 +207,10 @@ def _build_f32(graph: G.Graph):
             o = b.tensor("f32", b.tensors[cur].n)
             b.layer("relu_f32", cur, o)
         elif isinstance(l, G.BinFc):
-            o = _binfc(b, cur, l, len(mapping))
+            rep = {"to": "fc_b1"}
+            o = _binfc(b, cur, l, len(mapping), comp, rep)
+            if comp.mst_depth is not None:
+                reps[len(mapping)] = {"compress": rep}
         elif isinstance(l, G.Argmax):
             cur = as_f32(cur)
             o = b.tensor("u32", 1)
@@ -151,9 +225,12 @@ def _build_f32(graph: G.Graph):
     return Model(b.layers, b.tensors, inp, cur, 0), mapping
 
 
-def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int) -> int:
-    """fc_b1_f32 / fc_b1_bits (after pack_spikes_b1 when the input is spikes); the same on both paths."""
+def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int, comp: Compress | None = None,
+           rep: dict | None = None) -> int:
+    """fc_b1_f32 / fc_b1_bits (after pack_spikes_b1 when the input is spikes); the same on both paths.
+    With comp.mst_depth: mst_fc_b1_f32 / mst_fc_b1_bits (the same outputs)."""
     from ..sim.binary import pack_bits
+    from ..sim.mst import mst_cost
     dt = b.tensors[cur].dtype
     if dt == "spike":
         p = b.tensor("b1", b.tensors[cur].n)
@@ -163,6 +240,28 @@ def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int) -> int:
         raise ConvertError(f"layer {gi} (fc_b1): its input must be spikes or binary, got {dt} "
                            f"(no kernel binarises {dt} values)")
     w = np.asarray(l.weight)
+    n_out, n_in = w.shape
+    rep = {} if rep is None else rep
+    if comp is not None and comp.mst_depth is not None:
+        from .b1layers import mst_params
+        if n_in > 32768:
+            raise ConvertError(f"layer {gi} (fc_b1): n_in {n_in} > 32768, the MST kernel's limit")
+        params, lay = mst_params(w, max_depth=int(comp.mst_depth))
+        sc = b.tensor("s32", n_out + (n_in + 1) // 2)
+        c = mst_cost(lay)
+        if l.threshold is not None:
+            o = b.tensor("b1", n_out)
+            b.layer("mst_fc_b1_bits", cur, o, params + [np.asarray(l.threshold).astype(np.int32).ravel()], [sc])
+        else:
+            o = b.tensor("f32", n_out)
+            bias = np.zeros(n_out) if l.bias is None else np.asarray(l.bias, np.float64).ravel()
+            b.layer("mst_fc_b1_f32", cur, o, params + [np.concatenate([_f32(l.scale), _f32(bias)])], [sc])
+        rep.update(to=b.layers[-1].type, mst_roots=c["roots"], mst_children=c["children"], mst_n_diff=c["n_diff"],
+                   mst_depth=c["max_depth"], mst_est_speedup=c["est_speedup"],
+                   macs_after=lay.n_roots * n_in + lay.n_diff, ace_after=lay.n_roots * n_in + lay.n_diff)
+        rep.setdefault("macs_before", n_out * n_in)
+        rep.setdefault("ace_before", n_out * n_in)
+        return o
     words = pack_bits(w).ravel()
     if l.threshold is not None:
         o = b.tensor("b1", w.shape[0])
@@ -170,6 +269,8 @@ def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int) -> int:
     else:
         o = b.tensor("f32", w.shape[0])
         b.layer("fc_b1_f32", cur, o, [words, _f32(l.scale), None if l.bias is None else _f32(l.bias)])
+    if rep:
+        rep.update(to=b.layers[-1].type, macs_after=n_out * n_in, ace_after=n_out * n_in)
     return o
 
 
@@ -201,7 +302,9 @@ def _float_ranges(graph: G.Graph, calib) -> tuple[float, list[float]]:
     return in_rng, rng, srng
 
 
-def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
+def _build_q15(graph: G.Graph, calib, headroom: float, input_range, comp: Compress | None = None):
+    comp = comp or Compress()
+    notes: list = []
     layers = list(graph.layers)
     n_layers = len(layers)
     if not headroom >= 1:
@@ -281,6 +384,23 @@ def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
             xb = 1.0 if spikes else Q15_MAX * s_x
             yb = float(np.max(np.sum(np.abs(w), axis=1) * xb + (np.abs(bias) if bias is not None else 0)))
             s_y, why = out_scale(gi + 1, yb)
+            if comp.binarize and spikes:
+                bl, alpha, sgn = _binarized(l, gi)
+                crep = {"to": "fc_b1_f32", **_err(w, alpha[:, None] * sgn),
+                        "macs_before": w.size, "ace_before": w.size * 1 * 16}
+                bl = G.BinFc(bl.weight, scale=bl.scale / s_y, bias=bl.bias / s_y)   # in q15 units
+                f = _binfc(b, cur, bl, gi, comp, crep)
+                o = b.tensor("q15", w.shape[0], scale=s_y)
+                b.layer("input_q15", f, o, [np.zeros(1, np.float32), np.ones(1, np.float32)])
+                rep.update(scale=s_y, scale_from=why, compress=crep)
+                assert b.tensors[o].n == sizes[gi]
+                cur = o
+                mapping.append(len(b.layers) - 1)
+                rep["blob_layer"] = mapping[-1]
+                report_layers.append(rep)
+                continue
+            if comp.binarize:
+                notes.append(f"layer {gi} (fc): --binarize keeps it (its input is q15 values, not spikes)")
             wmax = float(np.max(np.abs(w))) if w.size else 0.0
             if wmax > 0:
                 shift = int(math.floor(math.log2(Q15_MAX * s_y / (wmax * s_x))))
@@ -295,10 +415,31 @@ def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
             if bias is not None:
                 bq = np.clip(np.round(bias * 2.0 ** shift / s_y), -2**31, 2**31 - 1).astype(np.int32)
             o = b.tensor("q15", w.shape[0], scale=s_y)
-            b.layer("fc_spike_q15" if spikes else "fc_q15", cur, o, [wq, bq], shift=shift)
             rep.update(scale=s_y, scale_from=why, shift=shift, weight_saturated=sat_w,
                        weight_max_error=float(np.max(np.abs(wq / k - w))) if w.size else 0.0,
                        weight_max=wmax)
+            if comp.shiftadd is not None and spikes:
+                notes.append(f"layer {gi} (fc): --shiftadd keeps fc_spike_q15 (after spikes it only adds)")
+            if comp.shiftadd == "pow2" and not spikes:
+                from ..quant.pow2 import quantize_pow2
+                pq = quantize_pow2(w * k)
+                b.layer("shiftadd_fc_q15", cur, o, [pq.codes.ravel(), bq], shift=shift)
+                nz = int(np.count_nonzero(pq.codes & 0x1F))
+                rep["compress"] = {"to": "shiftadd_fc_q15", **_err(w, pq.values / k),
+                                   "macs_before": w.size, "ace_before": w.size * 16 * 16,
+                                   "macs_after": nz, "ace_after": nz * 1 * 16}
+            elif comp.shiftadd is not None and not spikes:
+                from ..quant.bcq import fit_bcq
+                qk = int(comp.shiftadd[4:])
+                bz = fit_bcq(w * k, qk)
+                tb = b.tensor("s32", 256 * ((w.shape[1] + 7) // 8))
+                b.layer("bcq_fc_q15", cur, o, [bz.alpha_exp.astype(np.int8).ravel(), bz.packed().ravel(), bq],
+                        [tb], shift=shift)
+                rep["compress"] = {"to": "bcq_fc_q15", "q": qk, **_err(w, bz.reconstruct() / k),
+                                   "macs_before": w.size, "ace_before": w.size * 16 * 16,
+                                   "macs_after": w.size * qk, "ace_after": w.size * qk * 1 * 16}
+            else:
+                b.layer("fc_spike_q15" if spikes else "fc_q15", cur, o, [wq, bq], shift=shift)
         elif isinstance(l, (G.Lif, G.CubaLif)):
             if t.dtype != "q15":
                 raise ConvertError(f"layer {gi} ({l.kind}): on the q15 path its input must be q15 values "
@@ -340,7 +481,10 @@ def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
             b.layer("relu_q15", cur, o)
             rep["scale"] = t.scale
         elif isinstance(l, G.BinFc):
-            o = _binfc(b, cur, l, gi)
+            crep = {"to": "fc_b1"}
+            o = _binfc(b, cur, l, gi, comp, crep)
+            if comp.mst_depth is not None:
+                rep["compress"] = crep
         elif isinstance(l, G.Argmax):
             if t.dtype in ("spike", "b1"):
                 raise ConvertError(f"layer {gi} (argmax): argmax of spikes is not supported; count them "
@@ -363,7 +507,7 @@ def _build_q15(graph: G.Graph, calib, headroom: float, input_range):
         report_layers.append(rep)
     model = Model(b.layers, b.tensors, t_in, cur, 0)
     return model, mapping, {"quantize": "q15", "input_scale": s_in, "input_range": input_range,
-                            "headroom": headroom, "layers": report_layers}
+                            "headroom": headroom, "layers": report_layers, "compress_notes": notes}
 
 
 def _activation_errors(graph, qmodel, qmap, calib, report):

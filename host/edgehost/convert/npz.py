@@ -10,6 +10,10 @@ Schema (every key is a numpy array in the archive):
              {"type": "relu"} | {"type": "argmax"} | {"type": "spike_count"}
              {"type": "fc_b1", "weight": P, "scale": P, "bias": P | null}   binary dense, float out
              {"type": "fc_b1", "weight": P, "threshold": P}                 binary dense, binary out
+             {"type": "fc_b1", "weight": P, "bn": {"gamma": P, "beta": P, "mean": P, "var": P,
+                                                   "eps": 1e-3}}   binary dense, batch norm, sign:
+               folded into integer thresholds (edgehost.sim.binary.fold_bn_sign; rows with a
+               negative gamma are flipped), binary out
                (weight of -1/+1; input spikes or binary, a spike being -1: edgehost.convert.graph)
            P is the name of another array in the archive, or a number or list given inline.
            "reset" defaults to "subtract".
@@ -29,7 +33,7 @@ from .lower import ConvertError
 _FIELDS = {
     "norm": ("offset", "gain"), "fc": ("weight", "bias"), "lif": ("beta", "threshold"),
     "cubalif": ("alpha", "beta", "threshold"), "li": ("beta",), "relu": (), "argmax": (),
-    "spike_count": (), "fc_b1": ("weight", "scale", "bias", "threshold"),
+    "spike_count": (), "fc_b1": ("weight", "scale", "bias", "threshold", "bn"),
 }
 
 
@@ -87,6 +91,8 @@ def load_npz(path) -> G.Graph:
             layers.append(G.Li(param(i, d, "beta")))
         elif t == "relu":
             layers.append(G.Relu())
+        elif t == "fc_b1" and d.get("bn") is not None:
+            layers.append(_bn_sign(path, i, d, param))
         elif t == "fc_b1":
             layers.append(G.BinFc(param(i, d, "weight"), param(i, d, "scale", optional=True),
                                   param(i, d, "bias", optional=True), param(i, d, "threshold", optional=True)))
@@ -109,6 +115,28 @@ def load_npz(path) -> G.Graph:
     return g
 
 
+def _bn_sign(path, i, d, param) -> G.BinFc:
+    """fc_b1 + batch norm + sign -> a BinFc with integer thresholds (fold_bn_sign)."""
+    from ..sim.binary import fold_bn_sign, pack_bits, unpack_bits
+    bn = d["bn"]
+    if not isinstance(bn, dict) or set(bn) - {"gamma", "beta", "mean", "var", "eps"} or \
+            not {"gamma", "beta", "mean", "var"} <= set(bn):
+        raise ConvertError(f"{path}: layer {i} (fc_b1): bn must be a dict of gamma, beta, mean, var "
+                           f"(and optionally eps)")
+    if any(d.get(k) is not None for k in ("scale", "bias", "threshold")):
+        raise ConvertError(f"{path}: layer {i} (fc_b1): bn replaces scale, bias and threshold")
+    w = param(i, d, "weight")
+    if w.ndim != 2 or not np.all(np.abs(w) == 1):
+        raise ConvertError(f"{path}: layer {i} (fc_b1): weight must be an (n_out, n_in) matrix of -1 / +1")
+    vals = {k: param(i, {**bn, "type": "fc_b1 bn"}, k) for k in ("gamma", "beta", "mean", "var")}
+    eps = float(bn.get("eps", 1e-3))
+    try:
+        wf, thr = fold_bn_sign(pack_bits(w), w.shape[1], vals["gamma"], vals["beta"], vals["mean"], vals["var"], eps)
+    except ValueError as e:
+        raise ConvertError(f"{path}: layer {i} (fc_b1): bn: {e}") from None
+    return G.BinFc(unpack_bits(wf, w.shape[1]).reshape(w.shape).astype(np.float64), threshold=thr)
+
+
 def save_npz(graph: G.Graph, path) -> None:
     """Write a graph in the schema above (one array per parameter)."""
     arrays = {"n_in": np.array([graph.n_in])}
@@ -116,6 +144,8 @@ def save_npz(graph: G.Graph, path) -> None:
     for i, l in enumerate(graph.layers):
         d = {"type": l.kind}
         for f in _FIELDS[l.kind]:
+            if f == "bn":           # folded at load time: the graph holds thresholds
+                continue
             v = getattr(l, f)
             if v is None:
                 d[f] = None

@@ -9,6 +9,17 @@ Supported, as one chain in subgraph 0:
                      dimension 0), int32 bias or none, int8 output; fused activation NONE, RELU,
                      RELU6, RELU_N1_TO_1 (a clamp of the int8 output, as TFLite does it)
                      -> fc_s8
+    CONV_2D,         1-D convolutions: input [1, 1, W, C_in] with kernel height 1 (or [1, H, 1, C_in]
+    DEPTHWISE_CONV_2D  with kernel width 1); int8 as FULLY_CONNECTED (per-channel scales on dimension
+                     0, or 3 for depthwise); stride, dilation, SAME / VALID padding, groups
+                     (C_in / filter channels) and the depth multiplier honoured
+                     -> fc_s8 holding the convolution's Toeplitz expansion (edgehost.convert.conv):
+                     each output position is a row, the per-channel bias and requantisation
+                     multiplier repeated for its rows. Padded taps: TFLite skips them (a padded
+                     input is the zero point, (zp - zp) w = 0), which is exactly a dense row
+                     without that column, so SAME with any input zero point is exact. The notes
+                     give the bytes the expansion costs; above `max_conv_bytes` (default 256 KB)
+                     the layer is refused by name.
     RESHAPE          (the element count stays the same; a batch of 1) -> nothing
     QUANTIZE         float32 -> int8 at the model input -> input_s8
     DEQUANTIZE       int8 -> float32 at the model output -> dequant_s8
@@ -16,7 +27,8 @@ Anything else: an error naming the op and listing these.
 
 The requantisation multipliers are computed as TFLite computes them (its Prepare): per tensor
 real = (double)(float)(s_in * s_w) / s_out, per channel real = s_in * s_w[c] / s_out in double,
-then QuantizeMultiplier (frexp, Q31 mantissa rounded, shift = exponent).
+then QuantizeMultiplier (frexp, Q31 mantissa rounded, shift = exponent); convolutions use the
+double formula for per-tensor scales too (PopulateConvolutionQuantizationParams).
 A model whose input is int8 takes int8 on the device (the blob's input tensor is s8 with the
 model's input scale; its zero point is in the report's notes); likewise for the output.
 """
@@ -27,10 +39,11 @@ import math
 import numpy as np
 
 from ..blob import Layer, Model, Tensor
+from . import conv as C
 from .lower import ConvertError
 from .planner import plan
 
-SUPPORTED_OPS = ("FULLY_CONNECTED", "RESHAPE", "QUANTIZE", "DEQUANTIZE")
+SUPPORTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "QUANTIZE", "DEQUANTIZE")
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
@@ -84,8 +97,9 @@ class Int8Import:
         return m, report
 
 
-def load_tflite(source) -> Int8Import:
-    """Import a .tflite file (path or bytes)."""
+def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
+    """Import a .tflite file (path or bytes). max_conv_bytes: the largest int8 dense matrix a
+    1-D convolution may expand to."""
     tfl = _tflite()
     where = "tflite model" if isinstance(source, (bytes, bytearray)) else str(source)
     if isinstance(source, (bytes, bytearray)):
@@ -164,8 +178,129 @@ def load_tflite(source) -> Int8Import:
         notes.append(f"input: int8, scale {s:g}, zero point {z} (real = scale x (q - zero point))")
     else:
         raise ConvertError(f"{where}: model input tensor {cur} is {cur_type}; supported: FLOAT32, INT8")
+    def requant(reals, rows=None):
+        """[mult..., shift...] for the reals; with `rows`, each repeated for its rows."""
+        mq = [quantize_multiplier(r) for r in reals]
+        mult = np.array([a for a, _ in mq], np.int64)
+        shift = np.array([b for _, b in mq], np.int64)
+        if rows is not None:
+            mult, shift = rows(mult), rows(shift)
+        return np.concatenate([mult, shift]).astype(np.int32)
+
+    def act_range(p, act, s_out, z_out):
+        def qv(f):      # TFLite: zero_point + (int)round(f / scale), float32 division
+            v = float(np.float32(f) / np.float32(s_out))
+            return z_out + int(math.copysign(math.floor(abs(v) + 0.5), v))
+        lo, hi = -128, 127
+        if act == "RELU":
+            lo = max(lo, qv(0.0))
+        elif act == "RELU6":
+            lo, hi = max(lo, qv(0.0)), min(hi, qv(6.0))
+        elif act == "RELU_N1_TO_1":
+            lo, hi = max(lo, qv(-1.0)), min(hi, qv(1.0))
+        if lo > hi:
+            raise ConvertError(f"{p}: activation range [{lo}, {hi}] is empty")
+        return lo, hi
+
+    def conv_op(p, name, op, ins, o, m, n):
+        """CONV_2D / DEPTHWISE_CONV_2D over one spatial axis -> an fc_s8 Toeplitz layer."""
+        depthwise = name == "DEPTHWISE_CONV_2D"
+        if len(ins) < 2 or ttype(cur) != "INT8" or ttype(ins[1]) != "INT8" or ttype(o) != "INT8":
+            raise ConvertError(f"{p}: needs int8 input, weights and output (got "
+                               f"{ttype(cur)}, {ttype(ins[1]) if len(ins) > 1 else '-'}, {ttype(o)}); "
+                               f"float or hybrid models are not supported: quantise fully to int8")
+        ish, wsh, osh = tshape(cur), tshape(ins[1]), tshape(o)
+        if len(ish) != 4 or ish[0] != 1 or int(np.prod(ish)) != n:
+            raise ConvertError(f"{p}: input shape {ish}, expected [1, H, W, C_in] with {n} elements")
+        if len(wsh) != 4 or (depthwise and wsh[0] != 1):
+            raise ConvertError(f"{p}: filter shape {wsh}, expected "
+                               + ("[1, KH, KW, C_out]" if depthwise else "[C_out, KH, KW, C_in / groups]"))
+        _, h, wd, c_in = ish
+        kh, kw = wsh[1], wsh[2]
+        c_out = wsh[3] if depthwise else wsh[0]
+        opts = op.BuiltinOptions()
+        if opts is None:
+            raise ConvertError(f"{p}: no options (padding, strides)")
+        cls = tfl.DepthwiseConv2DOptions if depthwise else tfl.Conv2DOptions
+        co = cls()
+        co.Init(opts.Bytes, opts.Pos)
+        act = act_names.get(co.FusedActivationFunction(), str(co.FusedActivationFunction()))
+        if act not in ACTIVATIONS:
+            raise ConvertError(f"{p}: fused activation {act} is not supported; supported: {', '.join(ACTIVATIONS)}")
+        pad = {tfl.Padding.SAME: "same", tfl.Padding.VALID: "valid"}.get(co.Padding())
+        if pad is None:
+            raise ConvertError(f"{p}: padding {co.Padding()} is not supported; supported: SAME, VALID")
+        if h == 1 and kh == 1:
+            axis, length, k, stride, dil = "W", wd, kw, co.StrideW(), co.DilationWFactor()
+        elif wd == 1 and kw == 1:
+            axis, length, k, stride, dil = "H", h, kh, co.StrideH(), co.DilationHFactor()
+        else:
+            raise ConvertError(f"{p}: a 2-D convolution (input {h} x {wd}, kernel {kh} x {kw}) is not supported; "
+                               f"only 1-D convolutions (input and kernel height 1, or width 1) are lowered "
+                               f"to dense layers")
+        other = co.StrideH() if axis == "W" else co.StrideW()
+        if other < 1:
+            raise ConvertError(f"{p}: stride {other} < 1")
+        w = tdata(ins[1], np.int8)
+        if w is None or w.size != int(np.prod(wsh)):
+            raise ConvertError(f"{p}: the filter must be a constant int8 tensor of shape {wsh}")
+        w = w.reshape(wsh)
+        w = w[:, 0, :, :] if axis == "W" else w[:, :, 0, :]         # [C_out | 1, K, C]
+        if depthwise:
+            mult = co.DepthMultiplier()
+            if c_out % c_in or (mult not in (0, c_out // c_in)):
+                raise ConvertError(f"{p}: {c_out} output channels with depth multiplier {mult} over {c_in} "
+                                   f"input channels (need C_out = C_in x multiplier)")
+            groups = c_in
+            wk = np.ascontiguousarray(w[0].T[:, None, :])            # (C_out, 1, K)
+        else:
+            if c_in % wsh[3]:
+                raise ConvertError(f"{p}: filter of {wsh[3]} input channels does not divide the input's {c_in}")
+            groups = c_in // wsh[3]
+            wk = np.ascontiguousarray(w.transpose(0, 2, 1))            # (C_out, C_in / groups, K)
+        try:
+            sp = C.spec(wk.shape, length, stride, pad, dil, groups)
+            nb = C.check_size(sp, 1, p, max_conv_bytes)
+        except C.ConvParamError as e:
+            msg = str(e)
+            raise ConvertError(msg if msg.startswith(p) else f"{p}: {msg}") from None
+        rows, cols = sp.shape
+        want = [1, 1, sp.l_out, c_out] if axis == "W" else [1, sp.l_out, 1, c_out]
+        if osh != want:
+            raise ConvertError(f"{p}: output shape {osh}, expected {want}")
+        s_in, z_in = scalar_q(cur, "input")
+        s_out, z_out = scalar_q(o, "output")
+        ws, wz, qdim = tquant(ins[1])
+        if ws is None or ws.size not in (1, c_out) or (ws.size > 1 and qdim != (3 if depthwise else 0)):
+            raise ConvertError(f"{p}: filter scales must be one per tensor or one per output channel "
+                               f"(quantized_dimension {3 if depthwise else 0})")
+        if np.any(wz != 0):
+            raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
+        bias = None
+        if len(ins) > 2 and ins[2] >= 0:
+            if ttype(ins[2]) != "INT32":
+                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
+            bias = tdata(ins[2], "<i4")
+            if bias is None or bias.size != c_out:
+                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
+        dense, bd = C.toeplitz(wk, sp, bias, "lc")
+        reals = [float(np.float32(s_in)) * float(c) / float(np.float32(s_out)) for c in ws]
+        rq = requant(reals, None if ws.size == 1 else (lambda v: C.per_row(v, sp, "lc")))
+        lo, hi = act_range(p, act, s_out, z_out)
+        y = new_tensor("s8", rows, s_out)
+        layers.append(Layer("fc_s8", cur_id, y, cols, rows,
+                            [dense, None if bd is None else bd.astype(np.int32), rq,
+                             np.array([-z_in, z_out, lo, hi], np.int32)]))
+        notes.append(f"operator {op_index[0]} ({name}): {sp.describe()} along {axis} lowered to a dense "
+                     f"int8 {rows} x {cols} fc_s8: {nb} B of weights for {wk.size} filter weights"
+                     + (f", {rows * 4} B of bias" if bias is not None else "")
+                     + (f", {rq.size * 4} B of per-row requantisation" if ws.size > 1 else ""))
+        return rows
+
+    op_index = [0]
     n = n_in
     for k in range(sg.OperatorsLength()):
+        op_index[0] = k
         op = sg.Operators(k)
         oc = model.OperatorCodes(op.OpcodeIndex())
         code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
@@ -206,6 +341,8 @@ def load_tflite(source) -> Int8Import:
             s, z = scalar_q(cur, "input")
             y = new_tensor("f32", n)
             layers.append(Layer("dequant_s8", cur_id, y, n, n, [np.array([z], np.int32)]))
+        elif name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            n = conv_op(p, name, op, ins, o, m, n)
         else:  # FULLY_CONNECTED
             if len(ins) < 2 or ttype(cur) != "INT8" or ttype(ins[1]) != "INT8" or ttype(o) != "INT8":
                 raise ConvertError(f"{p}: needs int8 input, weights and output (got "
@@ -248,21 +385,8 @@ def load_tflite(source) -> Int8Import:
                 reals = [float(np.float32(s_in) * np.float32(ws[0])) / float(np.float32(s_out))]
             else:
                 reals = [float(np.float32(s_in)) * float(c) / float(np.float32(s_out)) for c in ws]
-            mq = [quantize_multiplier(r) for r in reals]
-            rq = np.array([a for a, _ in mq] + [b for _, b in mq], np.int32)
-
-            def qv(f):      # TFLite: zero_point + (int)round(f / scale), float32 division
-                v = float(np.float32(f) / np.float32(s_out))
-                return z_out + int(math.copysign(math.floor(abs(v) + 0.5), v))
-            lo, hi = -128, 127
-            if act == "RELU":
-                lo = max(lo, qv(0.0))
-            elif act == "RELU6":
-                lo, hi = max(lo, qv(0.0)), min(hi, qv(6.0))
-            elif act == "RELU_N1_TO_1":
-                lo, hi = max(lo, qv(-1.0)), min(hi, qv(1.0))
-            if lo > hi:
-                raise ConvertError(f"{p}: activation range [{lo}, {hi}] is empty")
+            rq = requant(reals)
+            lo, hi = act_range(p, act, s_out, z_out)
             y = new_tensor("s8", n_out, s_out)
             layers.append(Layer("fc_s8", cur_id, y, n, n_out,
                                 [w.reshape(n_out, n), bias, rq, np.array([-z_in, z_out, lo, hi], np.int32)]))
@@ -276,5 +400,5 @@ def load_tflite(source) -> Int8Import:
     if ttype(out_t) == "INT8":
         s, z = scalar_q(out_t, "output")
         notes.append(f"output: int8, scale {s:g}, zero point {z} (real = scale x (q - zero point))")
-    notes.append("int8 arithmetic exactly as TFLite's reference FULLY_CONNECTED (eh_fc_s8)")
+    notes.append("int8 arithmetic exactly as TFLite's reference FULLY_CONNECTED / CONV_2D (eh_fc_s8)")
     return Int8Import(n_in, layers, tensors, notes)

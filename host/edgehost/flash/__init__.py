@@ -93,7 +93,7 @@ def flash(board, *, method: str | None = None, elf: str | Path | None = None, ou
         if output is not None:
             res["port"] = None
             return res
-        dev_port = port or wait_port(board)
+        dev_port = port or ctx.port or wait_port(board)
         res["port"] = dev_port
         if dev_port is None:
             res["notes"].append("flashed, but no serial port of the board was found by its USB ids: "

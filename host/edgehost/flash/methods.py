@@ -274,6 +274,64 @@ def flash_nrfutil(ctx: Ctx) -> dict:
     return {"tool": "adafruit-nrfutil", "port": port, "verified": False, "bytes": len(data)}
 
 
+# ---- FPGA boards: bitstream with iceprog / openFPGALoader, firmware over the UART ----------------
+
+def _fpga_uart_port(ctx: Ctx) -> str:
+    """The FPGA board's UART: --port, else the FTDI's second interface (the first is the SPI
+    flash / configuration channel)."""
+    if ctx.port:
+        return ctx.port
+    try:
+        from serial.tools import list_ports
+    except ImportError as e:
+        raise Unavailable("pyserial is not installed") from e
+    ids = {tuple(int(x, 16) for x in u.split(":")) for u in ctx.board.usb_ids}
+    found = sorted((p for p in list_ports.comports() if (p.vid, p.pid) in ids), key=lambda p: p.device)
+    if not found:
+        raise Unavailable(f"no serial port of board {ctx.board.name} ({', '.join(ctx.board.usb_ids)}) is "
+                          "connected: pass --port")
+    second = [p for p in found if (p.location or "").endswith(".1")]
+    return (second or found[-1:])[0].device
+
+
+def _flash_fpga(ctx: Ctx, tool: str, package: str) -> dict:
+    from ..fpga import ice40
+    if not ice40.is_fpga_board(ctx.board):
+        raise Unavailable(f"board {ctx.board.name} has no FPGA design")
+    if shutil.which(tool) is None:
+        raise Unavailable(f"{tool} is not installed (Debian: apt-get install {package})")
+    ctx.tick(0, 3, "bitstream")
+    bit = ice40.build_bitstream(ctx.board.name)
+    ctx.tick(1, 3, "configuring the FPGA")
+    try:
+        prog = ice40.program_bitstream(bit.path, tool)
+    except LookupError as e:
+        raise Unavailable(str(e)) from e
+    except RuntimeError as e:
+        raise FlashError(str(e)) from e
+    port = _fpga_uart_port(ctx)
+    image = ice40.image_bytes(ctx.elf)
+    ctx.tick(2, 3, "sending the firmware to the boot ROM")
+    try:
+        import serial
+        with serial.serial_for_url(port, baudrate=ctx.board.uart.baud or 115200, timeout=0.2) as ser:
+            ice40.upload(ser, image)
+    except (OSError, RuntimeError) as e:
+        raise FlashError(f"the bitstream is loaded but the firmware upload on {port} failed: {e}") from e
+    ctx.tick(3, 3, "done")
+    ctx.port = port
+    return {"tool": tool, "bitstream": str(bit.path), "uart": port, "bytes": len(image), "verified": True,
+            "utilisation": bit.report}
+
+
+def flash_iceprog(ctx: Ctx) -> dict:
+    return _flash_fpga(ctx, "iceprog", "fpga-icestorm")
+
+
+def flash_openfpgaloader(ctx: Ctx) -> dict:
+    return _flash_fpga(ctx, "openFPGALoader", "openfpgaloader")
+
+
 METHODS = {
     "pyocd": flash_pyocd,
     "nrfjprog": flash_nrfjprog,
@@ -281,6 +339,8 @@ METHODS = {
     "uf2": flash_uf2,
     "dfu": flash_dfu,
     "nrfutil": flash_nrfutil,
+    "iceprog": flash_iceprog,
+    "openfpgaloader": flash_openfpgaloader,
 }
 
 

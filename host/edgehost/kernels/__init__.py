@@ -16,7 +16,7 @@ from .shiftadd import bcq_fc_q15, bcq_table_len, bcq_tables_q15, shiftadd_fc_q15
 from .binary import (conv1d_b1_bits, conv1d_b1_f32, conv1d_b1_out_len, conv1d_b1_s32,  # noqa: F401
                      conv1d_b1_s8, fc_b1_bits, fc_b1_f32, fc_b1_s32, fc_b1_s8, fold_bn_sign,
                      pack_bits, pack_signs_b1, pack_spikes_b1, unpack_bits)
-from .mst import MstLayout, mst_build, mst_cost, mst_fc_b1  # noqa: F401
+from .mst import MstLayout, mst_build, mst_check_b1, mst_cost, mst_fc_b1, mst_fc_b1_unchecked  # noqa: F401
 from .lmu import (l2mu_readout_f32, l2mu_readout_q15, l2mu_run_f32, l2mu_run_q15,  # noqa: F401
                   l2mu_state_f32, l2mu_state_q15, l2mu_step_f32, l2mu_step_q15, lmu_step_f32,
                   lmu_step_q15)

@@ -67,11 +67,15 @@ class LinkStats:
     stale_dropped: int = 0
     corrupt_frames: int = 0
     transport_naks: int = 0
+    chunk_shrinks: int = 0     # model chunks halved because the link kept damaging them
     extra: dict = field(default_factory=dict)
 
 
 class Device:
     """A connected edgehost firmware. Use `Device.open(port)` or `edgehost.link.connect()`."""
+
+    #: smallest model chunk load_model falls back to on a noisy link
+    MIN_CHUNK = 32
 
     def __init__(self, transport: Transport, *, timeout: float = 0.5, retries: int = 8,
                  byte_time: float = 1 / 4000):
@@ -138,18 +142,21 @@ class Device:
     def _err(self, cls, msg: str, **kw):
         return cls(msg, port=self.port, last_delivered=self._last, **kw)
 
-    def request(self, cmd: int, payload: bytes = b"", *, timeout: float | None = None) -> P.Frame:
-        """Send one request and return its (OK) answer frame; retransmits as needed."""
+    def request(self, cmd: int, payload: bytes = b"", *, timeout: float | None = None,
+                retries: int | None = None) -> P.Frame:
+        """Send one request and return its (OK) answer frame; retransmits as needed (up to
+        `retries` times, the link's setting by default)."""
         try:
-            return self._request(cmd, payload, timeout)
+            return self._request(cmd, payload, timeout, retries)
         except ConnectionLost as e:
             if e.last_delivered is not None or self._last is None:
                 raise
             raise self._err(ConnectionLost, f"connection lost while {P.code_name(cmd)} was outstanding "
                             f"(its answer was not delivered): {e.detail}") from e
 
-    def _request(self, cmd: int, payload: bytes, timeout: float | None) -> P.Frame:
+    def _request(self, cmd: int, payload: bytes, timeout: float | None, retries: int | None = None) -> P.Frame:
         name = P.code_name(cmd)
+        retries = self.retries if retries is None else retries
         if len(payload) > self.max_payload and not (cmd == P.Cmd.HELLO):
             raise ValueError(f"{name} payload of {len(payload)} bytes exceeds the device's "
                              f"maximum of {self.max_payload}")
@@ -194,7 +201,7 @@ class Device:
                     else:
                         return self._answer(cmd, seq, fr)
             if resend:
-                if tries > self.retries:
+                if tries > retries:
                     raise self._err(LinkTimeout, f"no valid answer to {name} seq={seq} after {tries} tries "
                                     f"({per_try:.2f} s each)")
                 tries += 1
@@ -266,18 +273,33 @@ class Device:
             raise self._err(DeviceError, f"model blob of {len(blob)} bytes does not fit the device's "
                             f"{self.info.blob_capacity}-byte blob buffer", status=P.Status.TOO_BIG)
         self._u32s(self.request(P.Cmd.LOAD_BEGIN, struct.pack("<I", len(blob))), 1, "LOAD_BEGIN")
+        # Chunks start as large as a frame allows. On a noisy link a long frame rarely arrives
+        # whole, so a chunk that keeps failing is halved (the device accepts a chunk at any offset
+        # up to what it holds, so a resend of bytes it already has is harmless) down to MIN_CHUNK,
+        # where the link's full retry budget applies.
         chunk = self.max_payload - 4
         off = 0
         if progress:
             progress(0, len(blob))
         while off < len(blob):
             part = blob[off:off + chunk]
-            (got,) = self._u32s(self.request(P.Cmd.LOAD_CHUNK, struct.pack("<I", off) + part),
-                                1, "LOAD_CHUNK")
-            if got != off + len(part):
+            small = chunk <= self.MIN_CHUNK
+            try:
+                fr = self.request(P.Cmd.LOAD_CHUNK, struct.pack("<I", off) + part,
+                                  retries=None if small else min(self.retries, 3))
+            except LinkTimeout:
+                if small:
+                    raise
+                chunk = max(self.MIN_CHUNK, chunk // 2)
+                self.stats.chunk_shrinks += 1
+                continue
+            (got,) = self._u32s(fr, 1, "LOAD_CHUNK")
+            # more than this chunk when a longer one sent earlier arrived but its answer did not:
+            # those bytes are this blob's too (LOAD_COMMIT checks the whole blob's CRC)
+            if not off + len(part) <= got <= len(blob):
                 raise self._err(ProtocolError, f"device holds {got} bytes after the chunk at {off}, "
                                 f"expected {off + len(part)}")
-            off += len(part)
+            off = got
             if progress:
                 progress(off, len(blob))
         fr = self.request(P.Cmd.LOAD_COMMIT, struct.pack("<II", len(blob), P.crc32(blob)),

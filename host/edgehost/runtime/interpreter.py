@@ -46,9 +46,11 @@ class HostModel:
             self._basic = importlib.import_module(f"edgehost.{backend}.basic")
             self._binary = importlib.import_module(f"edgehost.{backend}.binary")
             self._lmu = importlib.import_module(f"edgehost.{backend}.lmu")
+            self._mst = importlib.import_module(f"edgehost.{backend}.mst")
+            self._shiftadd = importlib.import_module(f"edgehost.{backend}.shiftadd")
         except ImportError as e:
-            raise ImportError(f"backend {backend!r} needs edgehost.{backend}.lif, .basic, .binary "
-                              f"and .lmu: {e}") from e
+            raise ImportError(f"backend {backend!r} needs edgehost.{backend}.lif, .basic, .binary, "
+                              f".lmu, .mst and .shiftadd: {e}") from e
         self._cells: dict = {}     # layer id -> (descriptor, decoded cell) of the l2mu layers
         self.reset()
 
@@ -130,6 +132,47 @@ class HostModel:
             src[f][start:start + n] = st[f]
         return new["o"]["v"]
 
+    def _conv1d(self, layer, x) -> np.ndarray:
+        """Streaming binary conv1d: the window (state 0) holds the last taps frames, oldest first;
+        the new frame is shifted in and one output frame computed (stride 1, no padding)."""
+        B = self._binary
+        W = (layer.n_in + 31) // 32
+        win = self._t[layer.states[0]]
+        taps = win.size // W
+        win = np.concatenate([win[W:], x.astype(np.uint32)])
+        self._t[layer.states[0]] = win
+        frames = win.reshape(taps, W)
+        w = layer.params[0].reshape(layer.n_out, taps, W)
+        p = layer.params
+        ty = layer.type
+        if ty == "conv1d_b1_bits":
+            return B.conv1d_b1_bits(layer.n_in, frames, w, p[1]).ravel()
+        if ty == "conv1d_b1_f32":
+            return B.conv1d_b1_f32(layer.n_in, frames, w, p[1], p[2]).ravel()
+        if ty == "conv1d_b1_s32":
+            return B.conv1d_b1_s32(layer.n_in, frames, w).ravel()
+        return B.conv1d_b1_s8(layer.n_in, frames, w, p[1], p[2], layer.shift).ravel()
+
+    def _mst_fc(self, layer, x) -> np.ndarray:
+        """MST-compressed binary fc: the kernel's dot products in node order, then the output
+        stage in channel order (channel[p] = the channel of node p)."""
+        from ..sim.mst import MstLayout
+        n = layer.n_out
+        tree, root_w, diff, last = layer.params
+        parent = tree[2:2 + n].view(np.int32)
+        channel = tree[2 + n:2 + 2 * n].astype(np.int64)
+        lay = MstLayout(n_in=layer.n_in, n_out=n, parent=parent, channel=channel.astype(np.int32),
+                        root_w=root_w.reshape(int(tree[0]), -1), diff_start=tree[2 + 3 * n:3 + 4 * n],
+                        diff=np.zeros(0, np.uint16) if diff is None else diff, depth=np.zeros(n, np.int32))
+        dot = self._mst.mst_fc_b1(lay, x)
+        if layer.type == "mst_fc_b1_f32":
+            y = np.zeros(n, np.float32)
+            y[channel] = (dot.astype(np.float32) * last[channel]).astype(np.float32) + last[n + channel]
+            return y
+        bits = np.zeros(n, np.uint8)
+        bits[channel] = dot < last[channel]
+        return self._binary.pack_spikes_b1(bits)
+
     def _leak(self, layer, slot, which):
         p = layer.params[slot]
         return {"decay": p} if layer.leak[which] == "decay" else {"shift": p}
@@ -170,6 +213,18 @@ class HostModel:
                 x, T[s[0]], T[s[1]], T[layer.output], p[2],
                 syn_decay=ls.get("decay"), syn_shift=ls.get("shift"),
                 mem_decay=lm.get("decay"), mem_shift=lm.get("shift"), reset=layer.reset)
+        elif ty == "lif_adapt_f32":
+            s = layer.states
+            T[s[0]], T[s[1]], y = L.lif_adapt_step_f32(x, T[layer.input2], T[s[0]], T[s[1]], T[layer.output],
+                                                       p[0], p[1], p[2], layer.reset)
+        elif ty == "lif_adapt_q15":
+            s = layer.states
+            lm = self._leak(layer, 0, 0)
+            lt = self._leak(layer, 1, 1)
+            T[s[0]], T[s[1]], y = L.lif_adapt_step_q15(
+                x, T[layer.input2], T[s[0]], T[s[1]], T[layer.output], p[2],
+                mem_decay=lm.get("decay"), mem_shift=lm.get("shift"),
+                th_decay=lt.get("decay"), th_shift=lt.get("shift"), reset=layer.reset)
         elif ty == "li_f32":
             y = B.li_step_f32(x, T[layer.output], p[0])
         elif ty == "li_q15":
@@ -207,6 +262,21 @@ class HostModel:
             y = self._binary.pack_spikes_b1(x)
         elif ty == "l2mu_q15":
             y = self._l2mu(layer, x)
+        elif ty == "pack_signs_b1":
+            if x.dtype == np.int8:
+                y = self._binary.pack_signs_b1(x)
+            else:           # q15 / f32: bit = (v < 0), as the C interpreter (NaN is not < 0)
+                y = self._binary.pack_spikes_b1((x < 0).astype(np.uint8))
+        elif ty.startswith("conv1d_b1_"):
+            y = self._conv1d(layer, x)
+        elif ty.startswith("mst_fc_b1_"):
+            y = self._mst_fc(layer, x)
+        elif ty == "shiftadd_fc_q15":
+            y = self._shiftadd.shiftadd_fc_q15(x, p[0].reshape(layer.n_out, layer.n_in), p[1], layer.shift)
+        elif ty == "bcq_fc_q15":
+            q = p[0].size // layer.n_out
+            w = p[1].reshape(layer.n_out, q, -1)
+            y = self._shiftadd.bcq_fc_q15(x, w, p[0].reshape(layer.n_out, q), p[2], layer.shift)
         else:  # pragma: no cover - read() rejects unknown types
             raise ValueError(f"layer type {ty} not supported by the host interpreter")
         T[layer.output] = np.asarray(y, dtype=self.model.tensors[layer.output].np_dtype).ravel()

@@ -26,7 +26,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 def sources() -> list[str]:
     k = os.path.join(ROOT, "kernels_c", "src")
     src = [os.path.join(ROOT, "firmware", "model", "eh_model.c")]
-    for fam in ("common", "lif", "basic", "binary", "lmu"):
+    for fam in ("common", "lif", "basic", "binary", "lmu", "mst", "shiftadd"):
         src += sorted(glob.glob(os.path.join(k, fam, "*.c")))
     return src
 

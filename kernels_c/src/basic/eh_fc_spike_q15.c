@@ -1,38 +1,196 @@
 #include "eh_basic.h"
 #include "eh_basic_internal.h"
 
+/*
+ * Spike-driven dense layer. The inputs are 0/1, so row o's sum is the sum of its weights at the
+ * active inputs. The inputs are read in blocks of 32 as bit masks (bit j of block q is
+ * s[32 q + j]); the masks of the first EH_FC_SPIKE_CACHE blocks are made once per call (a fixed
+ * 128-byte stack array), those of later blocks again for every group of four rows. A row whose
+ * sum cannot leave int32 (|b[o]| + 32768 * active <= INT32_MAX: no partial sum can overflow, so
+ * sat32 after each addition never acts) adds its active weights in 32 bits, four rows per pass
+ * over the set bits; any other row takes the exact saturating path (increasing input order, the
+ * sum saturated to int32 after each addition), so every row gets the header's result.
+ */
+
+#define EH_FC_SPIKE_CACHE 32u
+
+/* Little-endian cores with GCC/Clang read four spike bytes at a time (not the Arm cores without
+ * unaligned loads, such as Cortex-M0, where the word copy would be a memcpy call). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    (!defined(__arm__) || defined(__ARM_FEATURE_UNALIGNED))
+#define EH_FC_SPIKE_WORDS 1
+#else
+#define EH_FC_SPIKE_WORDS 0
+#endif
+
+/* The mask of n <= 32 spike bytes, each 0 or 1 (checked before): bit j = s[j]. For four bytes
+ * b0..b3 in a little-endian word w, w * 0x01020408 puts b_j at bit 24 + j and every other partial
+ * product at a distinct bit outside 24..31 (no carries), so the top byte is b0 | b1<<1 | ... */
+static inline uint32_t block_mask(const uint8_t *s, uint32_t n)
+{
+    uint32_t m = 0, j = 0;
+#if EH_FC_SPIKE_WORDS
+    for (; j + 4u <= n; j += 4u) {
+        uint32_t w;
+        __builtin_memcpy(&w, s + j, 4);
+        m |= ((w * 0x01020408u) >> 24) << j;
+    }
+#endif
+    for (; j < n; j++) m |= (uint32_t)s[j] << j;
+    return m;
+}
+
+/* The index of the lowest set bit of m != 0. */
+static inline uint32_t low_bit(uint32_t m)
+{
+#if defined(__GNUC__) && (defined(__ARM_FEATURE_CLZ) || defined(__x86_64__) || defined(__i386__) || \
+                          defined(__aarch64__))
+    return (uint32_t)__builtin_ctz(m);
+#else
+    /* de Bruijn sequence: no libgcc call on cores without a count-zeros instruction */
+    static const uint8_t pos[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+                                    31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+    return pos[((m & (0u - m)) * 0x077CB531u) >> 27];
+#endif
+}
+
+typedef struct {
+    const uint8_t *s;
+    uint32_t n_in, nb;     /* inputs, blocks of 32 */
+    const uint32_t *cache; /* masks of blocks 0 .. nc-1 */
+    uint32_t nc;
+} spike_blocks;
+
+static inline uint32_t mask_of(const spike_blocks *sb, uint32_t q)
+{
+    const uint32_t base = q * 32u, left = sb->n_in - base;
+    if (q < sb->nc) return sb->cache[q];
+    return block_mask(sb->s + base, left < 32u ? left : 32u);
+}
+
+/* acc[r] += sum of row r's active weights, rows at w, w + n_in, ... (four rows, 32 bits). */
+static void gather4(const spike_blocks *sb, const int16_t *w, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const uint32_t n = sb->n_in;
+    uint32_t q;
+    for (q = 0; q < sb->nb; q++) {
+        uint32_t m = mask_of(sb, q);
+        const int16_t *p0 = w + q * 32u, *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n;
+        while (m != 0u) {
+            const uint32_t k = low_bit(m);
+            m &= m - 1u;
+            a0 += p0[k];
+            a1 += p1[k];
+            a2 += p2[k];
+            a3 += p3[k];
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* acc + the sum of one row's active weights (32 bits). */
+static int32_t gather1(const spike_blocks *sb, const int16_t *row, int32_t acc)
+{
+    uint32_t q;
+    for (q = 0; q < sb->nb; q++) {
+        uint32_t m = mask_of(sb, q);
+        const int16_t *p = row + q * 32u;
+        while (m != 0u) {
+            acc += p[low_bit(m)];
+            m &= m - 1u;
+        }
+    }
+    return acc;
+}
+
+/* One row with sat32 after each addition, in increasing input order. */
+static int32_t row_exact(const uint8_t *s, const int16_t *row, uint32_t n_in, int32_t acc)
+{
+    uint32_t i = 0;
+    while (i < n_in) {
+        /* While |acc| + 32768 * k stays inside int32, k more additions cannot saturate:
+         * add them without checks, then continue with the saturating step. */
+        const int64_t mag = acc < 0 ? -(int64_t)acc : (int64_t)acc;
+        const int64_t room = ((int64_t)INT32_MAX - mag) >> 15;
+        uint32_t k = room > 0 ? (uint32_t)room : 0u;
+        uint32_t end;
+        if (k > n_in - i) k = n_in - i;
+        end = i + k;
+        for (; i < end; i++)
+            if (s[i]) acc += row[i];
+        if (i < n_in) {
+            if (s[i]) acc = eh_sat32((int64_t)acc + row[i]);
+            i++;
+        }
+    }
+    return acc;
+}
+
+/* No partial sum of bias + `active` weights can leave int32. */
+static inline int no_sat(int32_t bias, uint32_t active)
+{
+    const int64_t mag = bias < 0 ? -(int64_t)bias : (int64_t)bias;
+    return mag + (int64_t)32768 * active <= (int64_t)INT32_MAX;
+}
+
 eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const int16_t *w,
                           const int32_t *b, uint32_t shift, int16_t *y)
 {
-    uint32_t o, i;
+    uint32_t cache[EH_FC_SPIKE_CACHE];
+    spike_blocks sb;
+    uint32_t o, i, q, active = 0;
     eh_status st;
     if (s == 0 || w == 0 || y == 0) return EH_ERR_NULL;
     if ((st = eh_fc_size_check(n_in, n_out)) != EH_OK) return st;
     if (shift > 31u) return EH_ERR_RANGE;
-    for (i = 0; i < n_in; i++)
+    /* every spike is 0 or 1; count the active ones */
+    i = 0;
+#if EH_FC_SPIKE_WORDS
+    for (; i + 4u <= n_in; i += 4u) {
+        uint32_t v;
+        __builtin_memcpy(&v, s + i, 4);
+        if ((v & 0xFEFEFEFEu) != 0u) return EH_ERR_RANGE;
+        active += (v * 0x01010101u) >> 24;
+    }
+#endif
+    for (; i < n_in; i++) {
         if (s[i] > 1u) return EH_ERR_RANGE;
+        active += s[i];
+    }
 
-    for (o = 0; o < n_out; o++) {
+    sb.s = s;
+    sb.n_in = n_in;
+    sb.nb = (n_in >> 5) + ((n_in & 31u) != 0u);
+    sb.nc = sb.nb < EH_FC_SPIKE_CACHE ? sb.nb : EH_FC_SPIKE_CACHE;
+    sb.cache = cache;
+    for (q = 0; q < sb.nc; q++) {
+        const uint32_t left = n_in - q * 32u;
+        cache[q] = block_mask(s + q * 32u, left < 32u ? left : 32u);
+    }
+
+    for (o = 0; o < n_out; o += 4u) {
         const int16_t *row = w + (uint32_t)(o * n_in);
-        int32_t acc = b != 0 ? b[o] : 0;
-        i = 0;
-        while (i < n_in) {
-            /* While |acc| + 32768 * k stays inside int32, k more additions cannot saturate:
-             * add them without checks, then continue with the saturating step. */
-            const int64_t mag = acc < 0 ? -(int64_t)acc : (int64_t)acc;
-            const int64_t room = ((int64_t)INT32_MAX - mag) >> 15;
-            uint32_t k = room > 0 ? (uint32_t)room : 0u;
-            uint32_t end;
-            if (k > n_in - i) k = n_in - i;
-            end = i + k;
-            for (; i < end; i++)
-                if (s[i]) acc += row[i];
-            if (i < n_in) {
-                if (s[i]) acc = eh_sat32((int64_t)acc + row[i]);
-                i++;
+        const uint32_t nr = n_out - o < 4u ? n_out - o : 4u;
+        int32_t acc[4];
+        uint32_t r;
+        int fast = nr == 4u;
+        for (r = 0; r < nr; r++) {
+            acc[r] = b != 0 ? b[o + r] : 0;
+            fast = fast && no_sat(acc[r], active);
+        }
+        if (fast) {
+            gather4(&sb, row, acc);
+        } else {
+            for (r = 0; r < nr; r++) {
+                const int16_t *wr = row + (uint32_t)(r * n_in);
+                acc[r] = no_sat(acc[r], active) ? gather1(&sb, wr, acc[r]) : row_exact(s, wr, n_in, acc[r]);
             }
         }
-        y[o] = eh_sat16(eh_rshift_round32(acc, shift));
+        for (r = 0; r < nr; r++) y[o + r] = eh_sat16(eh_rshift_round32(acc[r], shift));
     }
     return EH_OK;
 }

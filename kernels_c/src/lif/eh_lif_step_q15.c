@@ -1,6 +1,7 @@
 #include "eh_lif.h"
 #include "eh_lif_dsp.h"
 #include "eh_lif_leak_q15.h"
+#include "../eh_rv_cfu.h" /* EH_HAVE_RV_CFU only: the custom unit's LIF instruction */
 
 /*
  * Q15 LIF step: eh_lif_check_q15 (parameters), eh_lif_step_q15_unchecked (the update) and
@@ -359,6 +360,16 @@ void eh_lif_step_q15_unchecked(uint32_t n, const int16_t *x, int16_t *v, uint8_t
     if (n >= 4u && (kind != LIF_LEAK_SHIFT || leak->len == 1u)) {
         table[kind][thr_len == 1u ? 0 : 1][reset == EH_RESET_SUBTRACT ? 0 : 1](
             n, x, v, spikes, leak, thr, thr_len, reset);
+        return;
+    }
+#endif
+#if defined(EH_RV_CFU)
+    /* the custom unit computes the shift-leak loops of lif_plain with a shared threshold */
+    if (leak->decay == 0 && leak->len == 1u && thr_len == 1u) {
+        eh_cfu_lifcfg((uint32_t)leak->shift[0] | (reset == EH_RESET_ZERO ? 0x100u : 0u),
+                      (uint32_t)(uint16_t)thr[0]);
+        eh_cfu_setlen(n, spikes);
+        (void)eh_cfu_lif(v, x);
         return;
     }
 #endif

@@ -41,7 +41,13 @@ void eh_l2mu_readout_q15_unchecked(const eh_l2mu_q15 *cell, eh_l2mu_state_q15 *s
     const uint32_t cnt = eh_lmu_spike_list_fast(state->h.s, d->n_h, idx);
     uint32_t o, j;
     int32_t acc[4];
-    for (o = 0; o + 4u <= d->n_o; o += 4u) {
+    if (d->n_h <= 32767u && cnt != 0u && cell->b_o != 0) {
+        eh_lmu_rows_bias_small(cur, cell->w_o, d->n_h, d->n_o, idx, cnt, rs.a + rs.b, cell->b_o);
+        o = d->n_o;
+    } else {
+        o = 0;
+    }
+    for (; o + 4u <= d->n_o; o += 4u) {
         eh_lmu_gather4_q15(cell->w_o + o * d->n_h, d->n_h, idx, cnt, acc);
         for (j = 0; j < 4u; j++) {
             const int32_t r = eh_lmu_rs32(acc[j], rs);

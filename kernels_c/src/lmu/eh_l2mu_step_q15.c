@@ -7,9 +7,11 @@
  * unchecked.
  *
  * The unchecked step forms every spike sum over lists of the active indices (built once per
- * spike vector, skipping four silent neurons at a time), four weight rows per pass over a list,
- * rounds in 32 bits (eh_lmu_rs32, exact) and adds the terms in 32 bits when the sizes bound
- * every sum below 2^31 (int64 otherwise). The populations run the unchecked LIF steps.
+ * spike vector, skipping silent neurons eight or four at a time), four weight rows per pass over
+ * a list, rounds in 32 bits (eh_lmu_rs32, exact) and adds the terms in 32 bits when the sizes
+ * bound every sum below 2^31 (int64 otherwise). When every sum is below 2^30 (at most 32767
+ * columns in all), R(S, s) = (S + 2^(s-1)) >> s with 2^(s-1) as the accumulators' start value,
+ * and only the terms with active inputs are visited. The populations run the unchecked LIF steps.
  */
 
 /* The sizes and required pointers of the cell: the first part of both checks. */
@@ -80,6 +82,10 @@ static void spike_rows_bias(int16_t *cur, const int16_t *w, uint32_t cols, uint3
 {
     uint32_t o = 0, j;
     int32_t acc[4];
+    if (cols <= 32767u && cnt != 0u && bias != 0) {
+        eh_lmu_rows_bias_small(cur, w, cols, rows, idx, cnt, rs.a + rs.b, bias);
+        return;
+    }
     for (; o + 4u <= rows; o += 4u) {
         eh_lmu_gather4_q15(w + o * cols, cols, idx, cnt, acc);
         for (j = 0; j < 4u; j++) {
@@ -103,26 +109,110 @@ typedef struct {
     eh_lmu_rs rs;
 } spike_term;
 
+/* The small case of spike_rows3 (every |sum| below 2^30): cur[o] = sat16(sum over the terms of
+ * (S + 2^(s-1)) >> s), the rounding constant taken as the accumulators' start value; only the
+ * terms with active inputs are passed (R(0) = 0). Four rows per pass over each list. */
+typedef struct {
+    const int16_t *w;
+    uint32_t cols;
+    const uint16_t *idx, *end;
+    int32_t rnd;
+    uint32_t s;
+} small_term;
+
+/* Rows w0 .. w0 + 3c over one list (not empty), each sum started at rnd and shifted by sh. */
+EH_LMU_INLINE void
+gather4_rs(const int16_t *w0, uint32_t c, const uint16_t *ix, const uint16_t *end, int32_t rnd,
+           uint32_t sh, int32_t r[4])
+{
+    const int16_t *w1 = w0 + c, *w2 = w1 + c, *w3 = w2 + c;
+    int32_t a0 = rnd, a1 = rnd, a2 = rnd, a3 = rnd;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(w1), "+r"(w2), "+r"(w3));
+#endif
+    do {
+        const uint32_t k = *ix++;
+        a0 += w0[k];
+        a1 += w1[k];
+        a2 += w2[k];
+        a3 += w3[k];
+    } while (ix != end);
+    r[0] = a0 >> sh;
+    r[1] = a1 >> sh;
+    r[2] = a2 >> sh;
+    r[3] = a3 >> sh;
+}
+
+/* nt is a constant at each call below, so the loop over the terms unrolls. */
+EH_LMU_INLINE void
+rows_small_n(int16_t *cur, uint32_t rows, const small_term *t, const uint32_t nt)
+{
+    uint32_t o, j;
+    for (o = 0; o + 4u <= rows; o += 4u) {
+        int32_t r[4], q[4];
+        gather4_rs(t[0].w + o * t[0].cols, t[0].cols, t[0].idx, t[0].end, t[0].rnd, t[0].s, r);
+        for (j = 1; j < nt; j++) {
+            gather4_rs(t[j].w + o * t[j].cols, t[j].cols, t[j].idx, t[j].end, t[j].rnd, t[j].s, q);
+            r[0] += q[0];
+            r[1] += q[1];
+            r[2] += q[2];
+            r[3] += q[3];
+        }
+        cur[o] = eh_sat16(r[0]);
+        cur[o + 1u] = eh_sat16(r[1]);
+        cur[o + 2u] = eh_sat16(r[2]);
+        cur[o + 3u] = eh_sat16(r[3]);
+    }
+    for (; o < rows; o++) {
+        int32_t r = 0;
+        for (j = 0; j < nt; j++) {
+            const int16_t *wr = t[j].w + o * t[j].cols;
+            const uint16_t *ix = t[j].idx;
+            int32_t a = t[j].rnd;
+            do a += wr[*ix++]; while (ix != t[j].end);
+            r += a >> t[j].s;
+        }
+        cur[o] = eh_sat16(r);
+    }
+}
+
+static void spike_rows_small(int16_t *cur, uint32_t rows, const small_term *t, uint32_t nt)
+{
+    uint32_t o;
+    if (nt == 3u) rows_small_n(cur, rows, t, 3u);
+    else if (nt == 2u) rows_small_n(cur, rows, t, 2u);
+    else if (nt == 1u) rows_small_n(cur, rows, t, 1u);
+    else
+        for (o = 0; o < rows; o++) cur[o] = 0;
+}
+
 static void spike_rows3(int16_t *cur, uint32_t rows, const spike_term *t1, const spike_term *t2,
                         const spike_term *t3, int wide)
 {
     uint32_t o = 0, j;
     int32_t a1[4], a2[4] = {0, 0, 0, 0}, a3[4] = {0, 0, 0, 0};
     if (!wide && (uint64_t)t1->cols + (t2->w != 0 ? t2->cols : 0u) + (t3->w != 0 ? t3->cols : 0u) <= 32767u) {
-        /* every |sum| <= 32767 * 32768 < 2^30: R as (S + 2^(s-1)) >> s, one 32-bit total; an
-         * empty list adds nothing to any row (R(0) = 0) */
-        const uint32_t s1 = t1->rs.a + t1->rs.b, s2 = t2->rs.a + t2->rs.b, s3 = t3->rs.a + t3->rs.b;
-        const uint32_t r1 = eh_lmu_rnd(s1), r2 = eh_lmu_rnd(s2), r3 = eh_lmu_rnd(s3);
-        const int u2 = t2->w != 0 && t2->cnt != 0u, u3 = t3->w != 0 && t3->cnt != 0u;
-        for (; o + 4u <= rows; o += 4u) {
-            eh_lmu_gather4_q15(t1->w + o * t1->cols, t1->cols, t1->idx, t1->cnt, a1);
-            if (u2) eh_lmu_gather4_q15(t2->w + o * t2->cols, t2->cols, t2->idx, t2->cnt, a2);
-            if (u3) eh_lmu_gather4_q15(t3->w + o * t3->cols, t3->cols, t3->idx, t3->cnt, a3);
-            for (j = 0; j < 4u; j++)
-                cur[o + j] = eh_sat16(eh_lmu_rs32_small(a1[j], r1, s1) + eh_lmu_rs32_small(a2[j], r2, s2) +
-                                      eh_lmu_rs32_small(a3[j], r3, s3));
+        /* every |sum| <= 32767 * 32768 < 2^30: R as (S + 2^(s-1)) >> s (no overflow with the
+         * rounding constant added), one 32-bit total; an empty list adds nothing to any row */
+        const spike_term *all[3];
+        small_term st[3];
+        uint32_t nt = 0;
+        all[0] = t1;
+        all[1] = t2;
+        all[2] = t3;
+        for (j = 0; j < 3u; j++) {
+            const spike_term *t = all[j];
+            if (t->w == 0 || t->cnt == 0u) continue;
+            st[nt].w = t->w;
+            st[nt].cols = t->cols;
+            st[nt].idx = t->idx;
+            st[nt].end = t->idx + t->cnt;
+            st[nt].s = t->rs.a + t->rs.b;
+            st[nt].rnd = (int32_t)eh_lmu_rnd(st[nt].s);
+            nt++;
         }
-        /* the rows left over: the general path below */
+        spike_rows_small(cur, rows, st, nt);
+        return;
     }
     for (; o + 4u <= rows; o += 4u) {
         eh_lmu_gather4_q15(t1->w + o * t1->cols, t1->cols, t1->idx, t1->cnt, a1);
@@ -168,12 +258,26 @@ void eh_l2mu_step_q15_unchecked(const eh_l2mu_q15 *cell, const int16_t *x,
     /* Input layer 1: per-channel Linear(1 -> pop) on the raw samples, then LIF. The product
      * fits int32 (|w x| <= 2^30), so R runs in 32 bits; the int32 bias is added in int64. */
     rs = eh_lmu_rs_make(cell->s_in);
-    for (c = 0; c < d->n_ch; c++) {
-        const int32_t xc = x[c];
-        const uint32_t base = c * d->pop;
-        for (k = 0; k < d->pop; k++) {
-            const int32_t r = eh_lmu_rs32((int32_t)cell->w_in[base + k] * xc, rs);
-            cur[base + k] = cell->b_in != 0 ? eh_lmu_add_sat16(r, cell->b_in[base + k]) : eh_sat16(r);
+    if (cell->s_in <= 30u && cell->b_in != 0) {
+        /* |w x| + 2^(s-1) <= 2^30 + 2^29: R as (w x + 2^(s-1)) >> s in 32 bits */
+        const int32_t rnd = (int32_t)eh_lmu_rnd(cell->s_in);
+        const uint32_t sh = cell->s_in;
+        const int16_t *wi = cell->w_in;
+        const int32_t *bi = cell->b_in;
+        for (c = 0; c < d->n_ch; c++) {
+            const int32_t xc = x[c];
+            int16_t *cc = cur + c * d->pop;
+            for (k = 0; k < d->pop; k++)
+                cc[k] = eh_lmu_add_sat16(((int32_t)*wi++ * xc + rnd) >> sh, *bi++);
+        }
+    } else {
+        for (c = 0; c < d->n_ch; c++) {
+            const int32_t xc = x[c];
+            const uint32_t base = c * d->pop;
+            for (k = 0; k < d->pop; k++) {
+                const int32_t r = eh_lmu_rs32((int32_t)cell->w_in[base + k] * xc, rs);
+                cur[base + k] = cell->b_in != 0 ? eh_lmu_add_sat16(r, cell->b_in[base + k]) : eh_sat16(r);
+            }
         }
     }
     eh_lmu_pop_q15_step_unchecked(&cell->pop_in, &state->in, n_in, cur);

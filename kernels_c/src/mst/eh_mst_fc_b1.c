@@ -1,14 +1,13 @@
 #include "eh_mst.h"
 #include "binary/eh_b1_core.h"
 
-static eh_status eh_mst_check(const eh_mst_b1 *l)
+eh_status eh_mst_check_b1(const eh_mst_b1 *l, uint32_t scratch_len)
 {
-    eh_status st;
-    uint32_t p, e, roots = 0, nw, tail;
-    if (l->parent == 0 || l->root_w == 0 || l->diff_start == 0) return EH_ERR_NULL;
-    if (l->n_diff != 0u && (l->diff_word == 0 || l->diff_mask == 0 || l->diff_pbits == 0))
-        return EH_ERR_NULL;
-    if ((st = eh_b1_check_k(l->n_in)) != EH_OK) return st;
+    uint32_t p, roots = 0;
+    if (l == 0 || l->parent == 0 || l->root_w == 0 || l->diff_start == 0) return EH_ERR_NULL;
+    if (l->n_diff != 0u && l->diff == 0) return EH_ERR_NULL;
+    if (l->n_in == 0u || l->n_in > (uint32_t)EH_MST_MAX_K) return EH_ERR_SIZE;
+    if (scratch_len < 2u * l->n_in) return EH_ERR_SIZE;
     if (l->n_out == 0u || l->n_roots == 0u || l->n_roots > l->n_out) return EH_ERR_SIZE;
     if (l->diff_start[0] != 0u || l->diff_start[l->n_out] != l->n_diff) return EH_ERR_SIZE;
     for (p = 0; p < l->n_out; p++) {
@@ -22,51 +21,124 @@ static eh_status eh_mst_check(const eh_mst_b1 *l)
         }
     }
     if (roots != l->n_roots) return EH_ERR_SIZE;
-    nw = eh_b1_nwords(l->n_in);
-    tail = eh_b1_tail(l->n_in);
-    for (e = 0; e < l->n_diff; e++) {
-        const uint32_t j = l->diff_word[e];
-        if (j >= nw) return EH_ERR_RANGE;
-        if (j == nw - 1u && (l->diff_mask[e] & ~tail) != 0u) return EH_ERR_RANGE;
+    for (p = 0; p < l->n_out; p++) {
+        const uint32_t b = l->diff_start[p], end = l->diff_start[p + 1u];
+        uint32_t e, lim = 0; /* positions increase strictly: the next code is >= (code | 1) + 1 */
+        if (b == end) continue;
+        for (e = b; e < end; e++) {
+            const uint32_t c = l->diff[e];
+            if (c < lim) return EH_ERR_RANGE;
+            lim = (c | 1u) + 1u;
+        }
+        if (((uint32_t)l->diff[end - 1u] >> 1) >= l->n_in) return EH_ERR_RANGE; /* the largest */
     }
     return EH_OK;
 }
 
-eh_status eh_mst_fc_b1(const eh_mst_b1 *l, const uint32_t *x, int32_t *y)
-{
-    eh_status st;
-    uint32_t p, nw, tail, r = 0;
-    uint32_t pos[4], nb = 0;
-    if (l == 0 || x == 0 || y == 0) return EH_ERR_NULL;
-    if ((st = eh_mst_check(l)) != EH_OK) return st;
-    nw = eh_b1_nwords(l->n_in);
-    tail = eh_b1_tail(l->n_in);
+/* Expansion of x into the scratch: bytes xx[2 i + b] = x_i ^ b (i < K). A little-endian core
+ * with a word-aligned scratch writes it a word at a time (eh_mst_nib: the two words of the eight
+ * bytes of one nibble; the bytes are only ever read back as bytes); otherwise byte by byte. The
+ * same bytes either way. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define EH_MST_LE 1
+#define EH_MST_W2(n) ((uint32_t)((n) & 1u) | ((uint32_t)(((n) & 1u) ^ 1u) << 8) \
+                      | ((uint32_t)(((n) >> 1) & 1u) << 16) | ((uint32_t)((((n) >> 1) & 1u) ^ 1u) << 24))
+#define EH_MST_NIB(n) {EH_MST_W2(n), EH_MST_W2((n) >> 2)}
+static const uint32_t eh_mst_nib[16][2] = {
+    EH_MST_NIB(0u), EH_MST_NIB(1u), EH_MST_NIB(2u), EH_MST_NIB(3u), EH_MST_NIB(4u), EH_MST_NIB(5u),
+    EH_MST_NIB(6u), EH_MST_NIB(7u), EH_MST_NIB(8u), EH_MST_NIB(9u), EH_MST_NIB(10u), EH_MST_NIB(11u),
+    EH_MST_NIB(12u), EH_MST_NIB(13u), EH_MST_NIB(14u), EH_MST_NIB(15u),
+};
+#endif
 
-    /* Roots first, four at a time through the binary fc core (their rows are contiguous). */
-    for (p = 0; p < l->n_out; p++) {
-        if (l->parent[p] != -1) continue;
-        pos[nb++] = p;
-        if (nb == 4u || r + nb == l->n_roots) {
-            uint32_t cnt[4] = {0, 0, 0, 0}, i;
-            eh_b1_count_rows(x, l->root_w + (uint64_t)r * nw, nw, nb, nw, tail, cnt);
-            for (i = 0; i < nb; i++) y[pos[i]] = eh_b1_dot(l->n_in, cnt[i]);
+static void eh_mst_expand(const uint32_t *x, uint32_t k, uint8_t *xx)
+{
+    uint32_t i = 0;
+#if defined(EH_MST_LE)
+    uint32_t *w = (uint32_t *)(void *)xx;
+    if (((uintptr_t)xx & 3u) == 0u) {
+      for (; i + 32u <= k; i += 32u) {    /* a whole input word: 16 scratch words */
+        const uint32_t v = x[i >> 5];
+        uint32_t n;
+        for (n = 0; n < 32u; n += 4u) {
+            const uint32_t *t = eh_mst_nib[(v >> n) & 15u];
+            w[0] = t[0];
+            w[1] = t[1];
+            w += 2;
+        }
+      }
+    }
+#endif
+    for (; i < k; i++) {
+        const uint8_t b = (uint8_t)((x[i >> 5] >> (i & 31u)) & 1u);
+        xx[2u * i] = b;
+        xx[2u * i + 1u] = (uint8_t)(b ^ 1u);
+    }
+}
+
+/* The pending roots pos[0..nb-1] (consecutive rows r.. of root_w), through the binary fc core. */
+static void eh_mst_roots(const eh_mst_b1 *l, const uint32_t *x, const uint32_t *pos, uint32_t nb,
+                         uint32_t r, int32_t *y)
+{
+    const uint32_t nw = eh_b1_nwords(l->n_in);
+    uint32_t cnt[4] = {0, 0, 0, 0}, i;
+    eh_b1_count_rows(x, l->root_w + (uint64_t)r * nw, nw, nb, nw, eh_b1_tail(l->n_in), cnt);
+    for (i = 0; i < nb; i++) y[pos[i]] = eh_b1_dot(l->n_in, cnt[i]);
+}
+
+/* One pass in node order (every parent comes before its children): consecutive roots are
+ * computed up to four at a time, flushed before the next child. */
+void eh_mst_fc_b1_unchecked(const eh_mst_b1 *l, const uint32_t *x, uint8_t *xx, int32_t *y)
+{
+    const uint32_t n = l->n_out;
+    const int32_t *parent = l->parent;
+    const uint32_t *start = l->diff_start;
+    const uint16_t *diff = l->diff;
+    uint32_t p, r = 0, pos[4], nb = 0;
+
+    if (l->n_diff != 0u) eh_mst_expand(x, l->n_in, xx);
+    for (p = 0; p < n; p++) {
+        const int32_t par = parent[p];
+        const uint16_t *c, *end;
+        uint32_t s = 0, nd;
+        if (par < 0) {
+            pos[nb++] = p;
+            if (nb == 4u) {
+                eh_mst_roots(l, x, pos, nb, r, y);
+                r += nb;
+                nb = 0;
+            }
+            continue;
+        }
+        if (nb != 0u) {
+            eh_mst_roots(l, x, pos, nb, r, y);
             r += nb;
             nb = 0;
         }
-    }
-    /* Then the children in node order: every parent (a root or an earlier child) is done. */
-    for (p = 0; p < l->n_out; p++) {
-        uint32_t e, end;
-        int32_t delta = 0;
-        if (l->parent[p] == -1) continue;
-        end = l->diff_start[p + 1u];
-        for (e = l->diff_start[p]; e < end; e++) {
-            const uint32_t m = l->diff_mask[e];
-            const uint32_t a = (x[l->diff_word[e]] ^ l->diff_pbits[e]) & m; /* parent mismatches */
-            /* child mismatches in D are m & ~a: delta count = pc(m ^ a) - pc(a) */
-            delta += (int32_t)eh_popcount32(m ^ a) - (int32_t)eh_popcount32(a);
+        c = diff + start[p];
+        end = diff + start[p + 1u];
+        nd = (uint32_t)(end - c);
+        while (end - c >= 8) {
+            s += (uint32_t)xx[c[0]] + xx[c[1]] + xx[c[2]] + xx[c[3]]
+                 + xx[c[4]] + xx[c[5]] + xx[c[6]] + xx[c[7]];
+            c += 8;
         }
-        y[p] = y[l->parent[p]] - 2 * delta;
+        if (end - c >= 4) {
+            s += (uint32_t)xx[c[0]] + xx[c[1]] + xx[c[2]] + xx[c[3]];
+            c += 4;
+        }
+        while (c < end) s += xx[*c++];
+        y[p] = y[par] + 2 * (int32_t)nd - 4 * (int32_t)s;
     }
+    if (nb != 0u) eh_mst_roots(l, x, pos, nb, r, y);
+}
+
+eh_status eh_mst_fc_b1(const eh_mst_b1 *l, const uint32_t *x, uint8_t *scratch, uint32_t scratch_len,
+                       int32_t *y)
+{
+    eh_status st;
+    if (l == 0 || x == 0 || scratch == 0 || y == 0) return EH_ERR_NULL;
+    if ((st = eh_mst_check_b1(l, scratch_len)) != EH_OK) return st;
+    eh_mst_fc_b1_unchecked(l, x, scratch, y);
     return EH_OK;
 }

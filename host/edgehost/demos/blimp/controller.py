@@ -19,6 +19,7 @@ class _Net:
         self.b_e = np.concatenate([p["b_enc"], p["b_enc"]])
         self.beta_e, self.thr_e = p["beta_enc"], p["thr_enc"]
         self.w_h, self.beta_h, self.thr_h = p["w_hid"], p["beta_hid"], p["thr_hid"]
+        self.alpha_h = None if shape.adaptive else p["alpha_hid"]
         self.w_th = p["w_th"] if shape.adaptive else np.zeros((nh, ne), np.float32)
         self.beta_th = p["beta_th"] if shape.adaptive else np.zeros(nh, np.float32)
         self.w_d, self.beta_d = p["w_dec"], p["beta_dec"]
@@ -29,6 +30,7 @@ class _Net:
         z = lambda n: np.zeros(n, np.float32)  # noqa: E731
         self.ve, self.ae, self.se = z(self.ne), z(self.ne), np.zeros(self.ne, np.uint8)
         self.vh, self.ah, self.sh = z(self.nh), z(self.nh), np.zeros(self.nh, np.uint8)
+        self.ih = z(self.nh)
         self.y = np.zeros(1, np.float32)
         self.zero_e = z(self.ne)
 
@@ -39,9 +41,13 @@ class _Net:
                                                          self.beta_e, np.float32(0), self.thr_e)
         s = self.se.astype(np.float32)
         ih = (self.w_h @ s).astype(np.float32)
-        ith = (self.w_th @ s).astype(np.float32)
-        self.vh, self.ah, self.sh = k.lif_adapt_step_f32(ih, ith, self.vh, self.ah, self.sh,
-                                                         self.beta_h, self.beta_th, self.thr_h)
+        if self.alpha_h is None:
+            ith = (self.w_th @ s).astype(np.float32)
+            self.vh, self.ah, self.sh = k.lif_adapt_step_f32(ih, ith, self.vh, self.ah, self.sh,
+                                                             self.beta_h, self.beta_th, self.thr_h)
+        else:
+            self.ih, self.vh, self.sh = k.cubalif_step_f32(ih, self.ih, self.vh, self.sh, self.alpha_h,
+                                                           self.beta_h, self.thr_h)
         drive = np.array([self.w_d @ self.sh.astype(np.float32)], np.float32)
         self.y = (self.beta_d * self.y + drive).astype(np.float32)
         return float(self.y[0])

@@ -8,8 +8,9 @@ import numpy as np
 
 from .plant import BUOYANCY, Blimp, BlimpParams, BlimpState
 
-# The demo's setpoint schedule: 0.5 m -> 1.0 m -> 1.5 m -> 1.0 m.
-SCHEDULE = ((0.5, 20.0), (1.0, 40.0), (1.5, 40.0), (1.0, 40.0))
+# The demo's setpoint schedule: 0.5 m -> 1.0 m -> 1.5 m -> 1.0 m, 40 s each (the first segment
+# starts with an empty integrator: with 20 s it measured the wind-up, not a steady state).
+SCHEDULE = ((0.5, 40.0), (1.0, 40.0), (1.5, 40.0), (1.0, 40.0))
 
 
 def setpoints(schedule=SCHEDULE, dt: float = 0.1) -> np.ndarray:

@@ -11,11 +11,15 @@ def segments(setpoint: np.ndarray):
     return list(zip(edges[:-1], edges[1:]))
 
 
+MIN_STEP = 0.05  # m: a first segment that starts closer than this to its setpoint is a hold, not a step
+
+
 def step_metrics(t: np.ndarray, z: np.ndarray, setpoint: np.ndarray, settle_fraction: float = 0.3) -> dict:
     """Figures over all setpoint segments (the first, from the start altitude, included).
 
     steady_state_error_m: mean |z - r| over the last `settle_fraction` of each segment, worst segment.
-    overshoot_m: the largest excursion past the new setpoint, in the direction of the step.
+    overshoot_m: the largest excursion past the new setpoint, in the direction of the step (the
+        first segment counts as a step only when it starts at least MIN_STEP from its setpoint).
     rise_time_s: the longest 10%->90% rise over the steps.
     rmse_m: over the whole run.
     """
@@ -28,7 +32,7 @@ def step_metrics(t: np.ndarray, z: np.ndarray, setpoint: np.ndarray, settle_frac
         tail = seg[int(len(seg) * (1 - settle_fraction)):]
         sse.append(float(np.mean(np.abs(tail - r))))
         step = r - start
-        if abs(step) > 1e-9:
+        if abs(step) > (MIN_STEP if a == 0 else 1e-9):
             direction = np.sign(step)
             over.append(float(max(0.0, np.max((seg - r) * direction))))
             frac = (seg - start) / step

@@ -40,9 +40,13 @@ def instructions_from_counter(delta: int, kind: str, board) -> tuple[float | Non
     """Instructions a counter delta stands for, and how that was derived."""
     if kind in ("instructions", "minstret"):
         return float(delta), "exact (instruction counter)"
-    if kind == "systick-ticks" and board.emulated:
-        per_tick = 1e9 / board.clock_hz  # -icount shift=0: one instruction per virtual ns
+    tick_hz = board.counter.emulated_tick_hz if board.emulated else None
+    if kind == "systick-ticks" and tick_hz:
+        per_tick = 1e9 / tick_hz  # -icount shift=0: one instruction per virtual ns
         return delta * per_tick, f"SysTick ticks x {per_tick:g} (QEMU -icount shift=0: 1 instruction per ns)"
+    if kind == "systick-ticks":
+        return None, (f"SysTick ticks: the rate of {board.name}'s SysTick under the emulator is not "
+                      "established (board.json counter.emulated_tick_hz), so no instruction count")
     return None, f"counter '{kind}' does not count instructions"
 
 

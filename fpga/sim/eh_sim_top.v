@@ -1,0 +1,57 @@
+// Simulation top of the edgehost SoC for Verilator (fpga/sim/tb.cpp drives it): the SoC with
+// 2^RAM_ADDR_BITS bytes of RAM at 0x8000_0000, loaded from +mem=<hex file> ($readmemh, word
+// addresses relative to the RAM's start), the UART as byte streams (the testbench bridges them
+// to a TCP socket), and the signals the testbench counts instructions with.
+`default_nettype none
+module eh_sim_top #(
+    parameter integer RAM_ADDR_BITS = 23
+) (
+    input  wire        clk,
+    input  wire        resetn,
+    input  wire        cfu_enable,
+    output wire        tx_valid,
+    output wire [7:0]  tx_data,
+    input  wire        rx_valid,
+    input  wire [7:0]  rx_data,
+    output wire        rx_ready,
+    output wire        exit_valid,
+    output wire [15:0] exit_code,
+    output wire        trap,
+    output wire        dbg_launch,    // an instruction starts this cycle ...
+    output wire [31:0] dbg_pc         // ... at this address
+);
+    wire        ram_en;
+    wire [3:0]  ram_we;
+    wire [RAM_ADDR_BITS-3:0] ram_addr;
+    wire [31:0] ram_wdata;
+    reg  [31:0] ram_rdata;
+    reg  [31:0] mem [0:(1 << (RAM_ADDR_BITS - 2)) - 1];
+
+    reg [1023:0] memfile;
+    initial begin
+        if ($value$plusargs("mem=%s", memfile)) $readmemh(memfile, mem);
+    end
+
+    always @(posedge clk) begin
+        if (ram_en) begin
+            if (ram_we[0]) mem[ram_addr][7:0]   <= ram_wdata[7:0];
+            if (ram_we[1]) mem[ram_addr][15:8]  <= ram_wdata[15:8];
+            if (ram_we[2]) mem[ram_addr][23:16] <= ram_wdata[23:16];
+            if (ram_we[3]) mem[ram_addr][31:24] <= ram_wdata[31:24];
+            ram_rdata <= mem[ram_addr];
+        end
+    end
+
+    eh_soc #(.RAM_ADDR_BITS(RAM_ADDR_BITS), .WITH_CFU(1), .FAST_MUL(1)) soc (
+        .clk(clk), .resetn(resetn), .cfu_enable(cfu_enable),
+        .ram_en(ram_en), .ram_we(ram_we), .ram_addr(ram_addr), .ram_wdata(ram_wdata),
+        .ram_rdata(ram_rdata),
+        .tx_valid(tx_valid), .tx_data(tx_data), .tx_ready(1'b1), .tx_busy(1'b0),
+        .rx_valid(rx_valid), .rx_data(rx_data), .rx_ready(rx_ready), .uart_divisor(),
+        .exit_valid(exit_valid), .exit_code(exit_code), .trap(trap)
+    );
+
+    assign dbg_launch = soc.cpu.launch_next_insn;
+    assign dbg_pc = soc.cpu.next_pc;
+endmodule
+`default_nettype wire

@@ -1,0 +1,30 @@
+/*
+ * Private: the binary FC core on the edgehost SoC's custom unit (EH_HAVE_RV_CFU, see
+ * ../eh_rv_cfu.h). eh_b1_cfu_dots() writes dot[r] = eh_b1_dot(k, count(x, row r)) -- exactly
+ * what eh_b1_count_rows() (eh_b1_core.h) and eh_b1_dot() give on the portable path -- for
+ * `rows` rows of nw = ceil(k / 32) words each, consecutive from w, with one BFC instruction:
+ * the unit streams x and the rows from RAM (2 cycles per word), masks the last word to the
+ * k mod 32 real bits and writes the int32 dot products.
+ */
+#ifndef EH_B1_CFU_H
+#define EH_B1_CFU_H
+
+#include "../eh_rv_cfu.h"
+#include "eh_b1_core.h"
+
+#if defined(EH_RV_CFU)
+#define EH_B1_CFU 1
+
+static inline void eh_b1_cfu_dots(const uint32_t *x, const uint32_t *w, uint32_t k, uint32_t rows,
+                                  int32_t *dot)
+{
+    eh_cfu_setlen(eh_b1_nwords(k), dot);
+    eh_cfu_setfc(rows, k);
+    eh_cfu_bfc(w, x);
+}
+
+/* Rows per BFC call in the kernels whose outputs are not the int32 dot products themselves. */
+#define EH_B1_CFU_CHUNK 32u
+#endif
+
+#endif /* EH_B1_CFU_H */
