@@ -120,29 +120,6 @@ typedef struct {
     uint32_t s;
 } small_term;
 
-/* Rows w0 .. w0 + 3c over one list (not empty), each sum started at rnd and shifted by sh. */
-EH_LMU_INLINE void
-gather4_rs(const int16_t *w0, uint32_t c, const uint16_t *ix, const uint16_t *end, int32_t rnd,
-           uint32_t sh, int32_t r[4])
-{
-    const int16_t *w1 = w0 + c, *w2 = w1 + c, *w3 = w2 + c;
-    int32_t a0 = rnd, a1 = rnd, a2 = rnd, a3 = rnd;
-#if defined(__GNUC__)
-    __asm__("" : "+r"(w1), "+r"(w2), "+r"(w3));
-#endif
-    do {
-        const uint32_t k = *ix++;
-        a0 += w0[k];
-        a1 += w1[k];
-        a2 += w2[k];
-        a3 += w3[k];
-    } while (ix != end);
-    r[0] = a0 >> sh;
-    r[1] = a1 >> sh;
-    r[2] = a2 >> sh;
-    r[3] = a3 >> sh;
-}
-
 /* nt is a constant at each call below, so the loop over the terms unrolls. */
 EH_LMU_INLINE void
 rows_small_n(int16_t *cur, uint32_t rows, const small_term *t, const uint32_t nt)
@@ -150,9 +127,9 @@ rows_small_n(int16_t *cur, uint32_t rows, const small_term *t, const uint32_t nt
     uint32_t o, j;
     for (o = 0; o + 4u <= rows; o += 4u) {
         int32_t r[4], q[4];
-        gather4_rs(t[0].w + o * t[0].cols, t[0].cols, t[0].idx, t[0].end, t[0].rnd, t[0].s, r);
+        eh_lmu_gather4_rs(t[0].w + o * t[0].cols, t[0].cols, t[0].idx, t[0].end, t[0].rnd, t[0].s, r);
         for (j = 1; j < nt; j++) {
-            gather4_rs(t[j].w + o * t[j].cols, t[j].cols, t[j].idx, t[j].end, t[j].rnd, t[j].s, q);
+            eh_lmu_gather4_rs(t[j].w + o * t[j].cols, t[j].cols, t[j].idx, t[j].end, t[j].rnd, t[j].s, q);
             r[0] += q[0];
             r[1] += q[1];
             r[2] += q[2];

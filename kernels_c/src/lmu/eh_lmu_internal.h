@@ -419,6 +419,29 @@ static inline int16_t eh_lmu_add_sat16(int32_t a, int32_t b)
 #endif
 }
 
+/* Rows w0, w0 + c, w0 + 2c, w0 + 3c summed over the list [ix, end) (not empty), each sum started
+ * at rnd and shifted right by sh. */
+EH_LMU_INLINE void eh_lmu_gather4_rs(const int16_t *w0, uint32_t c, const uint16_t *ix, const uint16_t *end,
+                                     int32_t rnd, uint32_t sh, int32_t r[4])
+{
+    const int16_t *w1 = w0 + c, *w2 = w1 + c, *w3 = w2 + c;
+    int32_t a0 = rnd, a1 = rnd, a2 = rnd, a3 = rnd;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(w1), "+r"(w2), "+r"(w3));
+#endif
+    do {
+        const uint32_t k = *ix++;
+        a0 += w0[k];
+        a1 += w1[k];
+        a2 += w2[k];
+        a3 += w3[k];
+    } while (ix != end);
+    r[0] = a0 >> sh;
+    r[1] = a1 >> sh;
+    r[2] = a2 >> sh;
+    r[3] = a3 >> sh;
+}
+
 /* cur[o] = sat16(R(row o of w over idx, s) + bias[o]) for every o < rows, when the sums are
  * small: cols <= 32767 (|S| < 2^30, so S + 2^(s-1) fits int32 and R(S, s) = (S + 2^(s-1)) >> s
  * with 2^(s-1) as the accumulators' start value) and cnt >= 1. Four rows per pass. */
@@ -429,24 +452,13 @@ EH_LMU_INLINE void eh_lmu_rows_bias_small(int16_t *cur, const int16_t *w, uint32
     const int32_t rnd = sh == 0u ? 0 : (int32_t)(1u << (sh - 1u));
     const uint16_t *end = idx + cnt;
     uint32_t o = 0;
+    int32_t r[4];
     for (; o + 4u <= rows; o += 4u) {
-        const int16_t *w0 = w + o * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-        const uint16_t *ix = idx;
-        int32_t a0 = rnd, a1 = rnd, a2 = rnd, a3 = rnd;
-#if defined(__GNUC__)
-        __asm__("" : "+r"(w1), "+r"(w2), "+r"(w3));
-#endif
-        do {
-            const uint32_t k = *ix++;
-            a0 += w0[k];
-            a1 += w1[k];
-            a2 += w2[k];
-            a3 += w3[k];
-        } while (ix != end);
-        cur[o] = eh_lmu_add_sat16(a0 >> sh, bias[o]);
-        cur[o + 1u] = eh_lmu_add_sat16(a1 >> sh, bias[o + 1u]);
-        cur[o + 2u] = eh_lmu_add_sat16(a2 >> sh, bias[o + 2u]);
-        cur[o + 3u] = eh_lmu_add_sat16(a3 >> sh, bias[o + 3u]);
+        eh_lmu_gather4_rs(w + o * cols, cols, idx, end, rnd, sh, r);
+        cur[o] = eh_lmu_add_sat16(r[0], bias[o]);
+        cur[o + 1u] = eh_lmu_add_sat16(r[1], bias[o + 1u]);
+        cur[o + 2u] = eh_lmu_add_sat16(r[2], bias[o + 2u]);
+        cur[o + 3u] = eh_lmu_add_sat16(r[3], bias[o + 3u]);
     }
     for (; o < rows; o++) {
         const int16_t *wr = w + o * cols;
