@@ -171,6 +171,25 @@ def parse_harness(text: str) -> HarnessOutput:
     return h
 
 
+def read_counts(uart_text: str, counter_text: str, quick: bool, counter: str, no_counts: str):
+    """The harness's report (UART) and the marker counter's counts (QEMU plugin log or RTL
+    testbench output) of one bench image run, checked against each other: (harness, counts).
+    `counter` names the counter in errors; `no_counts` is the error when it printed none."""
+    harness = parse_harness(uart_text)
+    counts = parse_plugin(counter_text)
+    if counts.errors:
+        raise BenchError(f"{counter} reported: " + "; ".join(counts.errors))
+    if counts.calib_raw is None or counts.total is None:
+        raise BenchError(no_counts)
+    if len(counts.raw) != len(harness.cases):
+        raise BenchError(f"{len(harness.cases)} cases ran but {counter} counted "
+                         f"{len(counts.raw)} begin/end pairs")
+    raise_on_failed_checks(harness)
+    if harness.mode != ("quick" if quick else "all"):
+        raise BenchError(f"the image ran in mode {harness.mode!r}; the mode patch did not apply")
+    return harness, counts
+
+
 def raise_on_failed_checks(h: HarnessOutput) -> None:
     """A bench run fails loudly when an on-target self-check (EHB|check) found a mismatch."""
     failed = [c for c in h.checks if c.mismatches != 0]
@@ -222,18 +241,9 @@ def run_with_plugin(emulator_argv: Callable[[Path], list[str]], elf_path: Path, 
     argv = serial_to_file(base, uart) + [
         "-plugin", f"{plugin},begin=0x{begin:x},end=0x{end:x}", "-d", "plugin", "-D", str(log)]
     _run_qemu(argv, timeout)
-    harness = parse_harness(uart.read_text(errors="replace") if uart.exists() else "")
-    counts = parse_plugin(log.read_text(errors="replace") if log.exists() else "")
-    if counts.errors:
-        raise BenchError("the counting plugin reported: " + "; ".join(counts.errors))
-    if counts.calib_raw is None or counts.total is None:
-        raise BenchError(f"the counting plugin wrote no counts to {log} (did it load?)")
-    if len(counts.raw) != len(harness.cases):
-        raise BenchError(f"{len(harness.cases)} cases ran but the plugin counted "
-                         f"{len(counts.raw)} begin/end pairs")
-    raise_on_failed_checks(harness)
-    if harness.mode != ("quick" if quick else "all"):
-        raise BenchError(f"the image ran in mode {harness.mode!r}; the mode patch did not apply")
+    harness, counts = read_counts(uart.read_text(errors="replace") if uart.exists() else "",
+                                  log.read_text(errors="replace") if log.exists() else "", quick,
+                                  "the counting plugin", f"the counting plugin wrote no counts to {log} (did it load?)")
     shown = [a.replace(str(image), "{elf}").replace(str(uart), "{uart}").replace(str(log), "{log}")
              .replace(str(plugin), "{plugin}") for a in argv]
     return ImageRun(harness, counts, shown)

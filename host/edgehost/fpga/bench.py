@@ -12,8 +12,7 @@ import subprocess
 from pathlib import Path
 
 from ..bench.elf import Elf
-from ..bench.run import (BenchError, ImageRun, marker_addresses, parse_harness, parse_plugin,
-                         prepare_image, raise_on_failed_checks)
+from ..bench.run import BenchError, ImageRun, marker_addresses, prepare_image, read_counts
 from . import sim
 
 
@@ -55,18 +54,9 @@ def run_image(board, elf_path: Path, workdir: Path, quick: bool = False,
     text = log.read_text(errors="replace")
     if r.returncode != 0:
         raise BenchError(f"the RTL simulation exited with code {r.returncode}: {' '.join(argv)}\n{text[-1500:]}")
-    harness = parse_harness(uart.read_text(errors="replace") if uart.exists() else "")
-    counts = parse_plugin(text)
-    if counts.errors:
-        raise BenchError("the simulation's marker counter reported: " + "; ".join(counts.errors))
-    if counts.calib_raw is None or counts.total is None:
-        raise BenchError(f"the simulation printed no instruction counts (log {log})")
-    if len(counts.raw) != len(harness.cases):
-        raise BenchError(f"{len(harness.cases)} cases ran but the simulation counted "
-                         f"{len(counts.raw)} begin/end pairs")
-    raise_on_failed_checks(harness)
-    if harness.mode != ("quick" if quick else "all"):
-        raise BenchError(f"the image ran in mode {harness.mode!r}; the mode patch did not apply")
+    harness, counts = read_counts(uart.read_text(errors="replace") if uart.exists() else "", text, quick,
+                                  "the simulation's marker counter",
+                                  f"the simulation printed no instruction counts (log {log})")
     shown = [a.replace(str(image), "{elf}").replace(str(uart), "{uart}").replace(str(exe), sim.EXE_NAME)
              for a in argv]
     return ImageRun(harness, counts, shown)
