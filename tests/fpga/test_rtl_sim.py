@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from edgehost import boards
-from edgehost.cli import UserError
 
 pytestmark = pytest.mark.skipif(shutil.which("verilator") is None or shutil.which("riscv64-unknown-elf-gcc") is None,
                                 reason="needs verilator and riscv64-unknown-elf-gcc")
@@ -18,10 +17,8 @@ pytestmark = pytest.mark.skipif(shutil.which("verilator") is None or shutil.whic
 @pytest.fixture(scope="module")
 def model():
     from edgehost.fpga import sim
-    try:
-        return sim.ensure_model()
-    except UserError as e:
-        pytest.skip(str(e))
+    pytest.importorskip("pythondata_cpu_picorv32", reason="pip install -e '.[fpga]'")
+    return sim.ensure_model()  # verilator is there (module mark): a failing build fails the tests
 
 
 def program(tmp_path: Path, body: str) -> Path:
