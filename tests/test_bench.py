@@ -171,7 +171,8 @@ def test_plugin_counts_known_riscv_loop_exactly(plugin_lib, tmp_path, loops):
 @needs_arm
 def test_plugin_rejects_bad_arguments(plugin_lib, tmp_path):
     elf = _tiny_arm(tmp_path, 1)
-    for arg in ("begin=0x8", "begin=0x8,end=0x8", "begin=0x8,end=zz", "begin=0x8,end=0xa,bogus=1"):
+    for arg in ("begin=0x8", "begin=0x8,end=0x8", "begin=0x8,end=zz", "begin=0x8,end=0xa,bogus=1",
+                "begin=0x8,begin=0xc,end=0xa", "beginx=0x8,end=0xa"):
         p = subprocess.run(ARM_ARGV + ["-kernel", str(elf), "-plugin", f"{plugin_lib},{arg}"],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         assert p.returncode != 0
@@ -415,3 +416,17 @@ def test_cli_virt_minstret_agrees_with_plugin():
     assert entries and all(e["core"] == "rv32imc" for e in entries)
     assert all(e["counter_kind"] == "instructions" for e in entries)
     assert [e["counter"] for e in entries] == [e["instructions"] for e in entries]
+
+
+def test_report_commit_says_when_the_tree_differs(tmp_path):
+    from edgehost.bench import report
+    run = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (tmp_path / "f.txt").write_text("one\n")
+    run("add", "f.txt")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    clean = report.git_commit(tmp_path)
+    assert clean and " " not in clean
+    (tmp_path / "f.txt").write_text("two\n")
+    assert report.git_commit(tmp_path) == clean + " + uncommitted changes"
+    assert report.git_commit(tmp_path / "nowhere") is None

@@ -12,8 +12,8 @@ from edgehost.cli import UserError, main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"mps2-an386", "netduinoplus2", "microbit", "virt-rv32", "nrf52840dk", "feather-nrf52840", "host"}
-# The FPGA target's boards (RTL simulation, iCEBreaker): checked in tests/fpga/.
-FPGA_BOARDS = {"rv32-sim", "rv32-sim-base", "icebreaker"}
+# The FPGA target's boards (RTL simulation, iCEBreaker, ULX3S): checked in tests/fpga/
+FPGA_BOARDS = {"rv32-sim", "rv32-sim-base", "icebreaker", "ulx3s"}
 
 
 def test_all_boards_load_and_default_first():
@@ -104,7 +104,7 @@ def test_unknown_board_lists_known_and_closest():
 def tree(tmp_path):
     """A copy of boards/ beside links to the real cmake/ and firmware/ (what validation reads)."""
     shutil.copytree(ROOT / "boards", tmp_path / "boards")
-    for d in ("cmake", "firmware"):
+    for d in ("cmake", "firmware", "fpga"):
         (tmp_path / d).symlink_to(ROOT / d)
     return tmp_path
 
@@ -165,6 +165,27 @@ def test_broken_board_json_names_file_and_field(tree, key, value, field, words):
     assert str(path) in msg
     assert f"field '{field}'" in msg
     assert words in msg
+
+
+BROKEN_FPGA = [
+    (("fpga", "family"), "gowin", "fpga.family", "is not one of ice40, ecp5"),
+    (("fpga", "top"), KeyError, "fpga.top", "missing"),
+    (("fpga", "constraints"), "../../fpga/ecp5/nope.lpf", "fpga.constraints", "does not exist"),
+    (("fpga", "sources"), ["top.v"], "fpga.sources", "top.v does not exist"),
+    (("fpga", "clock"), 25, "fpga.clock", "unknown field"),
+    (("fpga", "program", "iceprog"), ["-S", "{bitstream}"], "fpga.program", "not one of the board's flash_methods"),
+    (("fpga", "program", "fujprog"), ["x.bit"], "fpga.program.fujprog", "{bitstream}"),
+]
+
+
+@pytest.mark.parametrize("key,value,field,words", BROKEN_FPGA,
+                         ids=[".".join(b[0]) + "=" + repr(b[1])[:12] for b in BROKEN_FPGA])
+def test_broken_fpga_section_names_file_and_field(tree, key, value, field, words):
+    path = _edit(tree, "ulx3s", _set(key, value))
+    with pytest.raises(boards.BoardError) as e:
+        boards.load_all(tree / "boards")
+    msg = str(e.value)
+    assert str(path) in msg and f"field '{field}'" in msg and words in msg
 
 
 def test_uf2_board_needs_family(tree):

@@ -263,7 +263,7 @@ def test_build_dir_of_another_board_is_refused(selftest, tmp_path):
 def test_image_too_big_says_by_how_much(selftest, tmp_path, monkeypatch):
     """The same sources with a board whose flash is 1 KiB: the error gives the overflow."""
     normal = selftest("mps2-an386")
-    for d in ("CMakeLists.txt", "cmake", "kernels_c", "firmware", "bench", "tests", "host"):
+    for d in ("CMakeLists.txt", "cmake", "kernels_c", "firmware", "bench", "tests", "host", "fpga"):
         (tmp_path / d).symlink_to(ROOT / d)
     shutil.copytree(ROOT / "boards", tmp_path / "boards")
     path = tmp_path / "boards" / "mps2-an386" / "board.json"

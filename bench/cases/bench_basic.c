@@ -1,5 +1,6 @@
 /* Benchmark cases of the basic family: dense layers at three sizes, a spike-driven layer at two
- * activities. All cases share one static arena (they run one at a time), sized for the largest. */
+ * activities (row-major and input-major weights). All cases share one static arena (they run
+ * one at a time), sized for the largest. */
 #include "eh_bench.h"
 #include "eh_basic.h"
 
@@ -56,6 +57,12 @@ static void run_spike(void)
     (void)eh_fc_spike_q15(n_in, n_out, arena.q15.s, arena.q15.w, arena.q15.b, 4, arena.q15.y);
 }
 
+/* The same layer with the weights input-major (the arena's weights read as wt[1024][256]). */
+static void run_spike_t(void)
+{
+    (void)eh_fc_spike_t_q15(n_in, n_out, arena.q15.s, arena.q15.w, arena.q15.b, 4, arena.q15.y);
+}
+
 /* The spike layer at ~15 % activity (3 inputs in 20), the rate of a sparse SNN layer. */
 static void setup_spike_15(uint32_t ni, uint32_t no)
 {
@@ -82,5 +89,7 @@ const eh_bench_case eh_bench_cases_basic[] = {
     {"fc_q15", "2048x512", "mac", 2048u * 512u, setup_q15_2048, run_q15},
     {"fc_spike_q15", "1024x256", "mac", 1024u * 256u, setup_q15_1024, run_spike},
     {"fc_spike_q15", "1024x256@15%", "mac", 1024u * 256u, setup_spike15_1024, run_spike},
+    {"fc_spike_t_q15", "1024x256", "mac", 1024u * 256u, setup_q15_1024, run_spike_t},
+    {"fc_spike_t_q15", "1024x256@15%", "mac", 1024u * 256u, setup_spike15_1024, run_spike_t},
 };
 const uint32_t eh_bench_n_basic = sizeof eh_bench_cases_basic / sizeof eh_bench_cases_basic[0];

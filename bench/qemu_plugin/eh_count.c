@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eh_qemu_plugin_api.h"
+#include "eh_plugin_args.h"
 
 EH_QEMU_PLUGIN_EXPORT int qemu_plugin_version = EH_QEMU_PLUGIN_API_VERSION;
 
@@ -116,50 +116,16 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *udata)
     out("eh_count: exit total=%" PRIu64 " pairs=%" PRIu64 "\n", insn_count, pairs);
 }
 
-/* Parses "0x..." (or decimal); returns 0 on a malformed or zero value. */
-static int parse_addr(const char *s, uint64_t *addr)
-{
-    char *end = 0;
-    unsigned long long v;
-    if (s == 0 || *s == '\0') return 0;
-    v = strtoull(s, &end, 0);
-    if (end == s || *end != '\0') return 0;
-    *addr = (uint64_t)v & ~(uint64_t)1; /* Thumb bit */
-    return 1;
-}
-
 EH_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                               int argc, char **argv)
 {
-    int i, have_begin = 0, have_end = 0;
-    if (info->version.min > EH_QEMU_PLUGIN_API_VERSION || info->version.cur < EH_QEMU_PLUGIN_API_VERSION) {
-        fprintf(stderr, "eh_count: QEMU plugin API %d..%d does not include level %d\n",
-                info->version.min, info->version.cur, EH_QEMU_PLUGIN_API_VERSION);
+    if (!eh_plugin_check("eh_count", info) ||
+        !eh_plugin_two_addrs("eh_count", argc, argv, "begin", &marker_addr[MARK_BEGIN], "end",
+                             &marker_addr[MARK_END]))
         return -1;
-    }
-    if (info->system_emulation && info->system.smp_vcpus > 1) {
-        fprintf(stderr, "eh_count: exact counting needs a single vCPU (got -smp %d)\n",
-                info->system.smp_vcpus);
-        return -1;
-    }
-    for (i = 0; i < argc; i++) {
-        const char *eq = strchr(argv[i], '=');
-        if (eq == 0) {
-            fprintf(stderr, "eh_count: argument '%s' is not key=value\n", argv[i]);
-            return -1;
-        }
-        if (strncmp(argv[i], "begin=", 6) == 0) {
-            have_begin = parse_addr(eq + 1, &marker_addr[MARK_BEGIN]);
-            if (!have_begin) break;
-        } else if (strncmp(argv[i], "end=", 4) == 0) {
-            have_end = parse_addr(eq + 1, &marker_addr[MARK_END]);
-            if (!have_end) break;
-        } else {
-            fprintf(stderr, "eh_count: unknown argument '%s' (expected begin=ADDR,end=ADDR)\n", argv[i]);
-            return -1;
-        }
-    }
-    if (!have_begin || !have_end || marker_addr[MARK_BEGIN] == marker_addr[MARK_END]) {
+    marker_addr[MARK_BEGIN] &= ~(uint64_t)1; /* Thumb bit */
+    marker_addr[MARK_END] &= ~(uint64_t)1;
+    if (marker_addr[MARK_BEGIN] == 0 || marker_addr[MARK_BEGIN] == marker_addr[MARK_END]) {
         fprintf(stderr, "eh_count: needs begin=ADDR,end=ADDR (two distinct addresses)\n");
         return -1;
     }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eh_qemu_plugin_api.h"
+#include "eh_plugin_args.h"
 
 EH_QEMU_PLUGIN_EXPORT int qemu_plugin_version = EH_QEMU_PLUGIN_API_VERSION;
 
@@ -73,41 +73,12 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *udata)
     out("eh_stack: exit depth=%" PRIu64 " stores=%" PRIu64 "\n", hi - lowest, stores);
 }
 
-static int parse_addr(const char *s, uint64_t *addr)
-{
-    char *end = 0;
-    unsigned long long v;
-    if (s == 0 || *s == '\0') return 0;
-    v = strtoull(s, &end, 0);
-    if (end == s || *end != '\0') return 0;
-    *addr = (uint64_t)v;
-    return 1;
-}
-
 EH_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                               int argc, char **argv)
 {
-    int i, have_lo = 0, have_hi = 0;
-    if (info->version.min > EH_QEMU_PLUGIN_API_VERSION || info->version.cur < EH_QEMU_PLUGIN_API_VERSION) {
-        fprintf(stderr, "eh_stack: QEMU plugin API %d..%d does not include level %d\n",
-                info->version.min, info->version.cur, EH_QEMU_PLUGIN_API_VERSION);
+    if (!eh_plugin_check("eh_stack", info) || !eh_plugin_two_addrs("eh_stack", argc, argv, "lo", &lo, "hi", &hi))
         return -1;
-    }
-    if (info->system_emulation && info->system.smp_vcpus > 1) {
-        fprintf(stderr, "eh_stack: needs a single vCPU (got -smp %d)\n", info->system.smp_vcpus);
-        return -1;
-    }
-    for (i = 0; i < argc; i++) {
-        if (strncmp(argv[i], "lo=", 3) == 0) {
-            have_lo = parse_addr(argv[i] + 3, &lo);
-        } else if (strncmp(argv[i], "hi=", 3) == 0) {
-            have_hi = parse_addr(argv[i] + 3, &hi);
-        } else {
-            fprintf(stderr, "eh_stack: unknown argument '%s' (expected lo=ADDR,hi=ADDR)\n", argv[i]);
-            return -1;
-        }
-    }
-    if (!have_lo || !have_hi || lo >= hi) {
+    if (lo >= hi) {
         fprintf(stderr, "eh_stack: needs lo=ADDR,hi=ADDR with lo < hi\n");
         return -1;
     }

@@ -1,6 +1,6 @@
 /*
  * Build-time sizes of the firmware runtime's static buffers. Each can be set per board with a
- * compile definition (boards/<name>/board.json "firmware" settings -> firmware/CMakeLists.txt);
+ * compile definition in the board's CMake toolchain file (boards/icebreaker, boards/ulx3s);
  * the defaults below are chosen by core so that every supported board fits its RAM.
  *
  * RAM used by the runtime = 2 * (EH_FW_MAX_PAYLOAD + 12) + EH_FW_BLOB_SIZE + EH_FW_ARENA_SIZE

@@ -1,7 +1,7 @@
 // edgehost SoC: a PicoRV32 (RV32IMC, from the pythondata-cpu-picorv32 package, read from
 // site-packages at build time), the edgehost custom unit on its PCPI port (eh_cfu.v), a
 // 16550-compatible UART register file (eh_uart_regs.v) and an exit register. The RAM itself is
-// outside (the simulation top has a large array, the iCE40 top SPRAM); this module drives one
+// outside (eh_ram.v in the simulation and ECP5 tops, SPRAM in the iCE40 top); this module drives one
 // synchronous port of it: ram_en/ram_we/ram_addr/ram_wdata in a cycle, ram_rdata the next.
 //
 // Memory map (the same as QEMU's riscv32 virt where it matters, so the same drivers work):

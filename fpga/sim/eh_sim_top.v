@@ -1,5 +1,5 @@
 // Simulation top of the edgehost SoC for Verilator (fpga/sim/tb.cpp drives it): the SoC with
-// 2^RAM_ADDR_BITS bytes of RAM at 0x8000_0000, loaded from +mem=<hex file> ($readmemh, word
+// 2^RAM_ADDR_BITS bytes of RAM (eh_ram.v) at 0x8000_0000, loaded from +mem=<hex file> ($readmemh, word
 // addresses relative to the RAM's start), the UART as byte streams (the testbench bridges them
 // to a TCP socket), and the signals the testbench counts instructions with.
 `default_nettype none
@@ -24,23 +24,11 @@ module eh_sim_top #(
     wire [3:0]  ram_we;
     wire [RAM_ADDR_BITS-3:0] ram_addr;
     wire [31:0] ram_wdata;
-    reg  [31:0] ram_rdata;
-    reg  [31:0] mem [0:(1 << (RAM_ADDR_BITS - 2)) - 1];
+    wire [31:0] ram_rdata;
 
-    reg [1023:0] memfile;
-    initial begin
-        if ($value$plusargs("mem=%s", memfile)) $readmemh(memfile, mem);
-    end
-
-    always @(posedge clk) begin
-        if (ram_en) begin
-            if (ram_we[0]) mem[ram_addr][7:0]   <= ram_wdata[7:0];
-            if (ram_we[1]) mem[ram_addr][15:8]  <= ram_wdata[15:8];
-            if (ram_we[2]) mem[ram_addr][23:16] <= ram_wdata[23:16];
-            if (ram_we[3]) mem[ram_addr][31:24] <= ram_wdata[31:24];
-            ram_rdata <= mem[ram_addr];
-        end
-    end
+    eh_ram #(.ADDR_BITS(RAM_ADDR_BITS)) ram (
+        .clk(clk), .en(ram_en), .we(ram_we), .addr(ram_addr), .wdata(ram_wdata), .rdata(ram_rdata)
+    );
 
     eh_soc #(.RAM_ADDR_BITS(RAM_ADDR_BITS), .WITH_CFU(1), .FAST_MUL(1)) soc (
         .clk(clk), .resetn(resetn), .cfu_enable(cfu_enable),

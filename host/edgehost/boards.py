@@ -27,7 +27,9 @@ DEFAULT_BOARD = "mps2-an386"
 CORES = ("cortex-m4f", "cortex-m0", "rv32imc", "host")
 COUNTER_SOURCES = ("dwt", "systick", "minstret", "mcycle", "monotonic-ns")
 EXIT_KINDS = ("semihosting", "semihosting-or-reset", "reset", "sifive-test", "process")
-FLASH_METHODS = ("qemu", "native", "pyocd", "nrfjprog", "openocd", "uf2", "dfu", "iceprog", "openfpgaloader")
+FLASH_METHODS = ("qemu", "native", "pyocd", "nrfjprog", "openocd", "uf2", "dfu", "iceprog", "openfpgaloader",
+                 "fujprog")
+FPGA_FAMILIES = ("ice40", "ecp5")
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _USB_RE = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
@@ -90,6 +92,19 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class Fpga:
+    """How an FPGA board's bitstream is made and loaded (board.json "fpga"; docs/boards.md)."""
+
+    family: str                 # one of FPGA_FAMILIES: picks yosys' synth_<family> and nextpnr-<family>
+    top: str                    # top module
+    sources: tuple[Path, ...]   # the board's own Verilog (the top), besides fpga/rtl and the CPU
+    constraints: Path           # .pcf (iCE40) or .lpf (ECP5)
+    pnr_args: tuple[str, ...]   # nextpnr's device options ("--up5k", "--package", "sg48" / "--85k", ...)
+    #: programming tool (a flash method) -> argv after the tool, {bitstream} replaced
+    program: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     aliases: tuple[str, ...]
@@ -112,6 +127,7 @@ class Board:
     sources: tuple[Path, ...]  # absolute paths of the board's own C/asm sources
     linker_script: Path | None
     path: Path = field(compare=False)  # the board's folder
+    fpga: Fpga | None = None   # FPGA boards: the bitstream's design
 
     @property
     def flash_bytes(self) -> int | None:
@@ -177,6 +193,9 @@ class Board:
             "uf2_family": self.uf2_family,
             "emulator": list(self.emulator),
             "path": str(self.path),
+            "fpga": None if self.fpga is None else {
+                "family": self.fpga.family, "top": self.fpga.top, "pnr_args": list(self.fpga.pnr_args),
+                "constraints": str(self.fpga.constraints)},
         }
 
 
@@ -185,9 +204,10 @@ class Board:
 _FIELDS = {
     "name", "aliases", "description", "core", "toolchain", "clock_hz", "flash", "ram",
     "stack_bytes", "uart", "counter", "exit", "emulated", "emulator", "flash_methods",
-    "usb_ids", "image_offset", "uf2_family", "sources", "linker_script",
+    "usb_ids", "image_offset", "uf2_family", "sources", "linker_script", "fpga",
 }
-_REQUIRED = _FIELDS - {"aliases", "usb_ids", "image_offset", "uf2_family", "toolchain", "linker_script"}
+_REQUIRED = _FIELDS - {"aliases", "usb_ids", "image_offset", "uf2_family", "toolchain", "linker_script", "fpga"}
+_FPGA_FIELDS = {"family", "top", "sources", "constraints", "pnr_args", "program"}
 
 
 class _Checker:
@@ -388,13 +408,55 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
     elif not is_host:
         raise c.fail("linker_script", f"required for core {core!r}")
 
+    fpga = _fpga(c, data.get("fpga"), path.parent, flash_methods)
+
     return Board(
         name=name, aliases=aliases, description=description, core=core, toolchain=toolchain,
         clock_hz=clock_hz, flash=flash, ram=ram, stack_bytes=stack_bytes, uart=uart,
         counter=counter, exit=exit_kind, emulated=emulated, emulator=emulator,
         flash_methods=flash_methods, usb_ids=usb_ids, image_offset=image_offset,
         uf2_family=uf2_family, sources=tuple(sources), linker_script=linker_script,
-        path=path.parent.resolve(),
+        path=path.parent.resolve(), fpga=fpga,
+    )
+
+
+def _fpga(c: _Checker, f: Any, folder: Path, flash_methods: tuple[str, ...]) -> Fpga | None:
+    """The optional "fpga" object: paths relative to the board's folder."""
+    if f is None:
+        return None
+    if not isinstance(f, dict):
+        raise c.fail("fpga", f"expected an object, got {f!r}")
+    extra = sorted(set(f) - _FPGA_FIELDS)
+    if extra:
+        raise c.fail(f"fpga.{extra[0]}", "unknown field")
+    for key in sorted(_FPGA_FIELDS - {"program"}):
+        if key not in f:
+            raise c.fail(f"fpga.{key}", "missing")
+
+    def file(rel: Any, fld: str) -> Path:
+        p = (folder / c.string(rel, fld)).resolve()
+        if not p.is_file():
+            raise c.fail(fld, f"{rel} does not exist")
+        return p
+    program = f.get("program", {})
+    if not isinstance(program, dict):
+        raise c.fail("fpga.program", f"expected an object (flash method -> argv), got {program!r}")
+    prog = {}
+    for m, argv in program.items():
+        c.choice(m, "fpga.program", FLASH_METHODS)
+        if m not in flash_methods:
+            raise c.fail("fpga.program", f"{m!r} is not one of the board's flash_methods")
+        args = c.strings(argv, f"fpga.program.{m}")
+        if not any("{bitstream}" in a for a in args):
+            raise c.fail(f"fpga.program.{m}", "the argv must contain {bitstream}")
+        prog[m] = args
+    return Fpga(
+        family=c.choice(f["family"], "fpga.family", FPGA_FAMILIES),
+        top=c.string(f["top"], "fpga.top"),
+        sources=tuple(file(s, "fpga.sources") for s in c.strings(f["sources"], "fpga.sources")),
+        constraints=file(f["constraints"], "fpga.constraints"),
+        pnr_args=c.strings(f["pnr_args"], "fpga.pnr_args"),
+        program=prog,
     )
 
 

@@ -231,14 +231,19 @@ def build(board: str | Board, target: str = "firmware", build_dir: str | os.Path
             cached_board = _cache_value(cache, "EH_BOARD")
             cached_tc = _cache_value(cache, "CMAKE_TOOLCHAIN_FILE") or ""
             want_tc = str(board.toolchain) if board.toolchain else ""
-            if cached_board != board.name or (Path(cached_tc).resolve() if cached_tc else "") != (
-                Path(want_tc).resolve() if want_tc else ""
-            ):
+            same_tc = (Path(cached_tc).resolve() if cached_tc else "") == (Path(want_tc).resolve() if want_tc else "")
+            if build_dir is None and cached_board == board.name and not same_tc:
+                # our own build folder of this board, whose board.json now names another
+                # toolchain file: configure it afresh
+                cache.unlink()
+                shutil.rmtree(bdir / "CMakeFiles", ignore_errors=True)
+                configured = False
+            elif cached_board != board.name or not same_tc:
                 raise UserError(
                     f"{bdir} is configured for board {cached_board} ({cached_tc or 'native'}), not "
                     f"{board.name}: remove it or pass another build_dir"
                 )
-        else:
+        if not configured:
             cmd = ["cmake", "-S", str(root), "-B", str(bdir), f"-DEH_BOARD={board.name}",
                    "-DCMAKE_BUILD_TYPE=Release"]
             if shutil.which("ninja"):

@@ -2,7 +2,8 @@
  * The glue every network needs: dense layers (float, Q15, int8, spike-driven), ReLU, argmax,
  * leaky-integrator readout, quantise/dequantise, spike counts.
  *
- * Dense weights are row-major [n_out][n_in]. Bias pointers may be NULL (no bias).
+ * Dense weights are row-major [n_out][n_in] (eh_fc_spike_t_q15: input-major [n_in][n_out]).
+ * Bias pointers may be NULL (no bias).
  * Dense layers reject n_in == 0, n_out == 0 and n_in * n_out >= 2^32 with EH_ERR_SIZE.
  * Rounding shifts round half up: rshift(a, s) = floor((a + 2^(s-1)) / 2^s), rshift(a, 0) = a.
  */
@@ -29,6 +30,15 @@ eh_status eh_fc_q15(uint32_t n_in, uint32_t n_out, const int16_t *x, const int16
  * the accumulator reaches a limit). A spike value other than 0 or 1 is EH_ERR_RANGE. */
 eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const int16_t *w,
                           const int32_t *b, uint32_t shift, int16_t *y);
+
+/* eh_fc_spike_q15 with the weights stored input-major (transposed): wt[i][o], n_in rows of n_out
+ * int16, so w[o][i] = wt[i][o]. Same result bit for bit, same arguments checked with the same
+ * codes: acc = b[o] (0 without bias), then for i = 0..n_in-1 in order, when s[i] == 1,
+ * acc = sat32(acc + wt[i][o]); y[o] = sat16(rshift(acc, shift)); s holds 0/1 (else EH_ERR_RANGE),
+ * shift in [0, 31]. Event-driven: each active input adds its contiguous row of n_out weights,
+ * which vectorises on hosts; the layout to use when n_out is large and the spikes sparse. */
+eh_status eh_fc_spike_t_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const int16_t *wt,
+                            const int32_t *b, uint32_t shift, int16_t *y);
 
 /* int8 dense with TFLite/CMSIS-NN semantics: acc = b[o] + sum_i (x[i] + x_offset) * w[o][i];
  * y[o] = sat8(requant(acc, mult[c], shift[c]) + y_offset), c = o when per_channel else 0,

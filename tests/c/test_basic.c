@@ -1,7 +1,8 @@
 /* basic family: bad arguments are rejected without touching the outputs; exact-size heap
  * buffers for many sizes (ASan catches any access past the end); the DSP path of eh_fc_s8,
  * compiled here with C emulations of SMLAD/SXTB16/SXTAB16 (EH_DSP_EMULATE), is bit-exact with
- * the portable path over random and extreme data. */
+ * the portable path over random and extreme data; eh_fc_spike_t_q15 in both of its chunkings
+ * equals the spike layer's reference on the transposed weights. */
 #include <stdlib.h>
 #include <string.h>
 #include "eh_test.h"
@@ -13,6 +14,13 @@
 #include "../../kernels_c/src/basic/eh_fc_s8.c"
 #undef eh_fc_s8
 #undef EH_DSP_EMULATE
+
+/* eh_fc_spike_t_q15 built a second time with the cores' chunking (8 accumulators, one row per
+ * pass), so its path is checked here under ASan too. */
+#define EH_FC_T_CORE_PATH 1
+#define eh_fc_spike_t_q15 eh_fc_spike_t_q15_core
+#include "../../kernels_c/src/basic/eh_fc_spike_t_q15.c"
+#undef eh_fc_spike_t_q15
 
 static void test_bad_arguments(void)
 {
@@ -184,6 +192,116 @@ static void test_fc_spike_reference(void)
     }
 }
 
+typedef eh_status (*fc_spike_t_fn)(uint32_t, uint32_t, const uint8_t *, const int16_t *, const int32_t *,
+                                   uint32_t, int16_t *);
+
+/* Both builds of eh_fc_spike_t_q15 (the host's and the cores' chunking) against the reference on
+ * the transposed matrix: outputs across the chunks (8 and 256), inputs across the 32-input blocks
+ * and the mask cache, activities 0 % .. 100 %, biases at the int32 limits, exact-size buffers. */
+static void test_fc_spike_t_reference(void)
+{
+    static const uint32_t n_ins[] = {1, 3, 31, 32, 33, 95, 1023, 1024, 1025, 2081};
+    static const uint32_t n_outs[] = {1, 7, 8, 9, 63, 255, 256, 257, 300};
+    static const uint32_t pct[] = {0, 5, 15, 50, 100};
+    static const fc_spike_t_fn fns[2] = {eh_fc_spike_t_q15, eh_fc_spike_t_q15_core};
+    uint32_t a, c, p, k, o, f;
+    for (a = 0; a < sizeof n_ins / sizeof n_ins[0]; a++) {
+        for (c = 0; c < sizeof n_outs / sizeof n_outs[0]; c++) {
+            const uint32_t n_in = n_ins[a], n_out = n_outs[c], nw = n_in * n_out;
+            int16_t *w, *wt, *y;
+            int32_t *b;
+            uint8_t *sbuf, *s;
+            if (nw > 300000u) continue; /* a short run: not the largest products */
+            w = malloc(nw * 2u);
+            wt = malloc(nw * 2u);
+            y = malloc(n_out * 2u);
+            b = malloc(n_out * 4u);
+            sbuf = malloc(n_in + 1u);
+            s = sbuf + 1;
+            for (p = 0; p < sizeof pct / sizeof pct[0]; p++) {
+                const uint32_t shift = (a * 7u + c * 3u + p) % 32u;
+                for (k = 0; k < n_in; k++) s[k] = (uint8_t)(eh_test_rand() % 100u < pct[p]);
+                for (o = 0; o < n_out; o++)
+                    for (k = 0; k < n_in; k++) {
+                        const int16_t v = p == 4u && ((o + k) & 1u) ? 32767 : (int16_t)eh_test_rand();
+                        w[o * n_in + k] = v;
+                        wt[k * n_out + o] = v;
+                    }
+                for (o = 0; o < n_out; o++)
+                    b[o] = o % 5u == 0u ? (o & 1u ? INT32_MAX : INT32_MIN)
+                                        : (int32_t)(eh_test_rand() % 20001u) - 10000;
+                for (f = 0; f < 2u; f++) {
+                    EH_CHECK_EQ(fns[f](n_in, n_out, s, wt, b, shift, y), EH_OK);
+                    for (o = 0; o < n_out; o++)
+                        EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, b[o], shift));
+                    EH_CHECK_EQ(fns[f](n_in, n_out, s, wt, 0, shift, y), EH_OK);
+                    for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, 0, shift));
+                    /* a bad spike (the last) rejects the call before any output is written */
+                    for (o = 0; o < n_out; o++) y[o] = 7;
+                    s[n_in - 1u] = 2;
+                    EH_CHECK_EQ(fns[f](n_in, n_out, s, wt, b, shift, y), EH_ERR_RANGE);
+                    for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], 7);
+                    s[n_in - 1u] = 1;
+                }
+            }
+            free(w); free(wt); free(y); free(b); free(sbuf);
+        }
+    }
+}
+
+/* More than 65535 active inputs with extreme weights: the accumulators reach the int32 limits at
+ * different inputs (the saturating path, with the room measured again after each saturation). */
+static void test_fc_spike_t_saturation(void)
+{
+    const uint32_t n_in = 65600u, n_out = 11u;
+    static const fc_spike_t_fn fns[2] = {eh_fc_spike_t_q15, eh_fc_spike_t_q15_core};
+    int16_t *w = malloc(n_in * n_out * 2u), *wt = malloc(n_in * n_out * 2u), y[11];
+    int32_t b[11];
+    uint8_t *s = malloc(n_in);
+    uint32_t k, o, f;
+    for (k = 0; k < n_in; k++) s[k] = (uint8_t)(k % 97u != 5u);
+    for (o = 0; o < n_out; o++) {
+        b[o] = o % 3u == 0u ? INT32_MAX : (o % 3u == 1u ? INT32_MIN : (int32_t)(eh_test_rand() % 1000u));
+        for (k = 0; k < n_in; k++) {
+            const int16_t v = o < 4u ? (int16_t)(k < n_in / 2u ? -32768 : 32767)
+                                     : (o < 8u ? (int16_t)(k & 1u ? 32767 : -32768) : (int16_t)eh_test_rand());
+            w[o * n_in + k] = v;
+            wt[k * n_out + o] = v;
+        }
+    }
+    for (f = 0; f < 2u; f++) {
+        EH_CHECK_EQ(fns[f](n_in, n_out, s, wt, b, 0, y), EH_OK);
+        for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, b[o], 0));
+        EH_CHECK_EQ(fns[f](n_in, n_out, s, wt, b, 17, y), EH_OK);
+        for (o = 0; o < n_out; o++) EH_CHECK_EQ(y[o], spike_ref_row(s, w + o * n_in, n_in, b[o], 17));
+    }
+    free(w); free(wt); free(s);
+}
+
+static void test_fc_spike_t_bad_arguments(void)
+{
+    static const fc_spike_t_fn fns[2] = {eh_fc_spike_t_q15, eh_fc_spike_t_q15_core};
+    int16_t wt[6] = {1, 2, 3, 4, 5, 6}, y[2] = {7, 7};
+    int32_t b[2] = {0, 0};
+    uint8_t s[3] = {1, 0, 1}, sbad[3] = {1, 2, 0};
+    uint32_t f;
+    for (f = 0; f < 2u; f++) {
+        EH_CHECK_EQ(fns[f](3, 2, 0, wt, b, 0, y), EH_ERR_NULL);
+        EH_CHECK_EQ(fns[f](3, 2, s, 0, b, 0, y), EH_ERR_NULL);
+        EH_CHECK_EQ(fns[f](3, 2, s, wt, b, 0, 0), EH_ERR_NULL);
+        EH_CHECK_EQ(fns[f](0, 2, s, wt, b, 0, y), EH_ERR_SIZE);
+        EH_CHECK_EQ(fns[f](3, 0, s, wt, b, 0, y), EH_ERR_SIZE);
+        EH_CHECK_EQ(fns[f](0x10000u, 0x10000u, s, wt, b, 0, y), EH_ERR_SIZE);
+        EH_CHECK_EQ(fns[f](3, 2, s, wt, b, 32, y), EH_ERR_RANGE);
+        EH_CHECK_EQ(fns[f](3, 2, sbad, wt, b, 0, y), EH_ERR_RANGE);
+        EH_CHECK(y[0] == 7 && y[1] == 7);
+        /* and a good call: y = b + rows 0 and 2 of wt = {1 + 5, 2 + 6} */
+        EH_CHECK_EQ(fns[f](3, 2, s, wt, b, 0, y), EH_OK);
+        EH_CHECK(y[0] == 6 && y[1] == 8);
+        y[0] = y[1] = 7;
+    }
+}
+
 static void test_values(void)
 {
     int16_t x[2] = {32767, -32768}, y[3];
@@ -208,6 +326,9 @@ int main(void)
     test_exact_buffers_and_dsp_path();
     test_fc_s8_wide_rows();
     test_fc_spike_reference();
+    test_fc_spike_t_reference();
+    test_fc_spike_t_saturation();
+    test_fc_spike_t_bad_arguments();
     test_values();
     EH_TEST_DONE();
 }

@@ -55,9 +55,13 @@ def test_demo_function_short(tmp_path):
     from edgehost.demos.blimp import demo
     png = tmp_path / "blimp.png"
     r = demo.run("mps2-an386", plot=str(png), progress=False, schedule=((0.5, 4.0), (1.0, 8.0)))
-    for k in ("pid", "snn_host", "snn_device"):
+    for k in ("pid", "pid_retuned", "snn_host", "snn_device"):
         for f in ("steady_state_error_m", "overshoot_m", "rmse_m"):
             assert np.isfinite(r[k][f])
+    from edgehost.demos.blimp.tune import RETUNED_GAINS
+    assert r["pid_retuned_gains"] == list(RETUNED_GAINS) != r["pid_gains"]
+    assert set(r["snn_vs_pid_retuned"]["snn_device"]) == {"neutral", "negative"}
+    assert r["pid_retuned"] != r["pid"]
     assert r["trace_match"] == 1.0 and r["device_flight_equals_host_flight"]
     assert r["snn_device"] == r["snn_host"]
     assert r["neurons"] <= 160 and r["steps"] == 2 * 120

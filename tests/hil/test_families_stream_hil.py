@@ -11,7 +11,8 @@ import pytest
 
 from edgehost.stream import open_source, stream
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32",
+                                                            "rv32-sim")]  # ~50 s in RTL simulation
 
 STEPS = 300
 

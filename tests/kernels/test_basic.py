@@ -130,6 +130,127 @@ def test_fc_spike_q15_strided_spikes_and_aligned_rows():
         both("fc_spike_q15", s, w, None, 3)
 
 
+def spike_t(s, w, b, shift):
+    """eh_fc_spike_t_q15 on w transposed (C and numpy) equals eh_fc_spike_q15 on w, bit for bit;
+    all three reject the same arguments."""
+    wt = np.ascontiguousarray(np.asarray(w).T)
+    try:
+        ref = K.fc_spike_q15(s, w, b, shift)
+    except ValueError:
+        for impl in (K, S):
+            with pytest.raises(ValueError):
+                impl.fc_spike_t_q15(s, wt, b, shift)
+        return None
+    same(K.fc_spike_t_q15(s, wt, b, shift), ref)
+    same(S.fc_spike_t_q15(s, wt, b, shift), ref)
+    return ref
+
+
+@st.composite
+def spike_t_layer(draw):
+    """spike_layer's inputs with output counts across the transposed kernel's accumulator chunks
+    (8 on the cores, 256 on 64-bit hosts): below, at and past a chunk, not multiples of it."""
+    s, _, b = draw(spike_layer())
+    n_out = draw(st.sampled_from([1, 7, 8, 9, 17, 255, 256, 257, 300, 513, 777]) | st.integers(1, 40))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-32768, 32768, (n_out, s.size), dtype=np.int16)
+    mode = draw(st.sampled_from(["random", "max", "min", "small"]))
+    if mode == "max":
+        w[:] = 32767
+    elif mode == "min":
+        w[:] = -32768
+    elif mode == "small":
+        w = (w >> 8).astype(np.int16)
+    if b is not None or draw(st.booleans()):
+        b = rng.integers(-5000, 5000, n_out, dtype=np.int32)
+        ext = rng.random(n_out) < draw(st.sampled_from([0.0, 0.1, 1.0]))   # some outputs at the limits
+        b[ext] = rng.choice(np.array([2**31 - 1, -(2**31), 2**31 - 32768 * 40, -(2**31) + 1000], np.int32),
+                            int(ext.sum()))
+    return s, w, b
+
+
+@settings(max_examples=200, deadline=None)
+@given(spike_t_layer(), st.integers(0, 31))
+def test_fc_spike_t_q15_equals_row_major(case, shift):
+    s, w, b = case
+    spike_t(s, w, b, shift)
+
+
+@EX
+@given(dense(np.uint8, st.integers(0, 1), np.int16, i16), st.integers(0, 31))
+def test_fc_spike_t_q15_small_layers(case, shift):
+    s, w, b = case
+    spike_t(s, w, b, shift)
+
+
+def test_fc_spike_t_q15_saturates_step_by_step():
+    """More than 65535 active inputs: the accumulators leave the no-saturation bound, so the
+    order of the saturating additions shows; outputs of one chunk saturate at different inputs
+    (and some never), each as eh_fc_spike_q15 gives it."""
+    k = 65536
+    s = np.ones(k + 2, np.uint8)
+    s[5] = 0                                   # 65537 active inputs, one silent among them
+    n_out = 263                                # one full host chunk and a partial one
+    w = np.full((n_out, k + 2), -32768, np.int16)
+    w[0, 0] = 32767                            # MAX -> MAX (saturated) -> MAX - 2^31 = -1
+    w[1, -1] = 32767                           # MAX - 2^31 = -1 -> 32766 (the exact sum)
+    w[2:, :] = np.resize(np.array([32767, -32768, 1000, -7], np.int16), (n_out - 2, k + 2))
+    w[7] = 32767
+    w[260, :1000] = 32767
+    b = np.zeros(n_out, np.int32)
+    b[:2] = 2**31 - 1
+    b[3], b[9], b[261] = -(2**31), 2**31 - 1, 123456
+    y = spike_t(s, w, b, 0)
+    assert y[0] == -1 and y[1] == 32766
+    y31 = spike_t(s, w, b, 31)
+    assert y31[0] == 0 and y31[7] == 1        # rshift(INT32_MAX, 31) = 1
+
+
+@pytest.mark.parametrize("n_in", [1, 31, 32, 33, 1023, 1024, 1025, 2051])
+def test_fc_spike_t_q15_all_zero_all_one(n_in):
+    """All silent gives R(b); all active the plain sums (numpy, not the twins)."""
+    rng = np.random.default_rng(n_in)
+    n_out = 261
+    w = rng.integers(-32768, 32768, (n_out, n_in), dtype=np.int16)
+    b = rng.integers(-10000, 10000, n_out, dtype=np.int32)
+    for fill in (0, 1):
+        y = spike_t(np.full(n_in, fill, np.uint8), w, b, 6)
+        total = b.astype(np.int64) + (w.astype(np.int64).sum(axis=1) if fill else 0)
+        same(y, np.clip(np.floor((total + 32) / 64), -32768, 32767).astype(np.int16))
+
+
+def test_fc_spike_t_q15_views_and_flat_weights():
+    """Spikes from strided views and at an odd address; weights given flat [n_in * n_out]."""
+    rng = np.random.default_rng(5)
+    buf = (rng.random(2 * 300 + 1) < 0.15).astype(np.uint8)
+    w = rng.integers(-32768, 32768, (70, 300), dtype=np.int16)
+    for s in (buf[1:301], buf[::2][:300]):
+        ref = spike_t(s, w, None, 3)
+        flat = np.ascontiguousarray(w.T).ravel()
+        same(K.fc_spike_t_q15(s, flat, None, 3), ref)
+        same(S.fc_spike_t_q15(s, flat, None, 3), ref)
+
+
+@pytest.mark.parametrize("args", [
+    (np.array([0, 2, 1], np.uint8), np.ones((3, 2), np.int16)),              # a spike of 2
+    (np.ones(3, np.uint8), np.ones((3, 2), np.int16), None, 32),             # shift > 31
+    (np.ones(3, np.uint8), np.ones((3, 2), np.int16), None, -1),
+    (np.ones(3, np.uint8), np.ones((2, 3), np.int16)),                       # [n_out][n_in]
+    (np.ones(3, np.uint8), np.ones((3, 2), np.int16), np.ones(3, np.int32)),  # bias length
+    (np.ones(3, np.uint8), np.ones((3, 0), np.int16)),                       # no output
+    (np.zeros(0, np.uint8), np.zeros((0, 2), np.int16)),                     # no input
+    (np.ones(3, np.uint8), np.ones((3, 2), np.int32) * 40000),               # not int16
+])
+def test_fc_spike_t_q15_bad_arguments(args):
+    for impl in (K, S):
+        with pytest.raises(ValueError):
+            impl.fc_spike_t_q15(*args)
+    with pytest.raises(K.KernelError) as e:
+        K.fc_spike_t_q15(np.array([1, 0, 3], np.uint8), np.ones((3, 2), np.int16))
+    assert e.value.status == -3
+
+
 @st.composite
 def s8_case(draw):
     x, w, b = draw(dense(np.int8, st.integers(-128, 127), np.int8, st.integers(-128, 127),

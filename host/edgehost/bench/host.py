@@ -18,8 +18,9 @@ each other (checked in the run: `bit_exact`). `agree_snntorch` is the fraction o
 Timing: every implementation runs the same input sequence; each is timed `repeats` times,
 interleaved, and the best time is kept (the machine is shared: the minimum is the least
 disturbed). Wall-clock figures vary between machines; the ratios are the result. For the LIF
-nets the stepper's eh_fc_spike_q15 calls are also timed alone (`fc_spike_share`): where its
-time goes once the per-call Python overhead is gone.
+nets the stepper's dense calls (eh_fc_spike_t_q15: the weights transposed once, the same result
+as eh_fc_spike_q15) are also timed alone (`fc_spike_share`): where its time goes once the
+per-call Python overhead is gone.
 
 `run_all()` (what `edgehost bench --host` calls) adds the converter timing (`convert_timing`)
 and the stack depth per emulated board (edgehost.bench.stack).
@@ -280,7 +281,7 @@ def run_host(quick: bool = False, repeats: int | None = None, seed: int = 0) -> 
     for name, sizes in (("lif_256x1024", [256, 1024]), ("lif_2layer", [64, 128, 10])):
         net = make_lif_net(name, sizes, 0.1 if name.endswith("1024") else 0.2, t_fast, seed)
         short = LifNet(net.name, net.sizes, net.w, net.wq, net.thr_q, net.decay_q, net.spikes_in[:t_slow])
-        # "_fc": the stepper's eh_fc_spike_q15 calls alone (where its time goes), interleaved too
+        # "_fc": the stepper's eh_fc_spike_t_q15 calls alone (where its time goes), interleaved too
         st_fc = stepper.LifNetQ15(net.wq, threshold=net.thr_q, decay=net.decay_q)
         fns = {"snntorch": _lif_snntorch(short), "sim": _lif_twins(short, S),
                "kernels": _lif_twins(short, K), "stepper": _lif_stepper(net),
@@ -326,7 +327,8 @@ def render(res: HostResult, command: str = "edgehost bench --host") -> list[str]
     for e in res.entries:
         out.append(f"| {e.network} | {e.shape} | {e.impl} | {e.steps_per_s:,.0f} | {e.us_per_step:.1f} | "
                    f"{e.vs_snntorch:.2f} |")
-    out += ["", "| network | sim = kernels = stepper (bit-exact) | agreement with snnTorch | stepper time in eh_fc_spike_q15 |",
+    out += ["", "| network | sim = kernels = stepper (bit-exact) | agreement with snnTorch "
+                "| stepper time in eh_fc_spike_t_q15 |",
             "|---|---|---:|---:|"]
     for k, v in res.checks.items():
         what = "classes" if k.startswith("l2mu") else "spikes"

@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 PLUGIN_DIR = ROOT / "bench" / "qemu_plugin"
 HEADER = "eh_qemu_plugin_api.h"
-SOURCES = ("eh_count.c", HEADER)  # the counting plugin; eh_stack.c is the stack-depth one
+ARGS_HEADER = "eh_plugin_args.h"  # install-time checks and arguments, shared by both plugins
+SOURCES = ("eh_count.c", HEADER, ARGS_HEADER)  # the counting plugin; eh_stack.c is the stack-depth one
 
 
 class PluginBuildError(RuntimeError):
@@ -24,7 +25,7 @@ class PluginBuildError(RuntimeError):
 
 def _digest(cc: str, source: str) -> str:
     h = hashlib.sha256(cc.encode())
-    for name in (source, HEADER):
+    for name in (source, HEADER, ARGS_HEADER):
         path = PLUGIN_DIR / name
         try:
             h.update(path.read_bytes())

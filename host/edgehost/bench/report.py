@@ -122,9 +122,15 @@ def render(runs: Sequence[BenchRun], command: str, commit: str | None = None,
 
 
 def git_commit(root: Path) -> str | None:
+    """HEAD's short hash, with " + uncommitted changes" when tracked files differ from it."""
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=30)
+        if out.returncode != 0 or not out.stdout.strip():
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    changed = dirty.returncode == 0 and dirty.stdout.strip() != ""
+    return out.stdout.strip() + (" + uncommitted changes" if changed else "")

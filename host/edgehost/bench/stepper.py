@@ -23,8 +23,10 @@ from ..sim._checks import reset_mode
 
 
 class LifNetQ15:
-    """Spike-driven Linear (eh_fc_spike_q15, no bias, shift 0 by default) + Q15 LIF
-    (eh_lif_step_q15_unchecked) layers; the spikes of a layer feed the next one."""
+    """Spike-driven Linear (no bias, shift 0 by default) + Q15 LIF (eh_lif_step_q15_unchecked)
+    layers; the spikes of a layer feed the next one. The weights are given [n_out][n_in] as for
+    eh_fc_spike_q15 and transposed once here: each step runs eh_fc_spike_t_q15 (input-major
+    weights, the same result bit for bit), whose active rows are contiguous."""
 
     def __init__(self, weights, threshold, decay=None, shift=None, reset="subtract", fc_shift=0):
         from ..kernels import basic as kb
@@ -61,12 +63,13 @@ class LifNetQ15:
         for w in self.w:
             check("eh_lif_check_q15", self.lib.eh_lif_check_q15(
                 w.shape[0], self.leak, ptr(ffi, self.thr, "int16_t"), self.thr.size, self.reset_code))
+        self.wt = [np.ascontiguousarray(w.T) for w in self.w]   # [n_in][n_out], built once
         self.cur = [np.zeros(w.shape[0], np.int16) for w in self.w]
         self.v = [np.zeros(w.shape[0], np.int16) for w in self.w]
         self.s = [np.zeros(w.shape[0], np.uint8) for w in self.w]
-        self._p = [(w.shape[1], w.shape[0], ptr(ffi, w, "int16_t"), ptr(ffi, c, "int16_t"),
+        self._p = [(w.shape[1], w.shape[0], ptr(ffi, wt, "int16_t"), ptr(ffi, c, "int16_t"),
                     ptr(ffi, v, "int16_t"), ptr(ffi, s, "uint8_t"))
-                   for w, c, v, s in zip(self.w, self.cur, self.v, self.s)]
+                   for w, wt, c, v, s in zip(self.w, self.wt, self.cur, self.v, self.s)]
         self._thr_p = ptr(ffi, self.thr, "int16_t")
 
     def reset(self) -> None:
@@ -77,14 +80,14 @@ class LifNetQ15:
         lib, leak, thr_p, nthr, rc, sh = (self.lib, self.leak, self._thr_p, self.thr.size,
                                           self.reset_code, self.fc_shift)
         for n_in, n_out, wp, cp, vp, spp in self._p:
-            st = lib.eh_fc_spike_q15(n_in, n_out, sp, wp, self.ffi.NULL, sh, cp)
+            st = lib.eh_fc_spike_t_q15(n_in, n_out, sp, wp, self.ffi.NULL, sh, cp)
             if st:
-                check("eh_fc_spike_q15", st)
+                check("eh_fc_spike_t_q15", st)
             lib.eh_lif_step_q15_unchecked(n_out, cp, vp, spp, leak, thr_p, nthr, rc)
             sp = spp
 
     def fc_only(self, spikes) -> None:
-        """Only the eh_fc_spike_q15 calls of run(), without the LIF steps (a deeper layer sees
+        """Only the eh_fc_spike_t_q15 calls of run(), without the LIF steps (a deeper layer sees
         the spike buffer as it stands): to see how much of a step's time the dense kernel takes."""
         s = arr(spikes, np.uint8)
         base = ptr(self.ffi, s, "uint8_t")
@@ -92,7 +95,7 @@ class LifNetQ15:
         for t in range(s.shape[0]):
             sp = base + t * self.n_in
             for n_in, n_out, wp, cp, vp, spp in self._p:
-                lib.eh_fc_spike_q15(n_in, n_out, sp, wp, null, sh, cp)
+                lib.eh_fc_spike_t_q15(n_in, n_out, sp, wp, null, sh, cp)
                 sp = spp
 
     def step(self, spikes) -> np.ndarray:

@@ -137,15 +137,22 @@ def _print_blimp(r: dict) -> None:
     t = Table(show_header=True)
     for col in ("controller", "buoyancy", "steady-state error", "overshoot", "rise time", "RMSE"):
         t.add_column(col, justify="right" if col not in ("controller", "buoyancy") else "left")
-    names = {"pid": "PID", "snn_float": "SNN float32, host", "snn_host": "SNN Q15, host", "snn_device": "SNN Q15, device"}
+    names = {"pid": "PID (imitated)", "pid_retuned": "PID retuned", "snn_float": "SNN float32, host",
+             "snn_host": "SNN Q15, host", "snn_device": "SNN Q15, device"}
     for k, name in names.items():
-        for b, m in r[k]["by_buoyancy"].items():
+        for b, m in r.get(k, {}).get("by_buoyancy", {}).items():
             t.add_row(name, b, f"{100 * m['steady_state_error_m']:.1f} cm", f"{100 * m['overshoot_m']:.1f} cm",
                       f"{m['rise_time_s']:.1f} s", f"{100 * m['rmse_m']:.1f} cm")
     c.print(t)
     tg = r["targets"]["snn_device"]
-    c.print(f"targets (SSE <= 3 cm, overshoot <= PID, RMSE <= 1.2 x PID) on the device: "
+    c.print(f"targets (SSE <= 3 cm, overshoot <= imitated PID, RMSE <= 1.2 x imitated PID) on the device: "
             f"{'[green]met[/]' if tg['all'] else '[red]NOT met[/]'}")
+    if "snn_vs_pid_retuned" in r:
+        from ..demos.blimp.demo import comparison_lines
+        g = r["pid_retuned_gains"]
+        c.print(f"SNN on the device against the retuned PID (Kp {g[0]:.4f}, Ki {g[1]:.4f}, Kd {g[2]:.4f}; not a target):")
+        for line in comparison_lines(r):
+            c.print(f"  {line}")
     c.print(f"device commands equal to the host's: {r['trace_match']:.2%} of {r['steps']} steps; "
             f"closed loop {r['loop_hz']:.0f} Hz")
     if r["instructions_per_step"] is not None:

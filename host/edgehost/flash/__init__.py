@@ -105,9 +105,10 @@ def flash(board, *, method: str | None = None, elf: str | Path | None = None, ou
         res["session"] = str(sess.path)
         return res
     what = "; ".join(reasons)
+    uf2 = ", or write a file with --method uf2 --output FILE" if "uf2" in board.flash_methods else ""
     raise FlashError(f"could not flash board {board.name}: tried {', '.join(tried)}. {what}. "
-                     "Connect the board (or its debug probe) by USB, install one of those tools, "
-                     "or write a file with --method uf2 --output FILE. `edgehost ports` lists what is connected.")
+                     f"Connect the board (or its debug probe) by USB, install one of those tools{uf2}. "
+                     "`edgehost ports` lists what is connected.")
 
 
 def _hello(port: str) -> dict | None:

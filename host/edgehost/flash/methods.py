@@ -294,42 +294,47 @@ def _fpga_uart_port(ctx: Ctx) -> str:
     return (second or found[-1:])[0].device
 
 
-def _flash_fpga(ctx: Ctx, tool: str, package: str) -> dict:
-    from ..fpga import ice40
-    if not ice40.is_fpga_board(ctx.board):
+def _flash_fpga(ctx: Ctx, method: str) -> dict:
+    from ..fpga import bitstream
+    if not bitstream.is_fpga_board(ctx.board):
         raise Unavailable(f"board {ctx.board.name} has no FPGA design")
+    tool, deb = bitstream.PROGRAMMERS[method]
     if shutil.which(tool) is None:
-        raise Unavailable(f"{tool} is not installed (Debian: apt-get install {package})")
+        raise Unavailable(f"{tool} is not installed" + (f" (Debian: apt-get install {deb})" if deb else ""))
     ctx.tick(0, 3, "bitstream")
-    bit = ice40.build_bitstream(ctx.board.name)
+    bit = bitstream.build_bitstream(ctx.board)
     ctx.tick(1, 3, "configuring the FPGA")
     try:
-        prog = ice40.program_bitstream(bit.path, tool)
+        prog = bitstream.program_bitstream(ctx.board, bit.path, method)
     except LookupError as e:
         raise Unavailable(str(e)) from e
     except RuntimeError as e:
         raise FlashError(str(e)) from e
     port = _fpga_uart_port(ctx)
-    image = ice40.image_bytes(ctx.elf)
+    image = bitstream.image_bytes(ctx.elf)
     ctx.tick(2, 3, "sending the firmware to the boot ROM")
     try:
         import serial
         with serial.serial_for_url(port, baudrate=ctx.board.uart.baud or 115200, timeout=0.2) as ser:
-            ice40.upload(ser, image)
+            bitstream.upload(ser, image)
     except (OSError, RuntimeError) as e:
         raise FlashError(f"the bitstream is loaded but the firmware upload on {port} failed: {e}") from e
     ctx.tick(3, 3, "done")
     ctx.port = port
-    return {"tool": tool, "bitstream": str(bit.path), "uart": port, "bytes": len(image), "verified": True,
+    return {"tool": prog["tool"], "bitstream": str(bit.path), "uart": port, "bytes": len(image), "verified": True,
             "utilisation": bit.report}
 
 
 def flash_iceprog(ctx: Ctx) -> dict:
-    return _flash_fpga(ctx, "iceprog", "fpga-icestorm")
+    return _flash_fpga(ctx, "iceprog")
 
 
 def flash_openfpgaloader(ctx: Ctx) -> dict:
-    return _flash_fpga(ctx, "openFPGALoader", "openfpgaloader")
+    return _flash_fpga(ctx, "openfpgaloader")
+
+
+def flash_fujprog(ctx: Ctx) -> dict:
+    return _flash_fpga(ctx, "fujprog")
 
 
 METHODS = {
@@ -341,6 +346,7 @@ METHODS = {
     "nrfutil": flash_nrfutil,
     "iceprog": flash_iceprog,
     "openfpgaloader": flash_openfpgaloader,
+    "fujprog": flash_fujprog,
 }
 
 

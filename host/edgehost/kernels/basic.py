@@ -70,6 +70,21 @@ def fc_spike_q15(s, w, b=None, shift=0):
     return y
 
 
+def fc_spike_t_q15(s, wt, b=None, shift=0):
+    s = _vec(s, np.uint8)
+    wt = arr(wt, np.int16)
+    if wt.ndim == 1 and wt.size and s.size and wt.size % s.size == 0:
+        wt = wt.reshape(s.size, -1)
+    if wt.ndim != 2 or wt.shape[0] != s.size:
+        raise ValueError(f"wt must be [{s.size}, n_out], got shape {wt.shape}")
+    bb = _bias(b, np.int32, wt.shape[1])
+    y = np.zeros(wt.shape[1], np.int16)
+    check("eh_fc_spike_t_q15", lib.eh_fc_spike_t_q15(
+        s.size, wt.shape[1], ptr(ffi, s, "uint8_t"), ptr(ffi, wt, "int16_t"), ptr(ffi, bb, "int32_t"),
+        _u32(shift, "shift"), ptr(ffi, y, "int16_t")))
+    return y
+
+
 def fc_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, per_channel=None):
     x = _vec(x, np.int8)
     w = _mat(w, np.int8, x.size)

@@ -7,8 +7,8 @@ from .lif import (  # noqa: F401
     lif_step_q15,
 )
 from .basic import (argmax_f32, argmax_q15, argmax_s32, dequantize_q15_f32, fc_f32, fc_q15,  # noqa: F401
-                    fc_s8, fc_spike_q15, li_step_f32, li_step_q15, quantize_f32_q15, relu_f32,
-                    relu_q15, spike_count_u16)
+                    fc_s8, fc_spike_q15, fc_spike_t_q15, li_step_f32, li_step_q15, quantize_f32_q15,
+                    relu_f32, relu_q15, spike_count_u16)
 from .shiftadd import bcq_fc_q15, bcq_table_len, bcq_tables_q15, shiftadd_fc_q15  # noqa: F401
 from .binary import (conv1d_b1_bits, conv1d_b1_f32, conv1d_b1_out_len, conv1d_b1_s32,  # noqa: F401
                      conv1d_b1_s8, fc_b1_bits, fc_b1_f32, fc_b1_s32, fc_b1_s8, fold_bn_sign,

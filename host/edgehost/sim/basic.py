@@ -6,6 +6,8 @@ Written from the header's equations, not from the C:
     fc_q15:        y[o] = sat16(rshift(b[o] + sum_i w[o,i] x[i], shift)), exact 64-bit sum
     fc_spike_q15:  acc = b[o]; acc = sat32(acc + w[o,i]) for each i with s[i] = 1 in order;
                    y[o] = sat16(rshift(acc, shift))
+    fc_spike_t_q15: fc_spike_q15 with the weights input-major, wt[i, o] = w[o, i]: the same
+                   result as fc_spike_q15(s, wt.T, b, shift)
     fc_s8:         TFLite int8 fully connected (SaturatingRoundingDoublingHighMul then
                    RoundingDivideByPOT), per tensor or per channel
     li_step:       y = beta*y + x (float32) / y = sat16(leak(y) + x) (Q15)
@@ -130,6 +132,18 @@ def requantize_s32(acc, mult, shift) -> np.ndarray:
     left = np.clip(acc << np.maximum(shift, 0), I32_MIN, I32_MAX)
     acc = srdhm(left, mult)
     return np.where(shift < 0, rounding_divide_by_pot(acc, np.maximum(-shift, 0)), acc)
+
+
+def fc_spike_t_q15(s, wt, b=None, shift=0):
+    """fc_spike_q15 over input-major weights wt [n_in, n_out] (w[o, i] = wt[i, o]): the header
+    defines it as the same arithmetic on the transposed matrix, so it is that, bit for bit."""
+    sp = c.spikes("s", s, np.asarray(s).size)
+    wt = np.asarray(wt)
+    if wt.ndim == 1 and wt.size % sp.size == 0 and wt.size:
+        wt = wt.reshape(sp.size, -1)
+    if wt.ndim != 2 or wt.shape[0] != sp.size or wt.shape[1] == 0:
+        raise ValueError(f"wt has shape {wt.shape}, expected ({sp.size}, n_out)")
+    return fc_spike_q15(sp, wt.T, b, shift)
 
 
 def fc_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, per_channel=None):

@@ -1,5 +1,6 @@
 #include "eh_basic.h"
 #include "eh_basic_internal.h"
+#include "eh_spike_mask.h"
 
 /*
  * Spike-driven dense layer. The inputs are 0/1, so row o's sum is the sum of its weights at the
@@ -14,46 +15,6 @@
 
 #define EH_FC_SPIKE_CACHE 32u
 
-/* Little-endian cores with GCC/Clang read four spike bytes at a time (not the Arm cores without
- * unaligned loads, such as Cortex-M0, where the word copy would be a memcpy call). */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-    (!defined(__arm__) || defined(__ARM_FEATURE_UNALIGNED))
-#define EH_FC_SPIKE_WORDS 1
-#else
-#define EH_FC_SPIKE_WORDS 0
-#endif
-
-/* The mask of n <= 32 spike bytes, each 0 or 1 (checked before): bit j = s[j]. For four bytes
- * b0..b3 in a little-endian word w, w * 0x01020408 puts b_j at bit 24 + j and every other partial
- * product at a distinct bit outside 24..31 (no carries), so the top byte is b0 | b1<<1 | ... */
-static inline uint32_t block_mask(const uint8_t *s, uint32_t n)
-{
-    uint32_t m = 0, j = 0;
-#if EH_FC_SPIKE_WORDS
-    for (; j + 4u <= n; j += 4u) {
-        uint32_t w;
-        __builtin_memcpy(&w, s + j, 4);
-        m |= ((w * 0x01020408u) >> 24) << j;
-    }
-#endif
-    for (; j < n; j++) m |= (uint32_t)s[j] << j;
-    return m;
-}
-
-/* The index of the lowest set bit of m != 0. */
-static inline uint32_t low_bit(uint32_t m)
-{
-#if defined(__GNUC__) && (defined(__ARM_FEATURE_CLZ) || defined(__x86_64__) || defined(__i386__) || \
-                          defined(__aarch64__))
-    return (uint32_t)__builtin_ctz(m);
-#else
-    /* de Bruijn sequence: no libgcc call on cores without a count-zeros instruction */
-    static const uint8_t pos[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
-                                    31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
-    return pos[((m & (0u - m)) * 0x077CB531u) >> 27];
-#endif
-}
-
 typedef struct {
     const uint8_t *s;
     uint32_t n_in, nb;     /* inputs, blocks of 32 */
@@ -65,7 +26,7 @@ static inline uint32_t mask_of(const spike_blocks *sb, uint32_t q)
 {
     const uint32_t base = q * 32u, left = sb->n_in - base;
     if (q < sb->nc) return sb->cache[q];
-    return block_mask(sb->s + base, left < 32u ? left : 32u);
+    return eh_spike_mask32(sb->s + base, left < 32u ? left : 32u);
 }
 
 /* acc[r] += sum of row r's active weights, rows at w, w + n_in, ... (four rows, 32 bits). */
@@ -78,7 +39,7 @@ static void gather4(const spike_blocks *sb, const int16_t *w, int32_t acc[4])
         uint32_t m = mask_of(sb, q);
         const int16_t *p0 = w + q * 32u, *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n;
         while (m != 0u) {
-            const uint32_t k = low_bit(m);
+            const uint32_t k = eh_low_bit(m);
             m &= m - 1u;
             a0 += p0[k];
             a1 += p1[k];
@@ -100,7 +61,7 @@ static int32_t gather1(const spike_blocks *sb, const int16_t *row, int32_t acc)
         uint32_t m = mask_of(sb, q);
         const int16_t *p = row + q * 32u;
         while (m != 0u) {
-            acc += p[low_bit(m)];
+            acc += p[eh_low_bit(m)];
             m &= m - 1u;
         }
     }
@@ -142,25 +103,13 @@ eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const
 {
     uint32_t cache[EH_FC_SPIKE_CACHE];
     spike_blocks sb;
-    uint32_t o, i, q, active = 0;
+    uint32_t o, q, active = 0;
     eh_status st;
     if (s == 0 || w == 0 || y == 0) return EH_ERR_NULL;
     if ((st = eh_fc_size_check(n_in, n_out)) != EH_OK) return st;
     if (shift > 31u) return EH_ERR_RANGE;
     /* every spike is 0 or 1; count the active ones */
-    i = 0;
-#if EH_FC_SPIKE_WORDS
-    for (; i + 4u <= n_in; i += 4u) {
-        uint32_t v;
-        __builtin_memcpy(&v, s + i, 4);
-        if ((v & 0xFEFEFEFEu) != 0u) return EH_ERR_RANGE;
-        active += (v * 0x01010101u) >> 24;
-    }
-#endif
-    for (; i < n_in; i++) {
-        if (s[i] > 1u) return EH_ERR_RANGE;
-        active += s[i];
-    }
+    if ((st = eh_spike_check_count(s, n_in, &active)) != EH_OK) return st;
 
     sb.s = s;
     sb.n_in = n_in;
@@ -169,7 +118,7 @@ eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const
     sb.cache = cache;
     for (q = 0; q < sb.nc; q++) {
         const uint32_t left = n_in - q * 32u;
-        cache[q] = block_mask(s + q * 32u, left < 32u ? left : 32u);
+        cache[q] = eh_spike_mask32(s + q * 32u, left < 32u ? left : 32u);
     }
 
     for (o = 0; o < n_out; o += 4u) {

@@ -78,6 +78,72 @@ static void lif_plain(uint32_t k0, uint32_t k1, const int16_t *x, int16_t *v, ui
     }
 }
 
+/*
+ * 64-bit hosts (SSE2, NEON): lif_plain's loops with the parameter stride fixed at compile time
+ * (shared leak and threshold, or both per neuron), the form the compiler vectorises (behind its
+ * own run-time overlap checks). Same arithmetic, neuron by neuron. The cores keep lif_plain and
+ * their own paths (the same object code as before this path existed).
+ */
+#if !EH_LIF_HAVE_DSP && !defined(EH_RV_CFU) && defined(__GNUC__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+#define EH_LIF_VEC 1
+
+static inline __attribute__((always_inline)) void
+lif_vec_loop(uint32_t n, const int16_t *x, int16_t *v, uint8_t *spikes, const uint16_t *d,
+             const uint8_t *sh, const int16_t *t, const uint32_t per, const int decay,
+             const int subtract)
+{
+    /* shared parameters read once: the loop's stores could alias them as far as C knows */
+    const int32_t t0 = t[0];
+    const int32_t d0 = decay ? (int32_t)d[0] - 32768 : 0;
+    const uint32_t s0 = decay ? 0u : sh[0];
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        const int32_t tk = per ? t[k] : t0;
+        int32_t u;
+        if (decay) {
+            /* (d v + 2^14) >> 15 = v + ((d' v + 2^14) >> 15) with d' = d - 32768 in [-32768, 0]
+             * (d v = d' v + v 2^15): a 16 x 16-bit product, which SIMD units form directly */
+            const int16_t dk = (int16_t)(per ? (int32_t)d[k] - 32768 : d0);
+            u = v[k] + (((int32_t)v[k] * dk + (1 << 14)) >> 15);
+        } else {
+            u = v[k];
+            u = u - (u >> (per ? sh[k] : s0));
+        }
+        if (subtract) {
+            u += x[k];
+            if (spikes[k]) u -= tk;
+        } else {
+            u = (spikes[k] ? 0 : u) + x[k];
+        }
+        u = eh_sat16(u);
+        v[k] = (int16_t)u;
+        spikes[k] = (uint8_t)(u > tk);
+    }
+}
+
+#define LIF_VEC_FN(name, PER, DECAY, SUB)                                                   \
+    static void name(uint32_t n, const int16_t *x, int16_t *v, uint8_t *spikes,             \
+                     const eh_leak_q15 *leak, const int16_t *thr)                           \
+    {                                                                                       \
+        lif_vec_loop(n, x, v, spikes, leak->decay, leak->shift, thr, PER, DECAY, SUB);      \
+    }
+
+LIF_VEC_FN(lif_vec_shift1_sub, 0u, 0, 1)
+LIF_VEC_FN(lif_vec_shift1_zero, 0u, 0, 0)
+LIF_VEC_FN(lif_vec_dec1_sub, 0u, 1, 1)
+LIF_VEC_FN(lif_vec_dec1_zero, 0u, 1, 0)
+LIF_VEC_FN(lif_vec_shiftn_sub, 1u, 0, 1)
+LIF_VEC_FN(lif_vec_shiftn_zero, 1u, 0, 0)
+LIF_VEC_FN(lif_vec_decn_sub, 1u, 1, 1)
+LIF_VEC_FN(lif_vec_decn_zero, 1u, 1, 0)
+
+typedef void (*lif_vec_fn)(uint32_t, const int16_t *, int16_t *, uint8_t *, const eh_leak_q15 *,
+                           const int16_t *);
+#else
+#define EH_LIF_VEC 0
+#endif
+
 #if EH_LIF_HAVE_DSP
 /*
  * Two lanes per 32-bit word, four neurons per iteration; every lane computes exactly the
@@ -360,6 +426,18 @@ void eh_lif_step_q15_unchecked(uint32_t n, const int16_t *x, int16_t *v, uint8_t
     if (n >= 4u && (kind != LIF_LEAK_SHIFT || leak->len == 1u)) {
         table[kind][thr_len == 1u ? 0 : 1][reset == EH_RESET_SUBTRACT ? 0 : 1](
             n, x, v, spikes, leak, thr, thr_len, reset);
+        return;
+    }
+#endif
+#if EH_LIF_VEC
+    if ((leak->len == 1u && thr_len == 1u) || (leak->len == n && thr_len == n)) {
+        /* [per-neuron parameters][decay leak][reset to zero] */
+        static const lif_vec_fn table[2][2][2] = {
+            {{lif_vec_shift1_sub, lif_vec_shift1_zero}, {lif_vec_dec1_sub, lif_vec_dec1_zero}},
+            {{lif_vec_shiftn_sub, lif_vec_shiftn_zero}, {lif_vec_decn_sub, lif_vec_decn_zero}},
+        };
+        table[thr_len == 1u ? 0 : 1][leak->decay != 0 ? 1 : 0][reset == EH_RESET_SUBTRACT ? 0 : 1](
+            n, x, v, spikes, leak, thr);
         return;
     }
 #endif

@@ -1,6 +1,9 @@
-/* QEMU riscv32 virt, machine mode, -bios none: the reset vector jumps to 0x80000000, where
-   the linker script puts _start. Sets gp and sp, installs a trap handler, copies .data, zeroes
-   .bss, then eh_hal_init(), main(), eh_hal_exit(main's result). */
+/* Start-up of the RISC-V boards (machine mode): the reset vector is 0x80000000, where the linker
+   script (riscv.ld) puts _start. Sets gp and sp, installs the trap handler, copies .data, zeroes
+   .bss, then eh_hal_init(), main(), eh_hal_exit(main's result).
+   EH_RV_NO_MTVEC (the edgehost SoC's boards, boards/rv32-sim/start.S): PicoRV32 has no mtvec; a
+   trap (illegal instruction, misaligned access, ebreak) halts the core and the SoC reports it as
+   exit code 99, which is what the handler below does on cores that have one (QEMU virt). */
     .section .text.start, "ax"
     .globl _start
 _start:
@@ -9,8 +12,10 @@ _start:
     la gp, __global_pointer$
     .option pop
     la sp, _estack
+#ifndef EH_RV_NO_MTVEC
     la t0, eh_trap
     csrw mtvec, t0
+#endif
 
     la t0, _sidata
     la t1, _sdata
@@ -32,6 +37,7 @@ _start:
     call eh_hal_exit
 5:  j 5b
 
+#ifndef EH_RV_NO_MTVEC
 /* Any trap (illegal instruction, misaligned or faulting access, ecall) ends the run with
    exit code 99, like eh_cm_fault on the Cortex-M boards. mtvec needs 4-byte alignment. */
     .balign 4
@@ -41,3 +47,4 @@ eh_trap:
     li a0, 99
     call eh_hal_exit
 6:  j 6b
+#endif
