@@ -15,28 +15,14 @@
 
 #define EH_FC_SPIKE_CACHE 32u
 
-typedef struct {
-    const uint8_t *s;
-    uint32_t n_in, nb;     /* inputs, blocks of 32 */
-    const uint32_t *cache; /* masks of blocks 0 .. nc-1 */
-    uint32_t nc;
-} spike_blocks;
-
-static inline uint32_t mask_of(const spike_blocks *sb, uint32_t q)
-{
-    const uint32_t base = q * 32u, left = sb->n_in - base;
-    if (q < sb->nc) return sb->cache[q];
-    return eh_spike_mask32(sb->s + base, left < 32u ? left : 32u);
-}
-
 /* acc[r] += sum of row r's active weights, rows at w, w + n_in, ... (four rows, 32 bits). */
-static void gather4(const spike_blocks *sb, const int16_t *w, int32_t acc[4])
+static void gather4(const eh_spike_blocks *sb, const int16_t *w, int32_t acc[4])
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const uint32_t n = sb->n_in;
     uint32_t q;
     for (q = 0; q < sb->nb; q++) {
-        uint32_t m = mask_of(sb, q);
+        uint32_t m = eh_spike_block(sb, q);
         const int16_t *p0 = w + q * 32u, *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n;
         while (m != 0u) {
             const uint32_t k = eh_low_bit(m);
@@ -54,11 +40,11 @@ static void gather4(const spike_blocks *sb, const int16_t *w, int32_t acc[4])
 }
 
 /* acc + the sum of one row's active weights (32 bits). */
-static int32_t gather1(const spike_blocks *sb, const int16_t *row, int32_t acc)
+static int32_t gather1(const eh_spike_blocks *sb, const int16_t *row, int32_t acc)
 {
     uint32_t q;
     for (q = 0; q < sb->nb; q++) {
-        uint32_t m = mask_of(sb, q);
+        uint32_t m = eh_spike_block(sb, q);
         const int16_t *p = row + q * 32u;
         while (m != 0u) {
             acc += p[eh_low_bit(m)];
@@ -102,8 +88,8 @@ eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const
                           const int32_t *b, uint32_t shift, int16_t *y)
 {
     uint32_t cache[EH_FC_SPIKE_CACHE];
-    spike_blocks sb;
-    uint32_t o, q, active = 0;
+    eh_spike_blocks sb;
+    uint32_t o, active = 0;
     eh_status st;
     if (s == 0 || w == 0 || y == 0) return EH_ERR_NULL;
     if ((st = eh_fc_size_check(n_in, n_out)) != EH_OK) return st;
@@ -111,15 +97,7 @@ eh_status eh_fc_spike_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, const
     /* every spike is 0 or 1; count the active ones */
     if ((st = eh_spike_check_count(s, n_in, &active)) != EH_OK) return st;
 
-    sb.s = s;
-    sb.n_in = n_in;
-    sb.nb = (n_in >> 5) + ((n_in & 31u) != 0u);
-    sb.nc = sb.nb < EH_FC_SPIKE_CACHE ? sb.nb : EH_FC_SPIKE_CACHE;
-    sb.cache = cache;
-    for (q = 0; q < sb.nc; q++) {
-        const uint32_t left = n_in - q * 32u;
-        cache[q] = eh_spike_mask32(s + q * 32u, left < 32u ? left : 32u);
-    }
+    eh_spike_blocks_init(&sb, s, n_in, cache, EH_FC_SPIKE_CACHE);
 
     for (o = 0; o < n_out; o += 4u) {
         const int16_t *row = w + (uint32_t)(o * n_in);

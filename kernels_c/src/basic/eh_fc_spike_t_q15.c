@@ -45,11 +45,9 @@
 #endif
 
 typedef struct {
-    const uint8_t *s;
+    eh_spike_blocks sb;       /* the inputs' spikes, blocks of 32 */
     const int16_t *wt;
-    uint32_t n_in, n_out, nb; /* inputs, outputs, blocks of 32 inputs */
-    const uint32_t *cache;    /* masks of blocks 0 .. nc-1 */
-    uint32_t nc;
+    uint32_t n_out;
     uint32_t active;          /* inputs that spiked */
 } fc_t_layer;
 
@@ -58,24 +56,17 @@ typedef struct {
     uint32_t q, m;
 } fc_t_walk;
 
-static inline uint32_t block_of(const fc_t_layer *L, uint32_t q)
-{
-    const uint32_t base = q * 32u, left = L->n_in - base;
-    if (q < L->nc) return L->cache[q];
-    return eh_spike_mask32(L->s + base, left < 32u ? left : 32u);
-}
-
 static inline void walk_start(const fc_t_layer *L, fc_t_walk *it)
 {
     it->q = 0u;
-    it->m = block_of(L, 0u);
+    it->m = eh_spike_block(&L->sb, 0u);
 }
 
 /* The next active input; the caller asks for no more than L->active of them. */
 static inline uint32_t walk_next(const fc_t_layer *L, fc_t_walk *it)
 {
     uint32_t k;
-    while (it->m == 0u) it->m = block_of(L, ++it->q);
+    while (it->m == 0u) it->m = eh_spike_block(&L->sb, ++it->q);
     k = eh_low_bit(it->m);
     it->m &= it->m - 1u;
     return it->q * 32u + k;
@@ -123,8 +114,8 @@ EH_FC_T_INLINE void chunk_fast(const fc_t_layer *L, uint32_t o, int32_t *acc, ui
 #else
     /* block by block, the accumulators in registers */
     uint32_t q;
-    for (q = 0; q < L->nb; q++) {
-        uint32_t m = block_of(L, q);
+    for (q = 0; q < L->sb.nb; q++) {
+        uint32_t m = eh_spike_block(&L->sb, q);
         const int16_t *base = col + q * 32u * n_out;
         while (m != 0u) {
             const int16_t *p = base + eh_low_bit(m) * n_out;
@@ -186,24 +177,16 @@ eh_status eh_fc_spike_t_q15(uint32_t n_in, uint32_t n_out, const uint8_t *s, con
 {
     uint32_t cache[EH_FC_T_CACHE];
     fc_t_layer L;
-    uint32_t o, q;
+    uint32_t o;
     eh_status st;
     if (s == 0 || wt == 0 || y == 0) return EH_ERR_NULL;
     if ((st = eh_fc_size_check(n_in, n_out)) != EH_OK) return st;
     if (shift > 31u) return EH_ERR_RANGE;
     if ((st = eh_spike_check_count(s, n_in, &L.active)) != EH_OK) return st;
 
-    L.s = s;
+    eh_spike_blocks_init(&L.sb, s, n_in, cache, EH_FC_T_CACHE);
     L.wt = wt;
-    L.n_in = n_in;
     L.n_out = n_out;
-    L.nb = (n_in >> 5) + ((n_in & 31u) != 0u);
-    L.nc = L.nb < EH_FC_T_CACHE ? L.nb : EH_FC_T_CACHE;
-    L.cache = cache;
-    for (q = 0; q < L.nc; q++) {
-        const uint32_t left = n_in - q * 32u;
-        cache[q] = eh_spike_mask32(s + q * 32u, left < 32u ? left : 32u);
-    }
 
     for (o = 0; n_out - o >= EH_FC_T_CHUNK; o += EH_FC_T_CHUNK) chunk(&L, b, shift, y, o, EH_FC_T_CHUNK);
     if (o < n_out) chunk(&L, b, shift, y, o, n_out - o);

@@ -65,4 +65,36 @@ static inline uint32_t eh_low_bit(uint32_t m)
 #endif
 }
 
+/* The spikes of a layer as blocks of 32 inputs (block q = s[32 q .. 32 q + 31], the last one
+ * shorter): the masks of the first nc blocks made once (a caller's array), later ones when asked. */
+typedef struct {
+    const uint8_t *s;
+    uint32_t n_in, nb;     /* inputs, blocks */
+    const uint32_t *cache; /* masks of blocks 0 .. nc-1 */
+    uint32_t nc;
+} eh_spike_blocks;
+
+static inline void eh_spike_blocks_init(eh_spike_blocks *sb, const uint8_t *s, uint32_t n_in, uint32_t *cache,
+                                        uint32_t cache_len)
+{
+    uint32_t q;
+    sb->s = s;
+    sb->n_in = n_in;
+    sb->nb = (n_in >> 5) + ((n_in & 31u) != 0u);
+    sb->nc = sb->nb < cache_len ? sb->nb : cache_len;
+    sb->cache = cache;
+    for (q = 0; q < sb->nc; q++) {
+        const uint32_t left = n_in - q * 32u;
+        cache[q] = eh_spike_mask32(s + q * 32u, left < 32u ? left : 32u);
+    }
+}
+
+/* The mask of block q < nb. */
+static inline uint32_t eh_spike_block(const eh_spike_blocks *sb, uint32_t q)
+{
+    const uint32_t base = q * 32u, left = sb->n_in - base;
+    if (q < sb->nc) return sb->cache[q];
+    return eh_spike_mask32(sb->s + base, left < 32u ? left : 32u);
+}
+
 #endif
