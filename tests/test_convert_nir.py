@@ -244,38 +244,50 @@ def test_nir_unsupported_nodes_are_named():
                                            r"are lowered, to dense layers\); supported: Input.*Conv1d"):
         load_nir(g)
     g = _graph([nir.Affine(np.ones((3, 2)), np.zeros(3)),
-                nir.LIF(tau=np.ones(3), r=np.ones(3), v_leak=np.full(3, 0.1), v_threshold=np.ones(3),
-                        v_reset=np.zeros(3))], 2)
-    with pytest.raises(ConvertError, match="v_leak != 0"):
+                nir.CubaLIF(tau_syn=np.ones(3), tau_mem=np.ones(3), r=np.ones(3), v_leak=np.full(3, 0.1),
+                            v_threshold=np.ones(3), v_reset=np.zeros(3))], 2)
+    with pytest.raises(ConvertError, match="v_leak != 0 is not supported on CubaLIF"):
         load_nir(g)
     g = _graph([nir.Affine(np.ones((3, 2)), np.zeros(3)),
                 nir.LIF(tau=np.ones(3), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3),
                         v_reset=np.full(3, -1.0))], 2)
-    with pytest.raises(ConvertError, match="v_reset != 0"):
+    with pytest.raises(ConvertError, match="v_reset = .* != 0 is a reset to that value"):
         load_nir(g)
     g = _graph([nir.Affine(np.ones((3, 2)), np.zeros(3)),
                 nir.LIF(tau=np.full(3, 1e-5), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3),
                         v_reset=np.zeros(3))], 2)
     with pytest.raises(ConvertError, match="negative decay"):
         load_nir(g, dt=1e-4)
-    g = _graph([nir.LIF(tau=np.ones(2), r=np.full(2, 5.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
-                        v_reset=np.zeros(2))], 2)
-    with pytest.raises(ConvertError, match="no Affine/Linear before it"):
-        load_nir(g, dt=0.1)
     with pytest.raises(ConvertError, match="reset must be"):
         load_nir(g, reset="hold")
     with pytest.raises(ConvertError, match="dt must be > 0"):
         load_nir(g, dt=-1.0)
 
 
-def test_nir_branches_rejected():
+def test_nir_gain_without_affine_gets_a_diagonal_layer():
+    """A LIF whose input gain is not 1 and that no Affine feeds: the gain goes on a diagonal dense
+    layer inserted on the edge (it used to be refused)."""
+    g = _graph([nir.LIF(tau=np.ones(2), r=np.full(2, 5.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
+                        v_reset=np.zeros(2))], 2)
+    gr = load_nir(g, dt=0.1)
+    assert [l.kind for l in gr.layers] == ["fc", "lif"]
+    np.testing.assert_allclose(gr.layers[0].weight, np.diag([0.5, 0.5]))
+    assert any("inserted" in n and "input gain" in n for n in gr.notes)
+
+
+def test_nir_branches_convert():
+    """Fan-out from the input and fan-in at the output (the graph test file covers graphs in
+    depth): the output is the sum of the two branches."""
     nodes = {"input": nir.Input(input_type={"input": np.array([2])}),
-             "a": nir.Affine(np.ones((2, 2)), np.zeros(2)), "b": nir.Affine(np.ones((2, 2)), np.zeros(2)),
+             "a": nir.Affine(np.ones((2, 2)), np.zeros(2)), "b": nir.Affine(2 * np.eye(2), np.ones(2)),
              "output": nir.Output(output_type={"output": np.array([2])})}
     g = nir.NIRGraph(nodes=nodes, edges=[("input", "a"), ("input", "b"), ("a", "output"), ("b", "output")],
                      type_check=False)
-    with pytest.raises(ConvertError, match="only chains"):
-        load_nir(g)
+    gr = load_nir(g)
+    assert not gr.is_chain
+    model, _ = build(gr)
+    y = HostModel(model.to_bytes()).step(np.array([1.0, 3.0], np.float32))
+    np.testing.assert_allclose(y, [4 + 2 + 1, 4 + 6 + 1])
 
 
 def test_cli_convert_nir(tmp_path, capsys):

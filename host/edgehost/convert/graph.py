@@ -1,6 +1,13 @@
 """The float layer graph every importer produces and `lower.build` turns into a blob.
 
-A graph is a chain: input vector of `n_in` floats -> layers in order. Parameters are float
+A graph is a list of layers in schedule order. Without `inputs` it is a chain: input vector of
+`n_in` floats -> layers in order. With `inputs` (NIR graphs with branches, skip connections and
+recurrence, `edgehost.convert.nir_graph`), layer i reads the edges `inputs[i]`: each an `Edge(src,
+delayed)`, src a layer index or -1 (the graph input); the values of several edges add (NIR's
+fan-in), a delayed edge carries the value its source produced at the previous step (zero after a
+reset), and every edge that is not delayed comes from an earlier layer (the schedule is a
+topological order of the graph without its delayed edges). `output` is the layer whose value is
+the model output (default: the last). Parameters are float
 arrays; per-neuron parameters have 1 entry (shared) or n entries. The discrete-time semantics
 are those of the kernels (kernels_c/include/eh_lif.h, eh_basic.h), i.e. snnTorch's:
 
@@ -9,6 +16,9 @@ are those of the kernels (kernels_c/include/eh_lif.h, eh_basic.h), i.e. snnTorch
     Lif:       v = beta v + x - s_prev thr  (reset "subtract") | v = (s_prev ? 0 : beta v) + x ("zero")
                s = v > thr
     CubaLif:   i = alpha i + x; v = beta v + i - s_prev thr | v = s_prev ? 0 : beta v + i; s = v > thr
+               (timing "next", snnTorch's). Timing "same" (NIR's equations): v = beta v + x (CubaLif:
+               i = alpha i + x, v = beta v + i); s = v > thr; then where s: v -= thr ("subtract") or
+               v = v_reset ("zero"; v_reset 0 when None)
     Li:        y = beta y + x                     (leaky readout; beta = 1: integrator)
     Relu, Argmax, SpikeCount (counts += s)
     BinFc:     binary dense (XNOR/popcount, eh_binary.h): the input is a vector b in {-1, +1}
@@ -49,6 +59,8 @@ class Lif:
     beta: np.ndarray
     threshold: np.ndarray
     reset: str = "subtract"
+    timing: str = "next"                # "next" (snnTorch) or "same" (NIR's equations)
+    v_reset: np.ndarray | None = None   # reset value ("zero" with timing "same"); None = 0
     kind = "lif"
 
 
@@ -58,6 +70,8 @@ class CubaLif:
     beta: np.ndarray
     threshold: np.ndarray
     reset: str = "subtract"
+    timing: str = "next"
+    v_reset: np.ndarray | None = None
     kind = "cubalif"
 
 
@@ -94,14 +108,50 @@ class SpikeCount:
 KINDS = ("norm", "fc", "lif", "cubalif", "li", "relu", "argmax", "spike_count", "fc_b1")
 
 
+@dataclass(frozen=True)
+class Edge:
+    src: int                # layer index, -1 = the graph input
+    delayed: bool = False   # carries the value of the previous step (zero after a reset)
+
+
 @dataclass
 class Graph:
     n_in: int
     layers: list = field(default_factory=list)
     notes: list = field(default_factory=list)     # what the importer decided (dt, reset, ...)
+    inputs: list | None = None    # per layer: list of Edge; None = a chain
+    output: int | None = None     # the layer whose value is the model output; None = the last
+    names: list | None = None     # per layer: the importer's node name (messages, inspect)
+
+    @property
+    def is_chain(self) -> bool:
+        return self.inputs is None
+
+    def edges(self, i: int) -> list:
+        """The edges into layer i."""
+        return [Edge(i - 1)] if self.inputs is None else list(self.inputs[i])
+
+    def name(self, i: int) -> str:
+        if i < 0:
+            return "input"
+        return self.names[i] if self.names else f"layer {i}"
+
+    @property
+    def out_index(self) -> int:
+        return len(self.layers) - 1 if self.output is None else int(self.output)
+
+    def consumers(self) -> dict:
+        """layer (or -1) -> list of (consumer layer, Edge)."""
+        c: dict = {}
+        for i in range(len(self.layers)):
+            for e in self.edges(i):
+                c.setdefault(e.src, []).append((i, e))
+        return c
 
     def sizes(self) -> list[int]:
-        """Output size of every layer; checks that the chain is consistent."""
+        """Output size of every layer; checks that the chain (or graph) is consistent."""
+        if self.inputs is not None:
+            return self._graph_sizes()
         n = self.n_in
         out = []
         for i, l in enumerate(self.layers):
@@ -155,6 +205,7 @@ class Graph:
                         raise ValueError(f"layer {i} ({l.kind}): threshold must be > 0 and finite")
                 if getattr(l, "reset", "subtract") not in ("subtract", "zero"):
                     raise ValueError(f"layer {i} ({l.kind}): reset must be subtract or zero")
+                _check_reset(l, n, f"layer {i} ({l.kind})")
             elif isinstance(l, Argmax):
                 if i != len(self.layers) - 1:
                     raise ValueError(f"layer {i} (argmax) must be the last layer")
@@ -163,3 +214,97 @@ class Graph:
                 raise ValueError(f"layer {i}: unknown layer {l!r}")
             out.append(n)
         return out
+
+
+def _check_reset(l, n: int, where: str) -> None:
+    timing = getattr(l, "timing", "next")
+    if timing not in ("next", "same"):
+        raise ValueError(f"{where}: reset timing must be next or same, got {timing!r}")
+    vr = getattr(l, "v_reset", None)
+    if vr is not None:
+        v = _vec(vr, "v_reset")
+        if v.size not in (1, n) or not np.all(np.isfinite(v)):
+            raise ValueError(f"{where}: v_reset needs 1 or {n} finite entries")
+        if np.any(v != 0) and not (l.reset == "zero" and timing == "same"):
+            raise ValueError(f"{where}: v_reset != 0 needs reset to a value in the same step "
+                             f"(reset zero, timing same)")
+
+
+def _layer_out_size(l, n: int, where: str) -> int:
+    """Output size of a graph layer of input size n (the kinds a graph may hold)."""
+    if isinstance(l, Fc):
+        w = np.asarray(l.weight)
+        if w.ndim != 2 or w.shape[1] != n:
+            raise ValueError(f"{where} (fc): weight shape {w.shape}, expected (n_out, {n})")
+        if l.bias is not None and np.asarray(l.bias).size != w.shape[0]:
+            raise ValueError(f"{where} (fc): bias has {np.asarray(l.bias).size} entries, expected {w.shape[0]}")
+        return int(w.shape[0])
+    if isinstance(l, (Lif, CubaLif, Li)):
+        names = {"lif": ("beta", "threshold"), "cubalif": ("alpha", "beta", "threshold"), "li": ("beta",)}[l.kind]
+        for nm in names:
+            v = _vec(getattr(l, nm), nm)
+            if v.size not in (1, n):
+                raise ValueError(f"{where} ({l.kind}): {nm} has {v.size} entries, expected 1 or {n}")
+            if nm in ("alpha", "beta") and not np.all((v >= 0) & (v <= 1)):
+                raise ValueError(f"{where} ({l.kind}): {nm} outside [0, 1]")
+            if nm == "threshold" and not np.all(np.isfinite(v) & (v > 0)):
+                raise ValueError(f"{where} ({l.kind}): threshold must be > 0 and finite")
+        if l.kind != "li":
+            if l.reset not in ("subtract", "zero"):
+                raise ValueError(f"{where} ({l.kind}): reset must be subtract or zero")
+            _check_reset(l, n, f"{where} ({l.kind})")
+        return n
+    if isinstance(l, Relu):
+        return n
+    raise ValueError(f"{where}: {getattr(l, 'kind', type(l).__name__)} layers are supported in chains only, "
+                     f"not in a graph with branches or recurrence")
+
+
+def _graph_sizes(self) -> list[int]:
+    L = len(self.layers)
+    if len(self.inputs) != L:
+        raise ValueError(f"graph: {len(self.inputs)} input lists for {L} layers")
+    if self.names is not None and len(self.names) != L:
+        raise ValueError(f"graph: {len(self.names)} names for {L} layers")
+    if not (0 <= self.out_index < L):
+        raise ValueError(f"graph: output layer {self.output} outside [0, {L - 1}]")
+    for i in range(L):
+        es = self.inputs[i]
+        if not es:
+            raise ValueError(f"{self.name(i)}: no input edge")
+        for e in es:
+            if not (-1 <= e.src < L):
+                raise ValueError(f"{self.name(i)}: input edge from layer {e.src} outside [-1, {L - 1}]")
+            if not e.delayed and e.src >= i:
+                raise ValueError(f"{self.name(i)}: the edge from {self.name(e.src)} is not delayed but its source "
+                                 f"comes later in the schedule")
+            if e.delayed and e.src < 0:
+                raise ValueError(f"{self.name(i)}: the graph input cannot be a delayed edge")
+    sizes: list = [None] * L
+    for _ in range(L + 1):       # delayed edges may come from later layers: iterate to a fixed point
+        changed = False
+        for i, l in enumerate(self.layers):
+            if sizes[i] is not None:
+                continue
+            known = [self.n_in if e.src < 0 else sizes[e.src] for e in self.inputs[i]]
+            known = [k for k in known if k is not None]
+            if not known:
+                continue
+            sizes[i] = _layer_out_size(l, known[0], self.name(i))
+            changed = True
+        if not changed:
+            break
+    for i in range(L):
+        if sizes[i] is None:
+            raise ValueError(f"{self.name(i)}: its size cannot be inferred (no path from the input)")
+        for e in self.inputs[i]:
+            n_src = self.n_in if e.src < 0 else sizes[e.src]
+            n_want = np.asarray(self.layers[i].weight).shape[1] if isinstance(self.layers[i], Fc) else \
+                (sizes[i] if not isinstance(self.layers[i], Fc) else None)
+            if n_src != n_want:
+                raise ValueError(f"edge {self.name(e.src)} -> {self.name(i)}: shape mismatch, {self.name(e.src)} "
+                                 f"gives {n_src} values, {self.name(i)} takes {n_want}")
+    return sizes
+
+
+Graph._graph_sizes = _graph_sizes

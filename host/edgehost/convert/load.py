@@ -14,13 +14,15 @@ LATER = {".onnx": "ONNX"}
 
 
 def load(path: str, dt: float | None = None, reset: str | None = None, trust: bool = False,
-         arch: str | None = None) -> Graph:
+         arch: str | None = None, timing: str | None = None, delays=()) -> Graph:
     """The importer's result for `path`: a float Graph (nir, npz, pt) or, for .tflite, an already
     quantised int8 import that `build` turns into a blob as it is.
 
     trust: .pt/.pth only: unpickle a whole module (torch.load(weights_only=False) runs code from
     the file: only for files you trust). arch: .pt/.pth state dicts: the layer list (torch_import).
-    reset: None = NIR's default (subtract) / what a .pt file records; "subtract" or "zero"."""
+    reset: None = NIR's default (subtract) / what a .pt file records; "subtract" or "zero".
+    timing, delays: NIR graphs only (edgehost.convert.nir_import.load_nir): when a spike's reset
+    applies ("next", the default, or "same") and the edges to delay ((src, dst) pairs)."""
     ext = os.path.splitext(str(path))[1].lower()
     if ext in LATER:
         raise ConvertError(f"{path}: {LATER[ext]} models ({ext}) are not yet supported; supported inputs: "
@@ -30,6 +32,8 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
                            + ", ".join(f"{k} ({v})" for k, v in SUPPORTED_INPUTS.items()))
     if not os.path.exists(path):
         raise ConvertError(f"{path}: no such file")
+    if ext != ".nir" and (timing is not None or delays):
+        raise ConvertError(f"{path}: --reset-timing and --delay apply to NIR graphs (.nir)")
     if ext == ".npz":
         from .npz import load_npz
         return load_npz(path)
@@ -40,4 +44,4 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
         from .tflite_import import load_tflite
         return load_tflite(path)
     from .nir_import import load_nir
-    return load_nir(path, dt=dt, reset=reset or "subtract")
+    return load_nir(path, dt=dt, reset=reset or "subtract", timing=timing or "next", delays=delays)

@@ -101,11 +101,13 @@ class _Builder:
         self.tensors.append(Tensor(dtype, (int(n),), kind, 0, float(scale)))
         return len(self.tensors) - 1
 
-    def layer(self, type_, inp, out, params=(), states=(), shift=0, reset="subtract", leak=()) -> int:
+    def layer(self, type_, inp, out, params=(), states=(), shift=0, reset="subtract", leak=(), **kw) -> int:
         n_in = self.tensors[inp].n
         n_out = self.tensors[out].n
+        if kw.get("reset_timing", "next") == "next":
+            kw.pop("reset_timing", None)     # the default: blobs without graph features stay format <= 1.4
         self.layers.append(Layer(type_, inp, out, n_in, n_out, list(params), list(states), int(shift),
-                                 reset, tuple(leak)))
+                                 reset, tuple(leak), **kw))
         return len(self.layers) - 1
 
 
@@ -132,7 +134,12 @@ def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 
             raise ConvertError("--binarize, --shiftadd and --mst-depth apply to float models (npz, NIR, "
                                "PyTorch), not to an already quantised .tflite")
         return graph.build_model(quantize=quantize, reuse=reuse)
-    graph.sizes()
+    try:
+        graph.sizes()
+    except ValueError as e:
+        raise ConvertError(str(e)) from None
+    if not graph.is_chain:
+        return _build_graph(graph, quantize, calib, headroom, input_range, reuse, comp)
     if quantize in (None, "none", "f32"):
         if comp.shiftadd is not None:
             raise ConvertError("--shiftadd needs --quantize q15 (the shift-add and BCQ kernels are Q15)")
@@ -152,6 +159,44 @@ def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 
     if calib is not None and (quantize == "q15" or comp.any):
         _activation_errors(graph, model, mapping, calib, report)
     return model, report
+
+
+def _build_graph(graph, quantize, calib, headroom, input_range, reuse, comp):
+    """A graph with branches, fan-in or recurrence (edgehost.convert.lower_graph)."""
+    from . import lower_graph as LG
+    if comp.any:
+        raise ConvertError("--binarize, --shiftadd and --mst-depth apply to chains; this graph has branches, "
+                           "fan-in or recurrence")
+    if quantize in (None, "none", "f32"):
+        model, e = LG.build_f32(graph, _Builder())
+        mapping = [e.blob_of[i] for i in range(len(graph.layers))]
+        report = {"quantize": "none", "layers": [{"graph_layer": i, "kind": l.kind, "name": graph.name(i),
+                                                  "blob_layer": mapping[i]} for i, l in enumerate(graph.layers)]}
+    elif quantize == "q15":
+        if not headroom >= 1:
+            raise ConvertError(f"headroom must be >= 1, got {headroom}")
+        model, mapping, report = LG.build_q15(graph, _Builder(), calib, headroom, input_range, ConvertError)
+    else:
+        raise ConvertError(f"quantize must be none or q15, got {quantize!r}")
+    plan(model, reuse=reuse)
+    model.to_bytes()     # validates
+    report["notes"] = list(graph.notes) + report.pop("compress_notes", [])
+    report["mapping"] = mapping
+    report["graph"] = LG.graph_report(graph, model)
+    if calib is not None and quantize == "q15":
+        _graph_activation_errors(graph, model, mapping, calib, report)
+    return model, report
+
+
+def _graph_activation_errors(graph, qmodel, qmap, calib, report):
+    """The q15 model against the float model, graph layer by graph layer, on the calibration
+    inputs: spike agreement, or the largest error of the values."""
+    from ..runtime import HostModel
+    from . import lower_graph as LG
+    fmodel, fe = LG.build_f32(graph, _Builder())
+    plan(fmodel)
+    fmap = [fe.blob_of[i] for i in range(len(graph.layers))]
+    _compare(graph, fmodel, fmap, qmodel, qmap, calib, report, HostModel)
 
 
 def _build_f32(graph: G.Graph, comp: Compress | None = None, reps: dict | None = None):
@@ -187,17 +232,17 @@ def _build_f32(graph: G.Graph, comp: Compress | None = None, reps: dict | None =
         elif isinstance(l, G.Lif):
             cur = as_f32(cur)
             n = b.tensors[cur].n
-            v = b.tensor("f32", n, "state")
+            typ, ps, ns, kw = _neuron_f32(l, n)
+            st = [b.tensor("f32", n, "state") for _ in range(ns)]
             o = b.tensor("spike", n, "state")
-            b.layer("lif_f32", cur, o, [_pn(l.beta), _pn(l.threshold)], [v], reset=l.reset)
+            b.layer(typ, cur, o, ps, st, **kw)
         elif isinstance(l, G.CubaLif):
             cur = as_f32(cur)
             n = b.tensors[cur].n
-            i = b.tensor("f32", n, "state")
-            v = b.tensor("f32", n, "state")
+            typ, ps, ns, kw = _neuron_f32(l, n)
+            st = [b.tensor("f32", n, "state") for _ in range(ns)]
             o = b.tensor("spike", n, "state")
-            b.layer("cubalif_f32", cur, o, [_pn(l.alpha), _pn(l.beta), _pn(l.threshold)], [i, v],
-                    reset=l.reset)
+            b.layer(typ, cur, o, ps, st, **kw)
         elif isinstance(l, G.Li):
             cur = as_f32(cur)
             o = b.tensor("f32", b.tensors[cur].n, "state")
@@ -223,6 +268,16 @@ def _build_f32(graph: G.Graph, comp: Compress | None = None, reps: dict | None =
         cur = o
         mapping.append(len(b.layers) - 1)
     return Model(b.layers, b.tensors, inp, cur, 0), mapping
+
+
+def _neuron_f32(l, n):
+    from .lower_graph import _neuron_params_f32
+    return _neuron_params_f32(l, n)
+
+
+def _v_reset(l):
+    from .lower_graph import _v_reset as vr
+    return vr(l)
 
 
 def _binfc(b: _Builder, cur: int, l: G.BinFc, gi: int, comp: Compress | None = None,
@@ -451,16 +506,21 @@ def _build_q15(graph: G.Graph, calib, headroom: float, input_range, comp: Compre
             beta = _pn(l.beta).astype(np.float64)
             dec = np.round(beta * 32768).astype(np.uint16)
             o = b.tensor("spike", n, "state")
+            vr = _v_reset(l)
+            extra = [] if vr is None else [np.clip(np.round(_pn(vr).astype(np.float64) / t.scale),
+                                                   -32768, Q15_MAX).astype(np.int16)]
+            kw = {"reset_timing": getattr(l, "timing", "next")}
             if isinstance(l, G.Lif):
                 v = b.tensor("q15", n, "state", t.scale)
-                b.layer("lif_q15", cur, o, [dec, tq], [v], reset=l.reset, leak=("decay",))
+                b.layer("lif_q15", cur, o, [dec, tq] + extra, [v], reset=l.reset, leak=("decay",), **kw)
                 rep["decay_max_error"] = float(np.max(np.abs(dec / 32768 - beta)))
             else:
                 alpha = _pn(l.alpha).astype(np.float64)
                 adec = np.round(alpha * 32768).astype(np.uint16)
                 i = b.tensor("q15", n, "state", t.scale)
                 v = b.tensor("q15", n, "state", t.scale)
-                b.layer("cubalif_q15", cur, o, [adec, dec, tq], [i, v], reset=l.reset, leak=("decay", "decay"))
+                b.layer("cubalif_q15", cur, o, [adec, dec, tq] + extra, [i, v], reset=l.reset,
+                        leak=("decay", "decay"), **kw)
                 rep["decay_max_error"] = float(max(np.max(np.abs(dec / 32768 - beta)),
                                                    np.max(np.abs(adec / 32768 - alpha))))
             rep.update(scale=t.scale, threshold_q=int(tq.max()),
@@ -515,6 +575,11 @@ def _activation_errors(graph, qmodel, qmap, calib, report):
     from ..runtime import HostModel
     fmodel, fmap = _build_f32(graph)
     plan(fmodel)
+    _compare(graph, fmodel, fmap, qmodel, qmap, calib, report, HostModel)
+
+
+def _compare(graph, fmodel, fmap, qmodel, qmap, calib, report, HostModel):
+    """Run both models on calib; per graph layer: spike agreement, or the largest value error."""
     fm, qm = HostModel(fmodel, backend="sim"), HostModel(qmodel, backend="sim")
     xs = np.asarray(calib, dtype=np.float32)
     seqs = xs[None] if xs.ndim == 2 else xs
