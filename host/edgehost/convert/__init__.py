@@ -4,8 +4,12 @@
     graph = load("net.nir", dt=1e-4, reset="subtract")
     model, report = build(graph, quantize="q15", calib=xs)
     open("net.ehm", "wb").write(model.to_bytes())
+
+A graph with branches or recurrence (docs/graphs.md): `load("rnn.nir", timing="same",
+delays=[("lif1", "w_rec")])`, or by hand: `Graph(n_in, layers, inputs=[[Edge(-1)], [Edge(0),
+Edge(2, delayed=True)], ...])`.
 """
-from .graph import Argmax, BinFc, CubaLif, Fc, Graph, Li, Lif, Norm, Relu, SpikeCount  # noqa: F401
+from .graph import Argmax, BinFc, CubaLif, Edge, Fc, Graph, Li, Lif, Norm, Relu, SpikeCount  # noqa: F401
 from .lower import ConvertError, build  # noqa: F401
 from .planner import plan, state_bytes  # noqa: F401
 from .load import load, SUPPORTED_INPUTS  # noqa: F401

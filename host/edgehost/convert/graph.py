@@ -148,6 +148,52 @@ class Graph:
                 c.setdefault(e.src, []).append((i, e))
         return c
 
+    def _graph_sizes(self) -> list[int]:
+        L = len(self.layers)
+        if len(self.inputs) != L:
+            raise ValueError(f"graph: {len(self.inputs)} input lists for {L} layers")
+        if self.names is not None and len(self.names) != L:
+            raise ValueError(f"graph: {len(self.names)} names for {L} layers")
+        if not (0 <= self.out_index < L):
+            raise ValueError(f"graph: output layer {self.output} outside [0, {L - 1}]")
+        for i in range(L):
+            es = self.inputs[i]
+            if not es:
+                raise ValueError(f"{self.name(i)}: no input edge")
+            for e in es:
+                if not (-1 <= e.src < L):
+                    raise ValueError(f"{self.name(i)}: input edge from layer {e.src} outside [-1, {L - 1}]")
+                if not e.delayed and e.src >= i:
+                    raise ValueError(f"{self.name(i)}: the edge from {self.name(e.src)} is not delayed but its source "
+                                     f"comes later in the schedule")
+                if e.delayed and e.src < 0:
+                    raise ValueError(f"{self.name(i)}: the graph input cannot be a delayed edge")
+        sizes: list = [None] * L
+        for _ in range(L + 1):       # delayed edges may come from later layers: iterate to a fixed point
+            changed = False
+            for i, l in enumerate(self.layers):
+                if sizes[i] is not None:
+                    continue
+                known = [self.n_in if e.src < 0 else sizes[e.src] for e in self.inputs[i]]
+                known = [k for k in known if k is not None]
+                if not known:
+                    continue
+                sizes[i] = _layer_out_size(l, known[0], self.name(i))
+                changed = True
+            if not changed:
+                break
+        for i in range(L):
+            if sizes[i] is None:
+                raise ValueError(f"{self.name(i)}: its size cannot be inferred (no path from the input)")
+            for e in self.inputs[i]:
+                n_src = self.n_in if e.src < 0 else sizes[e.src]
+                n_want = np.asarray(self.layers[i].weight).shape[1] if isinstance(self.layers[i], Fc) else \
+                    (sizes[i] if not isinstance(self.layers[i], Fc) else None)
+                if n_src != n_want:
+                    raise ValueError(f"edge {self.name(e.src)} -> {self.name(i)}: shape mismatch, {self.name(e.src)} "
+                                     f"gives {n_src} values, {self.name(i)} takes {n_want}")
+        return sizes
+
     def sizes(self) -> list[int]:
         """Output size of every layer; checks that the chain (or graph) is consistent."""
         if self.inputs is not None:
@@ -258,53 +304,3 @@ def _layer_out_size(l, n: int, where: str) -> int:
         return n
     raise ValueError(f"{where}: {getattr(l, 'kind', type(l).__name__)} layers are supported in chains only, "
                      f"not in a graph with branches or recurrence")
-
-
-def _graph_sizes(self) -> list[int]:
-    L = len(self.layers)
-    if len(self.inputs) != L:
-        raise ValueError(f"graph: {len(self.inputs)} input lists for {L} layers")
-    if self.names is not None and len(self.names) != L:
-        raise ValueError(f"graph: {len(self.names)} names for {L} layers")
-    if not (0 <= self.out_index < L):
-        raise ValueError(f"graph: output layer {self.output} outside [0, {L - 1}]")
-    for i in range(L):
-        es = self.inputs[i]
-        if not es:
-            raise ValueError(f"{self.name(i)}: no input edge")
-        for e in es:
-            if not (-1 <= e.src < L):
-                raise ValueError(f"{self.name(i)}: input edge from layer {e.src} outside [-1, {L - 1}]")
-            if not e.delayed and e.src >= i:
-                raise ValueError(f"{self.name(i)}: the edge from {self.name(e.src)} is not delayed but its source "
-                                 f"comes later in the schedule")
-            if e.delayed and e.src < 0:
-                raise ValueError(f"{self.name(i)}: the graph input cannot be a delayed edge")
-    sizes: list = [None] * L
-    for _ in range(L + 1):       # delayed edges may come from later layers: iterate to a fixed point
-        changed = False
-        for i, l in enumerate(self.layers):
-            if sizes[i] is not None:
-                continue
-            known = [self.n_in if e.src < 0 else sizes[e.src] for e in self.inputs[i]]
-            known = [k for k in known if k is not None]
-            if not known:
-                continue
-            sizes[i] = _layer_out_size(l, known[0], self.name(i))
-            changed = True
-        if not changed:
-            break
-    for i in range(L):
-        if sizes[i] is None:
-            raise ValueError(f"{self.name(i)}: its size cannot be inferred (no path from the input)")
-        for e in self.inputs[i]:
-            n_src = self.n_in if e.src < 0 else sizes[e.src]
-            n_want = np.asarray(self.layers[i].weight).shape[1] if isinstance(self.layers[i], Fc) else \
-                (sizes[i] if not isinstance(self.layers[i], Fc) else None)
-            if n_src != n_want:
-                raise ValueError(f"edge {self.name(e.src)} -> {self.name(i)}: shape mismatch, {self.name(e.src)} "
-                                 f"gives {n_src} values, {self.name(i)} takes {n_want}")
-    return sizes
-
-
-Graph._graph_sizes = _graph_sizes
