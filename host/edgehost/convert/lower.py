@@ -164,6 +164,7 @@ def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 
 def _build_graph(graph, quantize, calib, headroom, input_range, reuse, comp):
     """A graph with branches, fan-in or recurrence (edgehost.convert.lower_graph)."""
     from . import lower_graph as LG
+    graph = LG.prune(graph)
     if comp.any:
         raise ConvertError("--binarize, --shiftadd and --mst-depth apply to chains; this graph has branches, "
                            "fan-in or recurrence")

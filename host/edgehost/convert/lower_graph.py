@@ -427,6 +427,30 @@ def build_q15(graph, builder, calib, headroom, input_range, err):
                             "headroom": headroom, "layers": reps, "compress_notes": []}
 
 
+def prune(graph):
+    """The graph without the layers whose value never reaches the output (a blob has no tensor
+    that nothing reads); a note names them."""
+    L = len(graph.layers)
+    live = {graph.out_index}
+    stack = [graph.out_index]
+    while stack:
+        for e in graph.edges(stack.pop()):
+            if e.src >= 0 and e.src not in live:
+                live.add(e.src)
+                stack.append(e.src)
+    if len(live) == L:
+        return graph
+    keep = sorted(live)
+    new = {old: k for k, old in enumerate(keep)}
+    new[-1] = -1
+    dead = [graph.name(i) for i in range(L) if i not in live]
+    inputs = [[G.Edge(new[e.src], e.delayed) for e in graph.edges(i)] for i in keep]
+    notes = list(graph.notes) + [f"dropped {len(dead)} layer(s) whose value never reaches the output: "
+                                 + ", ".join(dead)]
+    names = [graph.name(i) for i in keep]
+    return G.Graph(graph.n_in, [graph.layers[i] for i in keep], notes, inputs, new[graph.out_index], names)
+
+
 def graph_report(graph, model) -> dict:
     """What inspect and the notes show: the nodes, the edges and which are delayed."""
     nodes = [{"index": i, "name": graph.name(i), "kind": l.kind} for i, l in enumerate(graph.layers)]
