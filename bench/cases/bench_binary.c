@@ -1,4 +1,11 @@
-/* Benchmark cases of the binary family: fc_b1 (int32 dot products) at three sizes, one conv1d. */
+/* Benchmark cases of the binary family: fc_b1 (int32 dot products) at three sizes, one conv1d.
+ *
+ * On-target self-check (setup of fc_b1 256x64, so it runs in --quick too): eh_fc_b1_s32, _bits,
+ * _s8 and eh_conv1d_b1_s32 (the Thumb-2 assembly on Cortex-M4, the custom unit on rv32-sim, the
+ * portable C elsewhere) against dot products computed here one word at a time from eh_binary.h,
+ * over every K from 1 to 80 and sizes around 16-word blocks and longer rows (96, 480..544, 993,
+ * 1000, 1024, 1025, 2048, 2079), 1 to 9 rows, random words with random padding bits, all-ones
+ * and all-zero rows; reported as "EHB|check|fc_b1|<compared>|<mismatches>". */
 #include "eh_bench.h"
 #include "eh_binary.h"
 
@@ -19,6 +26,93 @@ static void fc_setup(void)
 {
     fill(fc_x, FC_MAX_IN / 32u);
     fill(fc_w, FC_MAX_OUT * (FC_MAX_IN / 32u));
+}
+
+/* --- self-check --- */
+static uint32_t ref_pop(uint32_t v)
+{
+    uint32_t c = 0;
+    for (; v != 0u; v &= v - 1u) c++;
+    return c;
+}
+
+static int32_t ref_dot(uint32_t k, const uint32_t *x, const uint32_t *w)
+{
+    const uint32_t nw = (k + 31u) / 32u, tail = (k % 32u) ? (1u << (k % 32u)) - 1u : 0xFFFFFFFFu;
+    uint32_t j, c = 0;
+    for (j = 0; j < nw; j++) c += ref_pop((x[j] ^ w[j]) & (j + 1u == nw ? tail : 0xFFFFFFFFu));
+    return (int32_t)k - 2 * (int32_t)c;
+}
+
+#define CK_ROWS 9u
+#define CK_MAXW 66u
+static uint32_t ck_x[CK_MAXW + 1u], ck_w[CK_ROWS * CK_MAXW + 1u], ck_bits[1];
+static int32_t ck_y[CK_ROWS + 1u], ck_thr[CK_ROWS];
+static int8_t ck_y8[CK_ROWS];
+static int32_t ck_mult[CK_ROWS];
+
+static void check_fc(uint32_t k, uint32_t rows, uint32_t pattern, uint32_t *compared, uint32_t *bad)
+{
+    const uint32_t nw = (k + 31u) / 32u;
+    uint32_t i, r;
+    for (i = 0; i < nw; i++) ck_x[i] = pattern == 1u ? 0xFFFFFFFFu : eh_bench_rand();
+    for (i = 0; i < rows * nw; i++) ck_w[i] = pattern == 1u ? 0u : pattern == 2u ? ck_x[i % nw] : eh_bench_rand();
+    for (r = 0; r < rows; r++) {
+        ck_thr[r] = (int32_t)(eh_bench_rand() % (2u * k + 2u)) - (int32_t)k;
+        ck_mult[r] = 1 << 20;
+    }
+    ck_y[rows] = 0x5A5A5A5A; /* guard: nothing written past the rows */
+    (void)eh_fc_b1_s32(k, rows, ck_x, ck_w, ck_y);
+    (void)eh_fc_b1_bits(k, rows, ck_x, ck_w, ck_thr, ck_bits);
+    (void)eh_fc_b1_s8(k, rows, ck_x, ck_w, ck_mult, 0, 20u, ck_y8);
+    for (r = 0; r < rows; r++) {
+        const int32_t d = ref_dot(k, ck_x, ck_w + r * nw);
+        *compared += 3u;
+        *bad += (uint32_t)(ck_y[r] != d);
+        *bad += (uint32_t)(((ck_bits[0] >> r) & 1u) != (uint32_t)(d < ck_thr[r]));
+        *bad += (uint32_t)(ck_y8[r] != (int8_t)(d > 127 ? 127 : d < -128 ? -128 : d));
+    }
+    *bad += (uint32_t)(ck_y[rows] != 0x5A5A5A5A);
+}
+
+/* conv1d with 3 taps, stride 1, pad 1 over t_in = 3 frames of k channels (rows at a stride of
+ * 3 * nw words: the count_rows path). */
+static void check_conv(uint32_t k, uint32_t rows, uint32_t *compared, uint32_t *bad)
+{
+    const uint32_t nw = (k + 31u) / 32u;
+    const eh_conv1d_b1_dims d = {k, 3u, rows, 3u, 1u, 1u, 3u};
+    static uint32_t cx[3u * 8u], cw[4u * 3u * 8u], zero[8];
+    static int32_t cy[3u * 4u];
+    uint32_t i, t, o, tap;
+    for (i = 0; i < 3u * nw; i++) cx[i] = eh_bench_rand();
+    for (i = 0; i < rows * 3u * nw; i++) cw[i] = eh_bench_rand();
+    (void)eh_conv1d_b1_s32(&d, cx, cw, cy);
+    for (t = 0; t < 3u; t++) {
+        for (o = 0; o < rows; o++) {
+            int32_t s = 0;
+            for (tap = 0; tap < 3u; tap++) {
+                const uint32_t pos = t + tap; /* padded position; frame pos - 1 */
+                s += ref_dot(k, (pos == 0u || pos > 3u) ? zero : cx + (pos - 1u) * nw, cw + (o * 3u + tap) * nw);
+            }
+            *compared += 1u;
+            *bad += (uint32_t)(cy[t * rows + o] != s);
+        }
+    }
+}
+
+static void fc_check_setup(void)
+{
+    static const uint32_t sizes[] = {96u, 480u, 481u, 511u, 512u, 513u, 543u, 544u, 993u, 1000u,
+                                     1024u, 1025u, 2048u, 2079u};
+    uint32_t compared = 0, bad = 0, k, i;
+    for (k = 1u; k <= 80u; k++) check_fc(k, 1u + k % CK_ROWS, 0u, &compared, &bad);
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        check_fc(sizes[i], 1u + i % CK_ROWS, 0u, &compared, &bad);
+        check_fc(sizes[i], 4u, 1u + i % 2u, &compared, &bad); /* all differ / all equal */
+    }
+    for (k = 150u; k <= 256u; k += 53u) check_conv(k, 1u + k % 4u, &compared, &bad);
+    eh_bench_check("fc_b1", compared, bad);
+    fc_setup();
 }
 
 static void fc_256x64(void) { (void)eh_fc_b1_s32(256u, 64u, fc_x, fc_w, fc_y); }
@@ -44,7 +138,7 @@ static void cv_setup(void)
 static void cv_run(void) { (void)eh_conv1d_b1_s32(&cv_dims, cv_x, cv_w, cv_y); }
 
 const eh_bench_case eh_bench_cases_binary[] = {
-    {"fc_b1", "256x64", "mac", 256u * 64u, fc_setup, fc_256x64},
+    {"fc_b1", "256x64", "mac", 256u * 64u, fc_check_setup, fc_256x64},
     {"fc_b1", "1024x256", "mac", 1024u * 256u, fc_setup, fc_1024x256},
     {"fc_b1", "2048x512", "mac", 2048u * 512u, fc_setup, fc_2048x512},
     /* units: output frames x output channels x taps x input channels (padding MACs included) */

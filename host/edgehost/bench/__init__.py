@@ -11,12 +11,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .buildinfo import BuildInfo
+from .buildinfo import from_build_dir as _build_info
 from .elf import Elf, ElfError
 from .plugin import PluginBuildError, build_plugin
 from .run import BenchError, ImageRun, run_with_plugin, run_with_trace
 
 __all__ = [
-    "BenchEntry", "BenchRun", "CrossCheck", "BenchError", "PluginBuildError", "Elf", "ElfError",
+    "BenchEntry", "BenchRun", "BuildInfo", "CrossCheck", "BenchError", "PluginBuildError", "Elf", "ElfError",
     "build_plugin", "entries_from_run", "run_bench",
 ]
 
@@ -37,11 +39,14 @@ class BenchEntry:
     counter_kind: str
     counter: int  # board counter across the case, calibration subtracted (mod 2^32)
     cycles: int | None = None  # only where the board's counter counts cycles
+    compiler: str | None = None  # the image's compiler, name and version (buildinfo.py)
+    cflags: str | None = None    # the kernels' full compile flags in that image
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        if self.cycles is None:
-            del d["cycles"]
+        for k in ("cycles", "compiler", "cflags"):
+            if d[k] is None:
+                del d[k]
         return d
 
 
@@ -65,6 +70,14 @@ class BenchRun:
     cross_check: list[CrossCheck] | None = None
     quick: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    build: BuildInfo | None = None  # compiler and flags of the image
+
+
+def _with_build(entries: list[BenchEntry], info: BuildInfo | None) -> list[BenchEntry]:
+    if info is not None:
+        for e in entries:
+            e.compiler, e.cflags = info.compiler, info.cflags
+    return entries
 
 
 def entries_from_run(run: ImageRun, board: str, core: str) -> list[BenchEntry]:
@@ -120,6 +133,7 @@ def run_bench(board_name: str, quick: bool = False, check: bool = False,
     board = _resolve_board(board_name)
     built = _build(board, build_dir)
     elf = Path(built.elf)
+    info = _build_info(Path(getattr(built, "build_dir", None) or elf.parent))
     from ..fpga import sim as fpga_sim
     if fpga_sim.is_rtl_sim(board):  # Verilator boards: the model counts; cycles from rdcycle
         from ..fpga.bench import run_image
@@ -129,8 +143,8 @@ def run_bench(board_name: str, quick: bool = False, check: bool = False,
             wd = Path(workdir) if workdir is not None else Path(tmp)
             run = run_image(board, elf, wd / "run", quick=quick)
         return BenchRun(board=board.name, core=board.core, elf=elf,
-                        entries=entries_from_run(run, board.name, board.core), argv=run.argv,
-                        calib=int(run.counts.calib_raw or 0), quick=quick)
+                        entries=_with_build(entries_from_run(run, board.name, board.core), info),
+                        argv=run.argv, calib=int(run.counts.calib_raw or 0), quick=quick, build=info)
     build_dir = Path(getattr(built, "build_dir", None) or elf.parent)
     plugin = build_plugin(build_dir)
     name = getattr(board, "name", board_name)
@@ -138,7 +152,7 @@ def run_bench(board_name: str, quick: bool = False, check: bool = False,
     with tempfile.TemporaryDirectory(prefix="eh-bench-") as tmp:
         wd = Path(workdir) if workdir is not None else Path(tmp)
         run = run_with_plugin(_emulator(board), elf, plugin, wd / "run", quick=quick)
-        entries = entries_from_run(run, name, core)
+        entries = _with_build(entries_from_run(run, name, core), info)
         xc = cross_check(board, elf, plugin, wd) if check else None
     return BenchRun(board=name, core=core, elf=elf, entries=entries, argv=run.argv,
-                    calib=int(run.counts.calib_raw or 0), cross_check=xc, quick=quick)
+                    calib=int(run.counts.calib_raw or 0), cross_check=xc, quick=quick, build=info)

@@ -82,11 +82,19 @@ def render(runs: Sequence[BenchRun], command: str, commit: str | None = None,
         "Executed guest instructions per kernel call on the emulated cores, counted exactly by",
         "the project's QEMU TCG plugin (`bench/qemu_plugin/`) between the markers",
         "`eh_bench_begin` / `eh_bench_end` that the harness (`bench/harness/`) calls around each",
-        "case's `run()`. The markers' own overhead, measured with an empty case, is subtracted:",
-        "a figure is the instructions of `run()` (argument set-up, the kernel's argument checks",
-        "and its loop) beyond those of an empty function. Counts are the same on every run.",
-        "These are instruction counts, not cycles: QEMU does not model timing.",
-        "Images are built by `edgehost.build` (CMake Release: -O2, -ffp-contract=off).",
+        "case's `run()`. The markers' own overhead, measured with an empty case, is subtracted.",
+        "What a count includes: everything `run()` executes beyond an empty function, i.e. the",
+        "call set-up (loading the arguments, the call and return), the kernel's prologue and",
+        "epilogue, its argument checks (the `_checked` names; the others call the unchecked",
+        "step), every loop, and writing the outputs (output packing included: the bit outputs of",
+        "`_bits` kernels, the spike bytes of the LIF steps). `setup()` (the data) is not counted.",
+        "Counts are the same on every run; any other counter started at the first instruction of",
+        "`run()` and stopped at its return, minus the empty case, gives the same figure for the",
+        "same ELF. These are instruction counts, not cycles: QEMU does not model timing.",
+        "Every image is built by `edgehost.build` with CMake Release and the project's one",
+        "optimisation level (`cmake/eh_flags.cmake`); each board's section names the compiler",
+        "and the kernels' full flags, read back from the build's `compile_commands.json`",
+        "(`edgehost bench --json` gives them on every entry: `compiler`, `cflags`).",
         "See `bench/README.md` for the method.",
         "",
         "Regenerate with:",
@@ -100,6 +108,8 @@ def render(runs: Sequence[BenchRun], command: str, commit: str | None = None,
         out += [f"## {run.board} ({run.core})", ""]
         if run.quick:
             out += ["Quick run: the smallest shape of each kernel only.", ""]
+        if run.build is not None:
+            out += [f"Compiler: {run.build.compiler}  ", f"Flags: `{run.build.cflags}`", ""]
         out += table(run)
         out += ["", f"Marker overhead subtracted: {run.calib} instructions."]
         if run.cross_check is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +36,28 @@ DEPS: dict[str, list[str]] = {
     "mst": ["binary"],
 }
 
-# -O3: the kernels' fixed-count loops vectorise (eh_fc_spike_t_q15's row sums, the LIF step);
-# integer results cannot change, float ones neither (no -ffast-math, no contraction).
-CFLAGS = ["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-fno-strict-aliasing"]
+
+
+def opt_flags() -> list[str]:
+    """The project's one optimisation level (cmake/eh_flags.cmake, EH_OPT_FLAGS), the same as the
+    firmware and bench images'. -O3 lets the kernels' fixed-count loops vectorise on the host
+    (eh_fc_spike_t_q15's row sums, the LIF step); integer results cannot change, float ones
+    neither (no -ffast-math, no contraction)."""
+    text = open(os.path.join(ROOT, "cmake", "eh_flags.cmake")).read()
+    m = re.search(r'^set\(EH_OPT_FLAGS\s+"([^"]*)"\)', text, re.M)
+    if m is None:
+        raise RuntimeError("cmake/eh_flags.cmake: no set(EH_OPT_FLAGS \"...\") line")
+    return m.group(1).split()
+
+
+# Appended after Python's own CFLAGS (sysconfig), so these win.
+CFLAGS = ["-std=c99", *opt_flags(), "-ffp-contract=off", "-Wall", "-fno-strict-aliasing"]
+
+
+def compile_flags() -> str:
+    """The full flags of the host extension's kernels: Python's CFLAGS, then CFLAGS above."""
+    py = sysconfig.get_config_var("CFLAGS") or ""
+    return " ".join([*py.split(), *CFLAGS])
 
 
 def families() -> list[str]:

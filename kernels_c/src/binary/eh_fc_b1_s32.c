@@ -1,5 +1,5 @@
 #include "eh_b1_core.h"
-#include "eh_b1_cfu.h" /* EH_HAVE_RV_CFU only: the custom unit (BFC instruction) */
+#include "eh_b1_cfu.h" /* the custom unit (EH_HAVE_RV_CFU) or the Thumb-2 assembly */
 
 eh_status eh_fc_b1_s32(uint32_t n_in, uint32_t n_out, const uint32_t *x, const uint32_t *w,
                        int32_t *y)
@@ -11,9 +11,9 @@ eh_status eh_fc_b1_s32(uint32_t n_in, uint32_t n_out, const uint32_t *x, const u
     if (n_out == 0u) return EH_ERR_SIZE;
     nw = eh_b1_nwords(n_in);
     tail = eh_b1_tail(n_in);
-#if defined(EH_B1_CFU)
-    /* the custom unit: every row's dot product in one instruction */
-    eh_b1_cfu_dots(x, w, n_in, n_out, y);
+#if defined(EH_B1_FAST_DOTS)
+    /* the custom unit (every row's dot product in one instruction) or the assembly (one call) */
+    eh_b1_fast_dots(x, w, n_in, n_out, y);
     return EH_OK;
 #endif
     for (o = 0; o < n_out; o += 4u) {
