@@ -12,8 +12,9 @@
  *    without a popcount instruction, SWAR counts summed per nibble over three words and per byte
  *    over up to 30 words before one horizontal add (at most 8 * 30 = 240 per byte lane);
  *  - Thumb-2 with the DSP extension (Cortex-M4/M7/M33): eh_b1_hs(), Harley-Seal carry-save
- *    adders in hand-written assembly (eh_b1_hs_t2.c), for the fc kernels and for rows of at
- *    least EH_B1_HS_MIN_WORDS words in eh_b1_count_rows(). EH_B1_NO_ASM keeps the C paths.
+ *    adders in hand-written assembly (eh_b1_hs_t2.c), for the fc kernels and the MST roots
+ *    (eh_b1_count_rows keeps the C paths, which conv1d's short per-tap rows favour).
+ *    EH_B1_NO_ASM keeps the C paths everywhere.
  */
 #ifndef EH_B1_CORE_H
 #define EH_B1_CORE_H
@@ -35,16 +36,13 @@ static inline uint32_t eh_b1_tail(uint32_t k)
 #if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FEATURE_DSP) && \
     !defined(EH_B1_NO_ASM) && !defined(EH_B1_REFERENCE)
 #define EH_B1_HS 1
-/* Shorter rows keep the C path in eh_b1_count_rows (its set-up costs less there). */
-#define EH_B1_HS_MIN_WORDS 6u
-
 /* eh_b1_hs_t2.c: the assembly core (frame layout there) and its entry points. */
 void eh_b1_hs_rows(const uint32_t *frame);
-extern const uint32_t eh_b1_hs_entries[11];
+extern const uint32_t eh_b1_hs_entries[12];
 
-/* For r < rows, with row r at w + r * rs (rs in words) and nw >= 1 words, the last masked with
- * tail: count = popcount of (x ^ row r) over the real bits; out[r] = k - 2 * count if k != 0
- * (the dot product when k = K), else out[r] += count. */
+/* For r < rows, with row r at w + r * rs (rs >= nw, in words) and nw >= 1 words, the last masked
+ * with tail: count = popcount of (x ^ row r) over the real bits; out[r] = k - 2 * count if
+ * k != 0 (the dot product when k = K), else out[r] += count. */
 static inline void eh_b1_hs(const uint32_t *x, const uint32_t *w, uint32_t nw, uint32_t tail,
                             uint32_t rows, uint32_t rs, int32_t *out, int32_t k)
 {
@@ -56,17 +54,17 @@ static inline void eh_b1_hs(const uint32_t *x, const uint32_t *w, uint32_t nw, u
     }
     term = eh_b1_hs_entries[q != 0u ? 9 : 10];
     f[0] = (uint32_t)(uintptr_t)(x + nw);
-    f[1] = (rs + nw) * 4u;
-    f[2] = rows;
-    f[3] = (uint32_t)(uintptr_t)out;
+    f[1] = (rs - nw) * 4u;
+    f[2] = (uint32_t)(uintptr_t)out;
+    f[3] = (uint32_t)(uintptr_t)(out + rows);
     f[4] = (uint32_t)k;
     f[5] = tail;
     f[6] = (uint32_t)(uintptr_t)x;
-    f[7] = eh_b1_hs_entries[__builtin_ctz(h)];
+    f[7] = nw == 8u ? eh_b1_hs_entries[11] : eh_b1_hs_entries[__builtin_ctz(h)];
     f[8] = f[9] = f[10] = f[11] = term;
     for (h &= h - 1u; h != 0u; h &= h - 1u) f[8u + n++] = eh_b1_hs_entries[5 + __builtin_ctz(h)];
     f[8u + n] = term;
-    f[12] = (uint32_t)(uintptr_t)(w + nw);
+    f[12] = (uint32_t)(uintptr_t)(w + (uint64_t)(rows - 1u) * rs + nw);
     eh_b1_hs_rows(f);
 }
 #endif
@@ -272,12 +270,6 @@ static inline void eh_b1_count_rows(const uint32_t *x, const uint32_t *w, uint32
 #else
     /* Full words are handled unmasked; a partial last word separately with its mask. */
     const uint32_t nfull = (tail == 0xFFFFFFFFu) ? nw : nw - 1u;
-#if defined(EH_B1_HS)
-    if (nw >= EH_B1_HS_MIN_WORDS) {
-        eh_b1_hs(x, w, nw, tail, nrows, rs, (int32_t *)cnt, 0);
-        return;
-    }
-#endif
     if (nrows == 4u) {
         eh_b1_count4_full(x, w, rs, nfull, cnt);
     } else {

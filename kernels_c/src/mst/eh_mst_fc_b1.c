@@ -1,5 +1,6 @@
 #include "eh_mst.h"
 #include "binary/eh_b1_core.h"
+#include "eh_mst_t2.h" /* Thumb-2: the children loop in assembly */
 
 eh_status eh_mst_check_b1(const eh_mst_b1 *l, uint32_t scratch_len)
 {
@@ -81,9 +82,16 @@ static void eh_mst_roots(const eh_mst_b1 *l, const uint32_t *x, const uint32_t *
                          uint32_t r, int32_t *y)
 {
     const uint32_t nw = eh_b1_nwords(l->n_in);
-    uint32_t cnt[4] = {0, 0, 0, 0}, i;
+    uint32_t i;
+#if defined(EH_B1_HS)
+    int32_t dot[4];
+    eh_b1_hs(x, l->root_w + (uint64_t)r * nw, nw, eh_b1_tail(l->n_in), nb, nw, dot, (int32_t)l->n_in);
+    for (i = 0; i < nb; i++) y[pos[i]] = dot[i];
+#else
+    uint32_t cnt[4] = {0, 0, 0, 0};
     eh_b1_count_rows(x, l->root_w + (uint64_t)r * nw, nw, nb, nw, eh_b1_tail(l->n_in), cnt);
     for (i = 0; i < nb; i++) y[pos[i]] = eh_b1_dot(l->n_in, cnt[i]);
+#endif
 }
 
 /* One pass in node order (every parent comes before its children): consecutive roots are
@@ -115,6 +123,16 @@ void eh_mst_fc_b1_unchecked(const eh_mst_b1 *l, const uint32_t *x, uint8_t *xx, 
             r += nb;
             nb = 0;
         }
+#if defined(EH_MST_T2)
+        {   /* the run of children from p, up to the next root (the loop's p++ then skips none) */
+            const uint32_t a[7] = {p, n, (uint32_t)(uintptr_t)parent, (uint32_t)(uintptr_t)start,
+                                   (uint32_t)(uintptr_t)diff, (uint32_t)(uintptr_t)xx,
+                                   (uint32_t)(uintptr_t)y};
+            p = eh_mst_kids_t2(a) - 1u;
+            (void)c; (void)end; (void)s; (void)nd;
+            continue;
+        }
+#endif
         c = diff + start[p];
         end = diff + start[p + 1u];
         nd = (uint32_t)(end - c);
