@@ -11,7 +11,9 @@
  * on the parameters: shared (len 1) or per-neuron parameters are walked by pointers with a
  * stride of 0 or 1. All four loops compute exactly the arithmetic documented in eh_lif.h.
  *
- * With the DSP extension, blocks of four neurons run as two lane pairs (see lif_dsp below).
+ * With the DSP extension, blocks of four neurons run as two lane pairs (see lif_dsp below); the
+ * common case (shared shift leak and threshold, reset by subtraction) runs eight neurons per
+ * iteration in eh_lif_sub8_m4.c.
  */
 
 eh_status eh_lif_check_q15(uint32_t n, const eh_leak_q15 *leak,
@@ -245,10 +247,11 @@ lif_dsp_run(uint32_t k, uint32_t nb, const int16_t *x, int16_t *v, uint8_t *spik
 /*
  * The same loop for a shared shift leak, a shared threshold and reset by subtraction (the
  * common case), written out so that everything stays in registers: 22 instructions per four
- * neurons without a spike on entry. Same lanes, same arithmetic as lif_dsp_run; it stops at the
+ * neurons without a spike on entry. It runs the last four neurons when eh_lif_sub8_m4 (eight per
+ * iteration) leaves four. Same lanes, same arithmetic as lif_dsp_run; it stops at the
  * first block holding a spike on a neuron with v < 0 (*sp is then that block's spikes).
  */
-static inline void lif_dsp_shift_sub_asm(uint8_t **spp, int16_t **vpp, const int16_t **xpp,
+static __attribute__((noinline)) void lif_dsp_shift_sub_asm(uint8_t **spp, int16_t **vpp, const int16_t **xpp,
                                          const uint8_t *end, uint32_t m, uint32_t thr2)
 {
     uint8_t *sp = *spp;
@@ -339,15 +342,33 @@ static void lif_dsp_shift_t1_sub_fast(uint32_t n, const int16_t *x, int16_t *v, 
     }
     nb = k + ((n - k) & ~3u);
     while (k < nb) {
-        uint8_t *sp = spikes + k;
-        int16_t *vp = v + k;
-        const int16_t *xp = x + k;
-        lif_dsp_shift_sub_asm(&sp, &vp, &xp, spikes + nb, m, thr2);
-        k = (uint32_t)(sp - spikes);
-        if (k < nb) {
-            lif_plain(k, k + 4u, x, v, spikes, leak, thr, thr_len, reset);
-            k += 4u;
+        /* blocks of eight (eh_lif_sub8_m4.c) where the spike bytes are 4-byte aligned too (LDRD,
+         * STRD); else, and for the last four, the four-neuron loop */
+        const uint32_t n8 = (((uintptr_t)(spikes + k) & 3u) == 0u) ? ((nb - k) & ~7u) : 0u;
+        uint32_t stop;
+        if (n8 != 0u) {
+            const uint32_t a[6] = {(uint32_t)(uintptr_t)(spikes + k), (uint32_t)(uintptr_t)(v + k),
+                                   (uint32_t)(uintptr_t)(x + k), (uint32_t)(uintptr_t)(spikes + k + n8),
+                                   m, thr2};
+            stop = (uint32_t)((uint8_t *)(uintptr_t)eh_lif_sub8_m4(a) - spikes);
+            if (stop == k + n8) {
+                k = stop;
+                continue;
+            }
+        } else {
+            uint8_t *sp = spikes + k;
+            int16_t *vp = v + k;
+            const int16_t *xp = x + k;
+            lif_dsp_shift_sub_asm(&sp, &vp, &xp, spikes + nb, m, thr2);
+            stop = (uint32_t)(sp - spikes);
+            if (stop == nb) {
+                k = nb;
+                continue;
+            }
         }
+        /* four neurons holding a spike on v < 0: the plain loop */
+        lif_plain(stop, stop + 4u, x, v, spikes, leak, thr, thr_len, reset);
+        k = stop + 4u;
     }
     if (nb < n) lif_plain(nb, n, x, v, spikes, leak, thr, thr_len, reset);
 }
