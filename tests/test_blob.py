@@ -2,6 +2,7 @@
 with ASan+UBSan), the two loaders agreeing, and fuzzing of both."""
 from __future__ import annotations
 
+import re
 import struct
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from edgehost.blob import BlobError, crc32, fnv1a32, read
 from edgehost.blob import format as F
 from edgehost.convert import Fc, Graph, Li, Lif, build
-from edgehost.convert.examples import random_adapt_blob, random_blob, random_l2mu_blob
+from edgehost.convert.examples import random_adapt_blob, random_blob, random_graph_model, random_l2mu_blob
 from edgehost.runtime.native import CTool, build_tool
 
 ARENA = 1 << 16
@@ -21,6 +22,24 @@ ARENA = 1 << 16
 @pytest.fixture(scope="module")
 def ctool(tmp_path_factory):
     return CTool(build_tool(str(tmp_path_factory.mktemp("ehm"))))
+
+
+def native_reads_15(tool) -> bool:
+    """Does the C loader built natively read format 1.5 (graphs: add, delay, the reset options)?
+    It lands in parallel with the Python side; until it does, the comparisons that need it are
+    skipped, and only when the native loader answers "format version 1.5 not supported"."""
+    rc, *_r, err = tool.check([random_graph_model(np.random.default_rng(0)).to_bytes()], ARENA)[0]
+    return not (rc == F.E_VERSION and "format version 1.5 not supported" in err)
+
+
+@pytest.fixture(scope="module")
+def c15(ctool):
+    return native_reads_15(ctool)
+
+
+_C14_REFUSES_15 = re.compile(r"header: format version 1\.5 not supported|"
+                             r"layer \d+ \((lif|cubalif)_(f32|q15)\): reset [23] invalid|"
+                             r"layer \d+: type 2[345] unknown")
 
 
 def refresh(buf: bytearray) -> bytearray:
@@ -60,8 +79,8 @@ def test_roundtrip(seed):
     assert m2.model_hash == struct.unpack_from("<I", blob, 20)[0]
     assert len(blob) % 8 == 0 and struct.unpack_from("<I", blob, 12)[0] == len(blob)
     for a, b in zip(m.layers, m2.layers):
-        assert (a.type, a.input, a.output, a.n_in, a.n_out, a.shift, a.reset, a.leak) == \
-               (b.type, b.input, b.output, b.n_in, b.n_out, b.shift, b.reset, b.leak)
+        assert (a.type, a.input, a.output, a.n_in, a.n_out, a.shift, a.reset, a.leak, a.reset_timing) == \
+               (b.type, b.input, b.output, b.n_in, b.n_out, b.shift, b.reset, b.leak, b.reset_timing)
         assert list(a.states) == list(b.states)
         for p, q in zip(a.params, b.params):
             assert (p is None and q is None) or np.array_equal(np.asarray(p).ravel(), q)
@@ -146,7 +165,7 @@ def cases():
         ("weight_len", _layer_field(b, fc, 36, "<I", 58), F.E_PARAM, "layer 1 (fc_q15): param 0 (weight): 29 entries, expected 30"),
         ("reset", _layer_field(b, fc, 1, "<B", 1), F.E_LAYER, "layer 1 (fc_q15): reset 1 invalid"),
         ("state_slot", _layer_field(b, fc, 8, "<H", 3), F.E_LAYER, "state slot 0 must be 0xffff"),
-        ("lif_reset", _layer_field(b, 2, 1, "<B", 2), F.E_LAYER, "layer 2 (lif_q15): reset 2 invalid"),
+        ("lif_reset", _layer_field(b, 2, 1, "<B", 4), F.E_LAYER, "layer 2 (lif_q15): reset 4 invalid"),
         ("graph_order", _layer_field(b, 1, 4, "<H", 3), F.E_LAYER, "layer 1 (fc_q15): input tensor 3 dtype spike"),
     ]
 
@@ -284,15 +303,23 @@ def mutate(rng, blob: bytes) -> bytes:
     return bytes(b)
 
 
-def _fuzz(n_cases, seed, ctool):
+def _fuzz(n_cases, seed, ctool, c15=True):
+    """Mutants of random seeds through both loaders. Seeds: random models of every layer type,
+    L2MU, lif_adapt, and (once the native loader reads format 1.5) format-1.5 graphs (add,
+    delay, same-step resets, v_reset). Until then, the mutants the native 1.4 loader refuses for
+    a format-1.5 feature (the version, codes 23..25, reset bit 1) are left out of the comparison."""
     rng = np.random.default_rng(seed)
     seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
     seeds += [random_adapt_blob(rng)[1] for _ in range(5)]
+    if c15:
+        seeds += [random_graph_model(rng).to_bytes() for _ in range(8)]
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired
     accepted = 0
     for blob, (rc, used, h, ib, ob, nl, err) in zip(blobs, c):
+        if not c15 and rc and _C14_REFUSES_15.match(err):
+            continue
         try:
             m = read(blob, arena_size=ARENA)
             code, msg = 0, ""
@@ -307,15 +334,15 @@ def _fuzz(n_cases, seed, ctool):
     return accepted, len(blobs)
 
 
-def test_fuzz_loaders(ctool):
-    accepted, total = _fuzz(3000, 1234, ctool)
+def test_fuzz_loaders(ctool, c15):
+    accepted, total = _fuzz(3000, 1234, ctool, c15)
     assert total > 3000 and accepted < total
 
 
 @pytest.mark.slow
-def test_fuzz_loaders_long(ctool):
+def test_fuzz_loaders_long(ctool, c15):
     for seed in range(10):
-        _fuzz(5000, 10_000 + seed, ctool)
+        _fuzz(5000, 10_000 + seed, ctool, c15)
 
 
 def test_fuzz_accepted_mutants_run_alike(ctool):
@@ -557,5 +584,5 @@ def test_format_14_model_loads_and_versions(ctool):
     from edgehost.blob import lifetimes
     life = lifetimes(read(b))
     assert life[4] == (2, 2) and life[9] == (5, 5) and life[7] == (4, 8)
-    # a blob of format 1.4 is refused by its version when a newer minor is given
-    assert py_code(_header(b, 6, "<H", 5))[0] == F.E_VERSION
+    # a blob is refused by its version when a newer minor is given
+    assert py_code(_header(b, 6, "<H", F.VERSION_MINOR + 1))[0] == F.E_VERSION

@@ -437,3 +437,120 @@ def random_b1_blob(rng: np.random.Generator, reuse: bool | None = None):
     """(model, blob bytes) of random_b1_model."""
     m = random_b1_model(rng, True if reuse is None else reuse)
     return m, m.to_bytes()
+
+
+def random_graph_model(rng: np.random.Generator, quantize: str | None = None, reuse: bool = True):
+    """A random format-1.5 graph: a recurrent spiking layer through a `delay` (its spikes of the
+    previous step, read before the delay in the schedule, through a spike-driven fc), fan-in by
+    `add_q15` / `add_f32` (the feed-forward and recurrent currents, sometimes a delayed copy of
+    the summed current too, and a skip connection from the input to the readout), LIF or CuBa-LIF
+    with any reset (subtract / to zero / to v_reset, next or same step), an li readout. Odd sizes,
+    random leaks. Returns the planned Model (the tests' lockstep models and fuzz seeds)."""
+    from ..blob.model import Layer, Model, Tensor
+    from .planner import plan
+    q = quantize or ("q15" if rng.random() < 0.6 else "none")
+    T: list = []
+    Ls: list = []
+
+    def t(dt, n, kind="activation", scale=1.0):
+        T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
+        return len(T) - 1
+
+    def size(hi=17):
+        return int(rng.integers(1, hi + 1))
+
+    def per(n, lo, hi, dt):
+        k = n if rng.random() < 0.5 else 1
+        if np.dtype(dt).kind == "f":
+            return rng.uniform(lo, hi, size=k).astype(dt)
+        return rng.integers(lo, hi + 1, size=k).astype(dt)
+
+    def leak(n):
+        if rng.random() < 0.4:
+            return per(n, 1, 6, np.uint8), "shift"
+        return per(n, 20000, 32768, np.uint16), "decay"
+
+    n_in, n_h, n_o = size(), size(), size(9)
+    cuba = rng.random() < 0.4
+    zero = rng.random() < 0.5
+    same = rng.random() < 0.6
+    vr = zero and same and rng.random() < 0.7
+    kw = {"reset": "zero" if zero else "subtract", "reset_timing": "same" if same else "next"}
+    loop_current = rng.random() < 0.4          # a delayed copy of the summed current, added in
+    skip = rng.random() < 0.5                  # the input straight into the readout
+    x = t("f32", n_in)
+    if q == "q15":
+        sm, so = float(rng.uniform(1e-4, 1e-3)), float(rng.uniform(1e-4, 1e-3))
+        w = lambda o, i, a=3000: rng.integers(-a, a + 1, size=o * i).astype(np.int16)  # noqa: E731
+        xq = t("q15", n_in, scale=1 / 4096)
+        Ls.append(Layer("input_q15", x, xq, n_in, n_in, [np.zeros(1, np.float32), np.full(1, 4096, np.float32)]))
+        d = t("spike", n_h, "state")                                    # written by the delay at the end
+        a, r = t("q15", n_h, scale=sm), t("q15", n_h, scale=sm)
+        Ls.append(Layer("fc_q15", xq, a, n_in, n_h, [w(n_h, n_in), None], shift=int(rng.integers(8, 12))))
+        Ls.append(Layer("fc_spike_q15", d, r, n_h, n_h, [w(n_h, n_h, 1500), None]))
+        c = t("q15", n_h, scale=sm)
+        Ls.append(Layer("add_q15", a, c, n_h, n_h, input2=r))
+        if loop_current:
+            dc = t("q15", n_h, "state", sm)
+            c2 = t("q15", n_h, scale=sm)
+            Ls.append(Layer("add_q15", c, c2, n_h, n_h, input2=dc))
+        s = t("spike", n_h, "state")
+        thr = per(n_h, 300, 3000, np.int16)
+        v_reset = [per(n_h, -500, 500, np.int16)] if vr else []
+        cin = c2 if loop_current else c
+        if cuba:
+            (ls, lks), (lm, lkm) = leak(n_h), leak(n_h)
+            Ls.append(Layer("cubalif_q15", cin, s, n_h, n_h, [ls, lm, thr] + v_reset, [t("q15", n_h, "state", sm),
+                            t("q15", n_h, "state", sm)], leak=(lks, lkm), **kw))
+        else:
+            lv, lk = leak(n_h)
+            Ls.append(Layer("lif_q15", cin, s, n_h, n_h, [lv, thr] + v_reset, [t("q15", n_h, "state", sm)],
+                            leak=(lk,), **kw))
+        b = t("q15", n_o, scale=so)
+        Ls.append(Layer("fc_spike_q15", s, b, n_h, n_o, [w(n_o, n_h), None]))
+        if skip:
+            b2, b3 = t("q15", n_o, scale=so), t("q15", n_o, scale=so)
+            Ls.append(Layer("fc_q15", xq, b2, n_in, n_o, [w(n_o, n_in), None], shift=10))
+            Ls.append(Layer("add_q15", b, b3, n_o, n_o, input2=b2))
+            b = b3
+        out = t("q15", n_o, "state", so)
+        lv, lk = leak(n_o)
+        Ls.append(Layer("li_q15", b, out, n_o, n_o, [lv], leak=(lk,)))
+    else:
+        wf = lambda o, i, a=1.0: rng.normal(size=o * i).astype(np.float32) * np.float32(a)  # noqa: E731
+        xf = t("f32", n_in)
+        Ls.append(Layer("input_f32", x, xf, n_in, n_in, [np.zeros(1, np.float32), np.ones(1, np.float32)]))
+        d = t("spike", n_h, "state")
+        a, df, r, c = t("f32", n_h), t("f32", n_h), t("f32", n_h), t("f32", n_h)
+        Ls.append(Layer("fc_f32", xf, a, n_in, n_h, [wf(n_h, n_in), None]))
+        Ls.append(Layer("spike_f32", d, df, n_h, n_h))
+        Ls.append(Layer("fc_f32", df, r, n_h, n_h, [wf(n_h, n_h, 0.5), None]))
+        Ls.append(Layer("add_f32", a, c, n_h, n_h, input2=r))
+        if loop_current:
+            dc, c2 = t("f32", n_h, "state"), t("f32", n_h)
+            Ls.append(Layer("add_f32", c, c2, n_h, n_h, input2=dc))
+        s = t("spike", n_h, "state")
+        thr = per(n_h, 0.3, 2.0, np.float32)
+        v_reset = [per(n_h, -0.5, 0.5, np.float32)] if vr else []
+        cin = c2 if loop_current else c
+        if cuba:
+            Ls.append(Layer("cubalif_f32", cin, s, n_h, n_h, [per(n_h, 0, 0.95, np.float32), per(n_h, 0, 1, np.float32),
+                                                                thr] + v_reset,
+                            [t("f32", n_h, "state"), t("f32", n_h, "state")], **kw))
+        else:
+            Ls.append(Layer("lif_f32", cin, s, n_h, n_h, [per(n_h, 0, 1, np.float32), thr] + v_reset,
+                            [t("f32", n_h, "state")], **kw))
+        sf, b = t("f32", n_h), t("f32", n_o)
+        Ls.append(Layer("spike_f32", s, sf, n_h, n_h))
+        Ls.append(Layer("fc_f32", sf, b, n_h, n_o, [wf(n_o, n_h), None]))
+        if skip:
+            b2, b3 = t("f32", n_o), t("f32", n_o)
+            Ls.append(Layer("fc_f32", xf, b2, n_in, n_o, [wf(n_o, n_in), None]))
+            Ls.append(Layer("add_f32", b, b3, n_o, n_o, input2=b2))
+            b = b3
+        out = t("f32", n_o, "state")
+        Ls.append(Layer("li_f32", b, out, n_o, n_o, [per(n_o, 0, 0.95, np.float32)]))
+    if loop_current:
+        Ls.append(Layer("delay", c, dc, n_h, n_h))      # read before it, by the second add
+    Ls.append(Layer("delay", s, d, n_h, n_h))           # the recurrent edge: read by the fc at the top
+    return plan(Model(Ls, T, x, out, 0), reuse=reuse)

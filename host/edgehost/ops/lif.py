@@ -1,0 +1,101 @@
+"""Leaky integrate-and-fire: lif_f32 (6), lif_q15 (7); and the resets of the spiking layers
+(shared with cubalif_*).
+
+Per step (`eh_lif_step_*`, kernels_c/include/eh_lif.h), s_prev being the output tensor's spikes
+of the step before (the output is a state tensor):
+    v = leak(v) + x - s_prev thr   (reset bit 0 clear: subtract)
+    v = (s_prev ? 0 : leak(v)) + x (reset bit 0 set: to zero)
+    s = v > thr
+lif_f32: beta f32 [1 or n] in [0, 1], threshold f32 [1 or n] > 0; lif_q15: a Q15 leak (u16 decay,
+or with leak bit 0 a u8 shift), threshold i16 [1 or n] in [1, 32767]. State 0: v.
+
+Format 1.5 (docs/model-format.md, "Graphs"): reset bit 1 (same step) clears the output spikes
+before the kernel, so the kernel applies no reset, then resets the membrane of every neuron that
+spiked in this step: v = v - thr (bit 0 clear; q15 sat16, f32 one float32 subtraction) or
+v = v_reset (bit 0 set; param "v_reset" [1 or n], f32 finite / i16, absent = 0). v_reset is
+allowed only with reset 3 (both bits): checked when present, after its placement and length,
+before its count.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..blob import format as F
+from .base import Op, leak_arg
+
+RESET_3 = F.RESET_ZERO | F.RESET_SAME_STEP
+
+
+def same_step_reset(q15: bool, reset: str, v: np.ndarray, s: np.ndarray, threshold, v_reset) -> np.ndarray:
+    """The membrane after the same-step reset of the neurons that spiked (s != 0)."""
+    n = v.size
+    hit = np.asarray(s).ravel() != 0
+    dt = np.int16 if q15 else np.float32
+    v = np.asarray(v, dt).ravel()
+    if reset == "subtract":
+        t = np.broadcast_to(np.asarray(threshold).ravel(), (n,))
+        if q15:
+            new = np.clip(v.astype(np.int32) - t.astype(np.int32), -32768, 32767).astype(np.int16)
+        else:
+            new = (v - t.astype(np.float32)).astype(np.float32)
+    else:
+        vr = np.zeros(1, dt) if v_reset is None else np.asarray(v_reset, dt).ravel()
+        new = np.broadcast_to(vr, (n,))
+    return np.where(hit, new, v).astype(dt)
+
+
+class SpikingOp(Op):
+    """A spiking layer with the format-1.5 reset options: the parameter slots of its threshold
+    and of its optional v_reset."""
+
+    def __init__(self, code, spec, thr_slot: int, vreset_slot: int):
+        super().__init__(code, spec)
+        self.thr_slot = thr_slot
+        self.vreset_slot = vreset_slot
+
+    def v_reset(self, layer):
+        k = self.vreset_slot
+        return layer.params[k] if k < len(layer.params) else None
+
+    def count(self, ctx, k, kind, cnt):
+        if k == self.vreset_slot and ctx.reset != RESET_3:       # a present v_reset
+            ctx.param_fail(k, f"only with reset to a value in the same step (reset {RESET_3})")
+        return super().count(ctx, k, kind, cnt)
+
+    def layer_minor(self, layer):
+        if layer.reset_timing == "same" or self.v_reset(layer) is not None:
+            return 5
+        return self.minor
+
+    def spikes_in(self, hm, layer):
+        """The previous step's spikes as the kernel sees them (none with a same-step reset)."""
+        s = hm.t[layer.output]
+        return np.zeros_like(s) if layer.reset_timing == "same" else s
+
+    def reset_after(self, layer, v, s):
+        if layer.reset_timing != "same":
+            return v
+        return same_step_reset(layer.type.endswith("_q15"), layer.reset, v, s,
+                               layer.params[self.thr_slot], self.v_reset(layer))
+
+
+class Lif(SpikingOp):
+    def step(self, hm, layer, x):
+        T, L, p, st = hm.t, hm.k.lif, layer.params, layer.states
+        s_prev = self.spikes_in(hm, layer)
+        if layer.type == "lif_f32":
+            v, y = L.lif_step_f32(x, T[st[0]], s_prev, p[0], p[1], layer.reset)
+        else:
+            v, y = L.lif_step_q15(x, T[st[0]], s_prev, p[1], reset=layer.reset, **leak_arg(layer, 0, 0))
+        T[st[0]] = self.reset_after(layer, v, y)
+        return y
+
+
+OPS = [
+    Lif(6, F.Spec("lif_f32", (F.DT_F32,), F.DT_SPIKE, F.KIND_STATE, True, [F.DT_F32],
+                  [("beta", "pn", F.F32, "unit"), ("threshold", "pn", F.F32, "pos"),
+                   ("v_reset", "pn_opt", F.F32, "finite")], reset=True, reset_bits=3), 1, 2),
+    Lif(7, F.Spec("lif_q15", (F.DT_Q15,), F.DT_SPIKE, F.KIND_STATE, True, [F.DT_Q15],
+                  [("leak", "leak", None, None), ("threshold", "pn", "<i2", "thr15"),
+                   ("v_reset", "pn_opt", "<i2", None)], reset=True, leaks=1, reset_bits=3), 1, 2),
+]

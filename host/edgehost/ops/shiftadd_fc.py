@@ -1,0 +1,33 @@
+"""Shift-add dense layer (format 1.4): shiftadd_fc_q15 (40).
+
+q15 [n_in] -> q15 [n_out]; weight u8 [n_out n_in] power-of-two codes (sign, exponent; bits 6..5
+must be clear, eh_shiftadd.h), bias i32 [n_out] or absent; the record's shift in [0, 31]
+(`eh_shiftadd_fc_q15`).
+"""
+from __future__ import annotations
+
+from ..blob import format as F
+from .base import Op, check_range
+
+
+class ShiftaddFc(Op):
+    minor = 4
+
+    def count(self, ctx, k, kind, cnt):
+        if kind == "pow2":
+            return cnt == ctx.n_out * ctx.n_in, str(ctx.n_out * ctx.n_in)
+        return super().count(ctx, k, kind, cnt)
+
+    def values(self, ctx, k, kind, check, vals):
+        if kind == "pow2":
+            check_range(ctx, k, vals, (vals & 0x60) != 0, "has reserved bits 6..5 set")
+        else:
+            super().values(ctx, k, kind, check, vals)
+
+    def step(self, hm, layer, x):
+        return hm.k.shiftadd.shiftadd_fc_q15(x, layer.params[0].reshape(layer.n_out, layer.n_in), layer.params[1],
+                                             layer.shift)
+
+
+OPS = [ShiftaddFc(40, F.Spec("shiftadd_fc_q15", (F.DT_Q15,), F.DT_Q15, F.KIND_ACT, False, [],
+                             [("weight", "pow2", "u1", None), ("bias", "bias", "<i4", None)], shift=True))]
