@@ -26,7 +26,8 @@ def f32_check(vals: np.ndarray, check: str | None) -> str | None:
     """The value rules of float parameters (and thr15, an i16 threshold in [1, 32767])."""
     if check is None:
         return None
-    v = vals.astype(np.float64)
+    with np.errstate(invalid="ignore"):         # signalling NaNs
+        v = vals.astype(np.float64)
     if check == "finite":
         bad = ~np.isfinite(v)
         what = "not finite"
