@@ -2,9 +2,14 @@
 
 Installed as the `pytest11` entry point `edgehost`. A HIL test is a few lines:
 
-    def test_answers(device):                 # a connected edgehost.link.Device
-        assert device.info.board == "mps2-an386"
-        assert device.echo(b"hi") == b"hi"
+    from edgehost.validate import check_against_host
+
+    def test_my_model(device, edgehost_model):  # a connected edgehost.link.Device; --model net.ehm
+        device.load_model(edgehost_model.blob)  # results are now numpy arrays of the model's dtypes
+        check_against_host(device, x)           # every layer, every step; fails at the first that differs
+
+A complete test file for your own model (convert, load, step, compare, plot on failure):
+docs/examples/test_my_model.py; the fixtures and options in docs/validate.md.
 
 Options:
   --board B[,B2...]   board(s) to run on (default mps2-an386, or a module's
@@ -13,11 +18,22 @@ Options:
   --port URL          use an already running device (pyserial URL or path); nothing is started
   --flash/--no-flash  build and start/flash the board once per session (default), or use the
                       session `edgehost flash --board B` started
+  --model M.ehm       a model blob for the tests (the `edgehost_model` fixture)
+
+With --board, --port or --model the session header names what the tests run against: each
+board (core, how it runs), its firmware build (version, protocol, image and its size and
+SHA-256, or the device's answer to HELLO for --port / --no-flash) and the model. The boards are
+then started before the first test (as they would be at their first use).
 
 Fixtures (session scope, one board started per session and shared):
-  edgehost_board  the Board (edgehost.boards)      device / edgehost_device  a connected Device
-  edgehost_farm   starts boards on demand (farm.device(name), farm.start_private(name) for a
-                  test that needs its own emulator, e.g. to kill it), and stops what it started.
+  device / edgehost_device  a connected edgehost.link.Device on the board under test
+  edgehost_board       the Board (edgehost.boards.Board): name, core, emulated, ...
+  edgehost_board_name  its name (tests using a board fixture run once per board)
+  edgehost_model       the --model file: .path, .blob (bytes), .model (edgehost.blob.Model);
+                       None when no --model was given
+  edgehost_farm        starts boards on demand (farm.device(name), farm.start_private(name) for
+                       a test that needs its own emulator, e.g. to kill it), and stops what it
+                       started.
 """
 from __future__ import annotations
 
@@ -43,6 +59,8 @@ def pytest_addoption(parser):
                 help="build and start/flash the board(s) once per session (default)")
     g.addoption("--no-flash", dest="edgehost_flash", action="store_false",
                 help="use the session started by `edgehost flash`")
+    g.addoption("--model", dest="edgehost_model", default=None, metavar="M.ehm",
+                help="a model blob for the tests (the edgehost_model fixture); named in the header")
 
 
 def pytest_configure(config):
@@ -81,6 +99,16 @@ class Running:
     port: str
     proc: subprocess.Popen | None = None
     device: object | None = None
+    elf: str | None = None          # the image this session built and started/flashed
+    error: str | None = None        # why this board cannot be used (said again at each use)
+
+
+@dataclass
+class ModelFile:
+    """The --model file: its path, bytes and the Model read from them."""
+    path: Path
+    blob: bytes
+    model: object
 
 
 @dataclass
@@ -104,6 +132,9 @@ class Farm:
         from edgehost.flash import build_firmware
         return str(build_firmware(board))
 
+    def running_of(self, name: str) -> Running | None:
+        return self.running.get(self.board(name).name)
+
     def start_private(self, name: str, **kw) -> Running:
         """A new emulator instance of an emulated board, only for the calling test (stopped at the
         end of the session at the latest; stop it earlier with farm.stop(r))."""
@@ -122,6 +153,8 @@ class Farm:
         from edgehost.link import Device
         board = self.board(name)
         r = self.running.get(board.name)
+        if r is not None and r.error:
+            pytest.fail(r.error, pytrace=False)
         if r is not None and r.device is not None:
             return r.device
         if self.port:
@@ -132,11 +165,12 @@ class Farm:
             if sess is None:
                 pytest.fail(f"--no-flash: no running session for board {board.name}; start one with "
                             f"`edgehost flash --board {board.name}` or drop --no-flash", pytrace=False)
-            r = Running(board, sess.port)
+            r = Running(board, sess.port, elf=sess.elf)
         elif board.emulated:
             from edgehost.flash import emulator
-            sess, proc, _info = emulator.start(board, self.image(board), log_dir=self._log_dir())
-            r = Running(board, sess.port, proc)
+            elf = self.image(board)
+            sess, proc, _info = emulator.start(board, elf, log_dir=self._log_dir())
+            r = Running(board, sess.port, proc, elf=elf)
         else:
             from edgehost.flash import FlashError, flash
             try:
@@ -145,11 +179,14 @@ class Farm:
                 pytest.fail(f"cannot flash board {board.name}: {e}", pytrace=False)
             if not res.get("port"):
                 pytest.fail(f"board {board.name} flashed but no serial port found: pass --port", pytrace=False)
-            r = Running(board, res["port"])
+            r = Running(board, res["port"], elf=res.get("elf"))
         self.running[board.name] = r
-        r.device = Device.open(r.port, open_timeout=10)
-        if self.port is None and r.device.info.board != board.name:
-            pytest.fail(f"the device on {r.port} is board {r.device.info.board}, not {board.name}", pytrace=False)
+        dev = Device.open(r.port, open_timeout=10)
+        if self.port is None and dev.info.board != board.name:
+            dev.close()
+            r.error = f"the device on {r.port} is board {dev.info.board}, not {board.name}"
+            pytest.fail(r.error, pytrace=False)
+        r.device = dev
         return r.device
 
     def reconnect(self, name: str):
@@ -182,9 +219,27 @@ class Farm:
         shutil.rmtree(self.log_root, ignore_errors=True)
 
 
+_FARM_KEY = pytest.StashKey["Farm"]()
+
+
+def _farm(config) -> Farm:
+    """The session's Farm (one per pytest run, shared by the header and the fixtures)."""
+    farm = config.stash.get(_FARM_KEY, None)
+    if farm is None:
+        farm = Farm(port=_opt(config, "edgehost_port"), do_flash=_opt(config, "edgehost_flash", True))
+        config.stash[_FARM_KEY] = farm
+    return farm
+
+
+def pytest_unconfigure(config):
+    farm = config.stash.get(_FARM_KEY, None)
+    if farm is not None:
+        farm.close()
+
+
 @pytest.fixture(scope="session")
 def edgehost_farm(request):
-    farm = Farm(port=_opt(request.config, "edgehost_port"), do_flash=_opt(request.config, "edgehost_flash", True))
+    farm = _farm(request.config)
     yield farm
     farm.close()
 
@@ -209,11 +264,119 @@ def device(edgehost_device):
     return edgehost_device
 
 
-def pytest_report_header(config):
+def _load_model_file(config) -> ModelFile | None:
+    path = _opt(config, "edgehost_model")
+    if not path:
+        return None
+    mf = config.stash.get(_MODEL_KEY, None)
+    if mf is None:
+        from edgehost.blob import read
+        p = Path(path)
+        blob = p.read_bytes()
+        mf = ModelFile(p, blob, read(blob))
+        config.stash[_MODEL_KEY] = mf
+    return mf
+
+
+_MODEL_KEY = pytest.StashKey["ModelFile"]()
+
+
+@pytest.fixture(scope="session")
+def edgehost_model(request) -> ModelFile | None:
+    """The model given with --model (.path, .blob, .model), None when none was given."""
+    try:
+        return _load_model_file(request.config)
+    except Exception as e:  # noqa: BLE001 - an unreadable file or blob: say which
+        pytest.fail(f"--model {_opt(request.config, 'edgehost_model')}: {e}", pytrace=False)
+
+
+# ---- the session header -------------------------------------------------------------------------
+
+def _describe_model(m, path=None) -> str:
+    ti, to = m.input_tensor, m.output_tensor
+    kinds = " ".join(l.type for l in m.layers)
+    return (f"{path + ' ' if path else ''}hash {m.model_hash:#010x}, {len(m.layers)} layers ({kinds}), "
+            f"{ti.dtype}{list(ti.shape)} -> {to.dtype}{list(to.shape)}, arena {m.arena_size} B")
+
+
+def _describe_image(elf, board) -> str:
+    import hashlib
+    import time
+    try:
+        data = Path(elf).read_bytes()
+        built = time.strftime("%Y-%m-%d %H:%M", time.localtime(Path(elf).stat().st_mtime))
+    except OSError as e:
+        return f"image {elf} ({e.strerror or e})"
+    try:
+        from edgehost.build import measure
+        flash_used, ram_used = measure(elf, board)
+        size = f", flash {flash_used:,} B, RAM {ram_used:,} B"
+    except Exception:  # noqa: BLE001 - the sizes are a courtesy
+        size = ""
+    return f"image {elf} (built {built}, sha256 {hashlib.sha256(data).hexdigest()[:12]}{size})"
+
+
+def _header_lines(config) -> list[str]:
     port = _opt(config, "edgehost_port")
-    boards = _opt(config, "edgehost_board")
-    if port or boards:
-        return f"edgehost: board(s) {boards or DEFAULT_BOARD}" + (f", port {port}" if port else "") + \
-            ("" if _opt(config, "edgehost_flash", True) else ", --no-flash")
-    return None
+    given = _opt(config, "edgehost_board")
+    lines = []
+    names = [b.strip() for b in given.split(",") if b.strip()] if given else ([DEFAULT_BOARD] if port else [])
+    if port:
+        names = names[:1]
+    farm = _farm(config) if names else None
+    for name in names:
+        try:
+            b = farm.board(name)
+            if b.is_host:
+                how = "native build, run by this host"
+            elif b.emulated:
+                how = f"emulated: {Path(b.emulator[0]).name}" if b.emulator else "emulated"
+            else:
+                how = "real hardware"
+            head = f"edgehost: board {b.name} ({b.core}, {how})"
+        except Exception as e:  # noqa: BLE001 - an unknown board: the tests will say it too
+            lines.append(f"edgehost: board {name}: {e}")
+            continue
+        try:
+            dev = farm.device(name)
+        except BaseException as e:  # noqa: BLE001 - pytest.fail raises an OutcomeException
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            lines.append(f"{head}: not started ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+            continue
+        i = dev.info
+        r = farm.running_of(name)
+        src = f"port {r.port}" if r else ""
+        if farm.port or not farm.do_flash:
+            src += " (started outside this session)"
+        if i.board != b.name:
+            src += f"; the device there says it is board {i.board} ({i.core})"
+        lines.append(f"{head}, {src}")
+        fw = (f"edgehost:   firmware {i.firmware_version}, protocol {i.protocol_version}, "
+              f"{i.clock_hz / 1e6:g} MHz, max payload {i.max_payload} B, blob buffer {i.blob_capacity:,} B, "
+              f"arena {i.arena_size:,} B, model support {'yes' if i.model_support else 'NO'}")
+        lines.append(fw)
+        if r is not None and r.elf:
+            lines.append(f"edgehost:   {_describe_image(r.elf, r.board)}")
+        if i.model_loaded:
+            m = dev.model
+            lines.append("edgehost:   holds model " + (_describe_model(m) if m is not None else
+                                                        f"hash {i.model_hash:#010x}, {i.n_layers} layers"))
+    try:
+        mf = _load_model_file(config)
+    except Exception as e:  # noqa: BLE001
+        lines.append(f"edgehost: model {_opt(config, 'edgehost_model')}: cannot read: {e}")
+    else:
+        if mf is not None:
+            lines.append(f"edgehost: model {_describe_model(mf.model, str(mf.path))}")
+        elif names:
+            lines.append("edgehost: model: none given (--model M.ehm for the edgehost_model fixture); "
+                         "tests load their own")
+    return lines
+
+
+def pytest_report_header(config):
+    if not (_opt(config, "edgehost_port") or _opt(config, "edgehost_board") or _opt(config, "edgehost_model")):
+        return None
+    return _header_lines(config)
 

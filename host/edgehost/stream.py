@@ -269,8 +269,8 @@ def stream(dev, model: Model, source: Source, *, steps: int | None = None, rate:
             st.latencies.append(lat)
             st.steps += 1
             st.bytes_out += len(x.tobytes())
-            st.bytes_in += 4 + len(r.output)
-            y = np.frombuffer(r.output, dtype=ot.np_dtype)
+            st.bytes_in += 4 + len(r.raw)
+            y = np.frombuffer(r.raw, dtype=ot.np_dtype)       # decoded with `model`, whatever dev knows
             if host is not None:
                 hy = host.step(x)
                 if hy.tobytes() != y.tobytes():

@@ -14,6 +14,12 @@ kernels round identically on every target). Layers whose output the device canno
 memory plan reused its bytes: convert with --no-reuse) are listed as not traceable; the final
 output (the STEP answer) is always compared.
 
+In a test, one call does it and fails with the first layer and step that differ:
+
+    from edgehost.validate import check_against_host
+    dev.load_model(blob)
+    check_against_host(dev, x, plot="device_vs_host.png")   # raises DeviceHostMismatch (an AssertionError)
+
 Also the helpers `run`, `stream` and `validate` share: opening a board (starting an emulated
 one when no session runs), reading a blob file, and turning user inputs into device inputs.
 """
@@ -82,7 +88,11 @@ def load_on_device(dev, blob: bytes, model: Model, progress: Callable[[int, int]
     if not info.model_support:
         raise UserError("the firmware on this board was built without model support")
     if info.model_loaded and info.model_hash == model.model_hash and info.input_bytes == model.input_tensor.nbytes:
-        return
+        try:
+            dev.use_model(model)        # already there: only tell the Device its tensors
+            return
+        except LinkError:
+            pass                        # changed since the HELLO above: upload it
     try:
         dev.load_model(blob, progress=progress)
     except LinkError as e:
@@ -193,6 +203,7 @@ class _LayerAcc:
         self.dev_spikes = 0
         self.host_spikes = 0
         self.first: tuple[int, int] | None = None   # (sequence, step)
+        self.first_entries: list = []                # the differing entries at self.first
         self.series_dev: list = []                   # first sequence, for --plot
         self.series_host: list = []
 
@@ -226,6 +237,13 @@ class _LayerAcc:
         self.within_tol &= ok
         if not ok and self.first is None:
             self.first = (seq, step)
+            bad = ~((diff <= self.atol + self.rtol * np.abs(hv)) | both_nan) if self.dtype == "f32" else (diff != 0)
+            if self.dtype != "f32" and not bad.any():          # differing bytes, equal values (-0.0)
+                bad = dv != hv
+            as_num = float if self.dtype == "f32" else int
+            self.first_entries = [{"index": int(i), "device": as_num(dv[i]), "host": as_num(hv[i])}
+                                  for i in np.flatnonzero(bad)[:8]]
+            self.first_n_differ = int(np.count_nonzero(bad))
         if keep:
             self.series_dev.append(dv)
             self.series_host.append(hv)
@@ -249,13 +267,14 @@ class _LayerAcc:
         return r
 
 
-def validate(dev, blob: bytes, xs, *, backend: str = "kernels", atol: float = 0.0, rtol: float = 0.0,
+def validate(dev, blob, xs, *, backend: str = "kernels", atol: float = 0.0, rtol: float = 0.0,
              progress: Callable[[int, int], None] | None = None, keep_series: bool = False) -> dict:
     """Run device inputs `xs` (sequences, steps, storage_len) step by step on the device and the
-    host and compare every layer. The model must already be loaded on `dev`. Returns the report
-    (JSON-able except the `_series` key kept for plotting when keep_series)."""
+    host and compare every layer. `blob` (bytes or a Model) is what the host runs; the model must
+    already be loaded on `dev`. Returns the report (JSON-able except the `_series` key kept for
+    plotting when keep_series)."""
     from .runtime import HostModel
-    model = read(blob)
+    model = blob if isinstance(blob, Model) else read(blob)
     try:
         host = HostModel(model, backend=backend)
     except (ImportError, ValueError) as e:
@@ -296,12 +315,14 @@ def validate(dev, blob: bytes, xs, *, backend: str = "kernels", atol: float = 0.
                         a.series_dev.append(None)
                         a.series_host.append(h.astype(np.float64))
                     continue
-                if not a.compare(decode(lt.data, model, model.layers[i].output), h, s, k, keep) and first is None:
-                    first = {"layer": a.name, "index": i, "sequence": s, "step": k}
-            yd = decode(r.output, model, model.output)
+                if not a.compare(decode(lt.raw, model, model.layers[i].output), h, s, k, keep) and first is None:
+                    first = {"layer": a.name, "index": i, "sequence": s, "step": k,
+                             "n_differ": a.first_n_differ, "entries": a.first_entries}
+            yd = decode(r.raw, model, model.output)
             if not out_acc.compare(yd, hy, s, k, keep) and first is None:
                 # diverged where no traced layer showed it (all upstream layers untraceable)
-                first = {"layer": "output", "index": len(model.layers) - 1, "sequence": s, "step": k}
+                first = {"layer": "output", "index": len(model.layers) - 1, "sequence": s, "step": k,
+                         "n_differ": out_acc.first_n_differ, "entries": out_acc.first_entries}
             done += 1
             if progress:
                 progress(done, total)
@@ -365,10 +386,116 @@ def plot(rep: dict, path) -> None:
             a.tick_params(labelsize=6)
     axes[-1][0].set_xlabel("step", fontsize=8)
     axes[-1][1].set_xlabel("step", fontsize=8)
-    fig.suptitle(("agree" if rep["ok"] else f"diverge: first at {div}") + " (sequence 0)", fontsize=9)
-    fig.tight_layout()
+    where = (f"layer {div['layer']}, sequence {div['sequence']}, step {div['step']}" if div else "?")
+    fig.suptitle(("agree" if rep["ok"] else f"diverge: first at {where}") + " (plotted: sequence 0)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+_plot_report = plot     # for check_against_host, whose `plot` argument is a path
+
+
+# ---- one call for tests: device vs host, raising with the first divergence ---------------------
+
+class DeviceHostMismatch(AssertionError):
+    """The device and the host interpreter differ. `report` is validate()'s report; the message
+    names the first layer and step that differ (an AssertionError, so pytest shows it as a
+    failed assertion)."""
+
+    def __init__(self, message: str, report: dict):
+        super().__init__(message)
+        self.report = report
+
+
+def describe(rep: dict) -> str:
+    """validate()'s report as text: the verdict (with the first layer, sequence and step that
+    differ and the entries that differ there), then one line per layer."""
+    d = rep.get("first_divergence")
+    where = f"device (board {rep.get('board') or '?'}) and host interpreter ({rep['backend']})"
+    size = f"{rep['sequences']} sequence(s) x {rep['steps']} steps"
+    if rep["ok"]:
+        lines = [f"{where} agree: {size}, every compared layer"]
+    elif d:
+        lines = [f"{where} differ: first at layer {d['layer']}, sequence {d['sequence']}, step {d['step']} "
+                 f"({size})"]
+        if d.get("entries"):
+            shown = ", ".join(f"[{e['index']}] {e['device']:.6g} / {e['host']:.6g}" if isinstance(e["device"], float)
+                              else f"[{e['index']}] {e['device']} / {e['host']}" for e in d["entries"])
+            n = d.get("n_differ", len(d["entries"]))
+            more = n - len(d["entries"])
+            lines.append(f"  {n} {'entry differs' if n == 1 else 'entries differ'} there, [index] device / host "
+                         f"(stored values): {shown}" + (f", ... ({more} more)" if more > 0 else ""))
+    else:
+        lines = [f"{where} differ ({size})"]
+    lines.append("  layer                 dtype   max |err|   first divergence")
+    for l in [*rep["layers"], rep["output"]]:
+        if not l["traceable"] and l["compared_steps"] == 0:
+            state = f"not traceable: {l.get('reason')}"
+        else:
+            fd = l.get("first_divergence")
+            err = l["max_abs_error"]
+            state = f"{err:<10.4g}  " + (f"sequence {fd['sequence']} step {fd['step']}" if fd else
+                                         ("bit-exact" if l["bit_exact"] else "within tolerance"))
+        lines.append(f"  {l['name']:<21} {l['dtype']:<7} {state}")
+    if rep["not_traceable"]:
+        lines.append("  (layers not traceable: their arena bytes are reused by later layers; convert with "
+                     "--no-reuse to see them)")
+    if rep.get("plot"):
+        lines.append(f"  plot: {rep['plot']}")
+    return "\n".join(lines)
+
+
+def check_against_host(dev, x, *, model=None, backend: str = "kernels", atol: float = 0.0, rtol: float = 0.0,
+                       plot=None) -> dict:
+    """Run `x` on the device and on the host interpreter and compare every layer at every step
+    (validate(): both states reset at the start of each sequence, then STEP + TRACE per row on
+    the device, HostModel.step on the host). Returns the report when they agree; raises
+    DeviceHostMismatch, an AssertionError whose message names the first layer, sequence and
+    step that differ (as `edgehost validate` reports it) and the entries that differ there.
+
+    x: (steps, features), (sequences, steps, features) or one (features,) step, as real values
+       (floats: quantised with the input tensor's scale, to_device_inputs) or device values.
+    model: the blob (bytes, a Model or an .ehm path) the host runs; by default the one loaded
+       with dev.load_model() / dev.use_model().
+    plot: a path: when they differ, validate's plot (device vs host per layer over the steps of
+       the first sequence) is written there and named in the message.
+    The device is left in the state after the last step."""
+    __tracebackhide__ = True        # pytest: show the message, not this function's source
+    if model is None:
+        m = getattr(dev, "model", None)
+        if m is None:
+            raise ValueError("the device does not know its model: load it with device.load_model(blob) "
+                             "(or device.use_model(blob) when the board holds it already), or pass model=")
+    elif isinstance(model, Model):
+        m = model
+    elif isinstance(model, (bytes, bytearray, memoryview)):
+        m = read(bytes(model))
+    else:
+        m = load_model_file(model)[1]
+    xa = np.asarray(x)
+    if xa.ndim == 1:
+        xa = xa[None, None]
+    elif xa.ndim == 2:
+        xa = xa[None]
+    if xa.ndim != 3 or xa.shape[0] == 0 or xa.shape[1] == 0:
+        raise ValueError(f"x of shape {np.shape(x)}: expected (steps, {m.input_tensor.storage_len}) or "
+                         f"(sequences, steps, {m.input_tensor.storage_len})")
+    xs = to_device_inputs(xa, m, "x")
+    rep = validate(dev, m, xs, backend=backend, atol=atol, rtol=rtol, keep_series=plot is not None)
+    info = getattr(dev, "info", None)
+    held = getattr(info, "model_hash", None)
+    if rep["ok"]:
+        rep.pop("_series", None)
+        return rep
+    if plot is not None:
+        _plot_report(rep, plot)
+        rep["plot"] = str(plot)
+    rep.pop("_series", None)
+    msg = describe(rep)
+    if held is not None and held != m.model_hash:
+        msg += (f"\n  note: the board holds model {held:#010x}, the host ran {m.model_hash:#010x}")
+    raise DeviceHostMismatch(msg, rep)
 
 
 # ---- a model with every Q15 layer type, for self-tests ---------------------------------------

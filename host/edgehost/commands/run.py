@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"link error: {e}") from None
     finally:
         dev.close()
-    raw = V.decode(res.output, model, model.output)
+    raw = V.decode(res.raw, model, model.output)
     ot = model.output_tensor
     val = V.dequantize(raw, model, model.output)
     doc = {"board": dev.info.board if dev.info else None, "steps": res.steps, "mode": res.mode,

@@ -3,15 +3,19 @@
     from edgehost.link import connect
     with connect(board="mps2-an386") as dev:     # the session `edgehost flash` started
         print(dev.info.board, dev.ping())
+        dev.load_model(open("net.ehm", "rb").read())
+        y = dev.infer(x).output                  # numpy, the output tensor's dtype (results.py)
 
-docs/protocol.md describes the bytes.
+docs/protocol.md describes the bytes; docs/validate.md the results and which calls reset the
+network's state (INFER, RESET_STATE) or keep it (STEP), beside the host interpreter's.
 """
 from __future__ import annotations
 
 from . import protocol
-from .device import Device, InferResult, LayerTrace, LoadResult, StepResult
+from .device import Device, LoadResult
 from .errors import (BoardAbsent, BoardReset, ConnectionLost, DeviceError, FirmwareVersionMismatch,
                      LinkError, LinkTimeout, ProtocolError)
+from .results import InferResult, LayerTrace, StepResult
 from .transport import Transport
 
 __all__ = ["protocol", "Device", "Transport", "connect", "InferResult", "StepResult", "LoadResult",

@@ -1,5 +1,20 @@
 """`Device`: the commands of docs/protocol.md over a Transport, with retries by sequence number.
 
+Which calls keep the network's state, with the host interpreter's equivalent
+(edgehost.runtime.HostModel) beside each:
+
+    device                         resets state?   host
+    dev.infer(xs)       INFER        yes, first     HostModel.run(xs)[0][-1]  (run resets; outputs[-1])
+    dev.step(x)         STEP         no (keeps it)  HostModel.step(x)
+    dev.reset_state()   RESET_STATE  yes            HostModel.reset()
+    dev.trace()         TRACE        no (reads)     the list HostModel.step(x, trace=[]) fills
+    dev.load_model(b)   LOAD_*       yes (zeroed)   HostModel(b)
+
+So a step-by-step comparison is `dev.reset_state(); host.reset()` then `dev.step(x)` /
+`host.step(x)` per row; `dev.infer(xs)` after some steps starts again from zero, as `host.run`.
+Results are decoded with the loaded model's tensors (edgehost.link.results): `.output` is a
+numpy array of the output tensor's dtype and shape, `.raw` the bytes, `.dequantized()` floats.
+
 One request is outstanding at a time. A request is retransmitted unchanged (same seq) when its
 answer does not come in time, comes corrupted, or the device NAKs a frame it could not read;
 the device answers a retransmission from its cache without executing it again. Answers to other
@@ -11,12 +26,13 @@ from __future__ import annotations
 import random
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from . import protocol as P
 from .errors import (BoardAbsent, BoardReset, ConnectionLost, DeviceError, FirmwareVersionMismatch,
                      LinkTimeout, ProtocolError)
+from .results import InferResult, LayerTrace, StepResult
 from .transport import Transport
 
 #: protocol-level default before HELLO told the device's real limit
@@ -30,34 +46,6 @@ class LoadResult:
     input_bytes: int
     output_bytes: int
     n_layers: int
-
-
-@dataclass
-class InferResult:
-    output: bytes
-    counter_delta: int
-    counter_kind: str
-    steps: int
-    #: "frame" (one INFER request) or "steps" (input too large for a frame: RESET_STATE then one
-    #: STEP per time step; counter_delta is then the sum of the per-step deltas)
-    mode: str = "frame"
-
-
-@dataclass
-class StepResult:
-    output: bytes
-    counter_delta: int
-    counter_kind: str
-
-
-@dataclass
-class LayerTrace:
-    layer: int
-    dtype: int
-    data: bytes | None
-    #: why `data` is None: the device's reason (e.g. the layer's output tensor was reused by a
-    #: later layer of the arena plan, so it no longer holds this step's value)
-    error: str | None = None
 
 
 @dataclass
@@ -85,9 +73,7 @@ class Device:
         self.retries = retries
         self.byte_time = byte_time
         self.info: P.DeviceInfo | None = None
-        #: dtype of the loaded model's input (from the blob given to load_model), to refuse arrays of
-        #: another dtype instead of sending their bytes; None when unknown (e.g. a model loaded earlier)
-        self.input_dtype = None
+        self._model = None          # edgehost.blob.Model of the blob given to load_model / use_model
         self.stats = LinkStats()
         self._seq = random.randrange(1, 0x10000)
         self._delivered = 0
@@ -132,6 +118,40 @@ class Device:
     @property
     def max_payload(self) -> int:
         return self.info.max_payload if self.info else _DEFAULT_MAX_PAYLOAD
+
+    # ---- the loaded model, as this host knows it ---------------------------------------------
+
+    @property
+    def model(self):
+        """The loaded model (edgehost.blob.Model, read from the blob given to load_model or
+        use_model, or loaded through another connection of this process), or None when this
+        host does not know it. Results are decoded with its tensors."""
+        info = self.info
+        if info is None or not info.model_loaded:
+            return None
+        if self._model is not None and self._model.model_hash == info.model_hash:
+            return self._model
+        return _KNOWN_MODELS.get(info.model_hash)
+
+    @property
+    def input_dtype(self):
+        """numpy dtype of the loaded model's input, None when the model is unknown."""
+        m = self.model
+        return m.input_tensor.np_dtype if m is not None else None
+
+    def use_model(self, blob_or_model) -> None:
+        """Tell this Device which model the board holds (loaded earlier, e.g. by `edgehost run`
+        or another connection) without uploading it again, so results are decoded. Raises
+        DeviceError when the board holds another model (a different hash) or none."""
+        from ..blob import Model, read
+        m = blob_or_model if isinstance(blob_or_model, Model) else read(bytes(blob_or_model))
+        info = self.hello()
+        if not info.model_loaded or info.model_hash != m.model_hash:
+            held = f"model {info.model_hash:#010x}" if info.model_loaded else "no model"
+            raise self._err(DeviceError, f"the board holds {held}, not this one ({m.model_hash:#010x}): "
+                            "load it with load_model(blob)", status=P.Status.NO_MODEL)
+        self._model = m
+        _remember(m)
 
     # ---- the request engine -----------------------------------------------------------------
 
@@ -262,7 +282,9 @@ class Device:
 
     def load_model(self, blob: bytes, progress: Callable[[int, int], None] | None = None) -> LoadResult:
         """Upload a model blob in chunks (each CRC-checked by its frame), commit it with the whole
-        blob's CRC-32; the device then validates it with eh_model_load."""
+        blob's CRC-32; the device then validates it with eh_model_load and starts from a zeroed
+        state (host equivalent: `HostModel(blob)`). From then on this Device knows the model's
+        tensors: infer/step/trace results are decoded with them."""
         blob = bytes(blob)
         if not blob:
             raise ValueError("empty model blob")
@@ -272,6 +294,9 @@ class Device:
         if self.info.blob_capacity and len(blob) > self.info.blob_capacity:
             raise self._err(DeviceError, f"model blob of {len(blob)} bytes does not fit the device's "
                             f"{self.info.blob_capacity}-byte blob buffer", status=P.Status.TOO_BIG)
+        # from here the board's model is in flux: ask it again (HELLO) before trusting a hash
+        self.info = replace(self.info, model_loaded=False)
+        self._model = None
         self._u32s(self.request(P.Cmd.LOAD_BEGIN, struct.pack("<I", len(blob))), 1, "LOAD_BEGIN")
         # Chunks start as large as a frame allows. On a noisy link a long frame rarely arrives
         # whole, so a chunk that keeps failing is halved (the device accepts a chunk at any offset
@@ -306,7 +331,9 @@ class Device:
                           timeout=max(self.timeout, 5.0))
         res = LoadResult(*self._u32s(fr, 5, "LOAD_COMMIT"))
         self.steps_since_reset = 0
-        self.input_dtype = _blob_input_dtype(blob)
+        self._model = _read_blob(blob)
+        if self._model is not None:
+            _remember(self._model)
         self.hello()  # refresh info (model hash, arena use, sizes)
         return res
 
@@ -320,21 +347,25 @@ class Device:
         return self.info
 
     def _as_bytes(self, x) -> bytes:
+        """Input bytes. An array must have the loaded model's input dtype: the device sees only
+        bytes, so an array of another dtype would be reinterpreted silently; it is refused with
+        the conversion to use (for real values and a q15 input: edgehost.validate.to_device_inputs)."""
         if isinstance(x, (bytes, bytearray, memoryview)):
             return bytes(x)
         import numpy as np
         x = np.asarray(x)
-        want = getattr(self, "input_dtype", None)
+        want = self.input_dtype
         if want is not None and x.dtype != want:
-            # The device sees only bytes: an array of another dtype would be reinterpreted silently.
-            raise ValueError(f"the loaded model takes {want.name} input, got a {x.dtype.name} array "
-                             f"(convert it, e.g. x.astype(np.{want.name}), or pass bytes)")
+            raise ValueError(_wrong_input_dtype(x, want, self.model.input_tensor))
         return np.ascontiguousarray(x).tobytes()
 
     def infer(self, x, *, steps: int | None = None, timeout: float | None = None) -> InferResult:
-        """Run a whole input of T steps: reset state, step T times, output of the last step.
-        `x` is bytes or an array whose C-order bytes are T * input_bytes (T = steps or
-        len(x) for arrays)."""
+        """Run a whole input of T steps (INFER): **reset the state**, step T times, return the
+        last step's output. `x` is bytes or an array whose C-order bytes are T * input_bytes
+        (T = steps, or len(x) for a (T, features) array).
+        Host equivalent: `HostModel.run(x)[0][-1]` (run resets the host state too).
+        The result's `.output` is a numpy array of the output tensor's dtype and shape,
+        `.raw` the bytes, `.dequantized()` the real values."""
         info = self._model_info()
         data = self._as_bytes(x)
         ib = info.input_bytes
@@ -357,7 +388,7 @@ class Device:
                 raise self._err(ProtocolError, f"INFER answer says {st} steps / {olen} bytes, "
                                 f"carries {len(out)} bytes for {t} steps")
             self.steps_since_reset = t
-            return InferResult(out, delta, info.counter_kind, t, "frame")
+            return InferResult(out, delta, info.counter_kind, t, "frame", self._output_tensor())
         self.reset_state()
         total = 0
         res = None
@@ -365,10 +396,12 @@ class Device:
             res = self.step(data[i * ib:(i + 1) * ib], timeout=timeout)
             total += res.counter_delta
         assert res is not None
-        return InferResult(res.output, total & 0xFFFFFFFF, info.counter_kind, t, "steps")
+        return InferResult(res.raw, total & 0xFFFFFFFF, info.counter_kind, t, "steps", res.tensor)
 
     def step(self, x, *, timeout: float | None = None) -> StepResult:
-        """One time step of the stateful network."""
+        """One time step (STEP) from the current state, which it **keeps** and updates (nothing
+        is reset: call reset_state() to start a sequence). Host equivalent: `HostModel.step(x)`.
+        `.output` of the result is a numpy array as for infer()."""
         info = self._model_info()
         data = self._as_bytes(x)
         if len(data) != info.input_bytes:
@@ -379,9 +412,10 @@ class Device:
         (delta,) = struct.unpack_from("<I", fr.payload)
         self.steps_since_reset += 1
         self._last = f"{self._last} (step {self.steps_since_reset} since reset)"
-        return StepResult(fr.payload[4:], delta, info.counter_kind)
+        return StepResult(fr.payload[4:], delta, info.counter_kind, self._output_tensor())
 
     def reset_state(self) -> None:
+        """Zero the network's state (RESET_STATE). Host equivalent: `HostModel.reset()`."""
         self._model_info()
         fr = self.request(P.Cmd.RESET_STATE)
         if fr.payload:
@@ -389,10 +423,14 @@ class Device:
         self.steps_since_reset = 0
 
     def trace(self, layer: int | None = None) -> list[LayerTrace]:
-        """Per-layer outputs of the last step (all layers, or one). With all layers, a layer the
-        device cannot report (its tensor reused later in the arena plan) has data None and the
-        reason in `error`; asking for that one layer raises DeviceError."""
+        """Per-layer outputs of the last step (all layers, or one), read without changing the
+        state (TRACE). Each LayerTrace has `.output` (numpy, the layer's output tensor's dtype
+        and shape), `.raw` and `.dequantized()`, like the host's `HostModel.step(x, trace=list)`
+        entries. With all layers, a layer the device cannot report (its tensor reused later in
+        the arena plan) has raw and output None and the reason in `error`; asking for that one
+        layer raises DeviceError."""
         info = self._model_info()
+        model = self.model
         layers = range(info.n_layers) if layer is None else [layer]
         out = []
         for li in layers:
@@ -407,7 +445,8 @@ class Device:
                 except DeviceError as e:
                     if e.status != P.Status.MODEL or layer is not None:
                         raise
-                    out.append(LayerTrace(li, 0, None, e.device_message or "not available"))
+                    out.append(LayerTrace(li, 0, None, e.device_message or "not available",
+                                          _layer_tensor(model, li)))
                     break
                 if len(fr.payload) < 12:
                     raise self._err(ProtocolError, "TRACE answer shorter than 12 bytes")
@@ -420,15 +459,48 @@ class Device:
                     raise self._err(ProtocolError, "TRACE answer carries no data")
                 data += part
             else:
-                out.append(LayerTrace(li, dtype, bytes(data)))
+                out.append(LayerTrace(li, dtype, bytes(data), None, _layer_tensor(model, li)))
         return out
 
+    def _output_tensor(self):
+        m = self.model
+        return m.output_tensor if m is not None else None
 
-def _blob_input_dtype(blob: bytes):
-    """The numpy dtype of a model blob's input tensor, or None when the blob cannot be read here
-    (the device validates it on its own)."""
+
+#: models this process loaded or was told about (model hash -> Model), so that a new connection
+#: to a board (e.g. after a reconnect) still decodes the results of the model it holds
+_KNOWN_MODELS: dict = {}
+_KNOWN_MAX = 16
+
+
+def _remember(model) -> None:
+    _KNOWN_MODELS.pop(model.model_hash, None)
+    _KNOWN_MODELS[model.model_hash] = model
+    while len(_KNOWN_MODELS) > _KNOWN_MAX:
+        _KNOWN_MODELS.pop(next(iter(_KNOWN_MODELS)))
+
+
+def _read_blob(blob: bytes):
+    """The Model of a blob, or None when the blob cannot be read here (the device validates it on
+    its own; results then carry only `.raw`)."""
     try:
         from ..blob import read
-        return read(blob).input_tensor.np_dtype
+        return read(blob)
     except Exception:  # noqa: BLE001 - best effort; the device is the judge of the blob
         return None
+
+
+def _layer_tensor(model, li: int):
+    if model is None or not 0 <= li < len(model.layers):
+        return None
+    return model.tensors[model.layers[li].output]
+
+
+def _wrong_input_dtype(x, want, tensor) -> str:
+    if tensor.dtype == "q15" and x.dtype.kind == "f":
+        how = (f"quantise real values with edgehost.validate.to_device_inputs(x, model) (x / scale "
+               f"rounded, scale {tensor.scale:g})")
+    else:
+        how = f"convert it, e.g. x.astype(np.{want.name})"
+    return (f"the loaded model takes {want.name} input ({tensor.dtype}), got a {x.dtype.name} array "
+            f"({how}, or pass bytes)")

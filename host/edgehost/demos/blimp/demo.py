@@ -188,7 +188,7 @@ def run(board_name: str = "mps2-an386", port: str | None = None, plot: str | Non
                 r = dev.step(x)
                 kind = r.counter_kind
                 deltas.append(r.counter_delta)
-                ud = int(np.frombuffer(r.output, "<i2")[0])
+                ud = int(r.output[0])                         # the q15 command
                 errs.append(x)
                 u_dev.append(ud)
                 if bar:

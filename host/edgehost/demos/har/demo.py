@@ -129,7 +129,7 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
             xq = quantize_input(X[k], input_scale)
             res = dev.infer(xq)
             kind = res.counter_kind
-            out_dev = np.frombuffer(res.output, "<i2")
+            out_dev = res.output                          # int16 (q15) array, decoded with the blob's tensors
             out_host = host.run(xq)[0][-1]
             exact.append(bool(np.array_equal(out_dev, out_host)))
             pred_dev.append(int(np.argmax(out_dev)))
