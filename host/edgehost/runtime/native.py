@@ -25,7 +25,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 
 def sources() -> list[str]:
     k = os.path.join(ROOT, "kernels_c", "src")
-    src = [os.path.join(ROOT, "firmware", "model", "eh_model.c")]
+    model = os.path.join(ROOT, "firmware", "model")
+    src = [os.path.join(model, f) for f in ("eh_model.c", "eh_op_table.c", "eh_op_util.c")]
+    src += sorted(glob.glob(os.path.join(model, "ops", "*.c")))
     for fam in ("common", "lif", "basic", "binary", "lmu", "mst", "shiftadd"):
         src += sorted(glob.glob(os.path.join(k, fam, "*.c")))
     return src

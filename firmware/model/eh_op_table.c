@@ -1,0 +1,48 @@
+/*
+ * The operators of this build by layer type code (docs/model-format.md, "Layer types"): each
+ * operator file (ops/eh_op_*.c) exports one registration, an array of the layer types it
+ * implements; a code not listed here is "unknown" to the loader. The code of each entry is the
+ * index it is listed at (tests/c/test_model_ops.c checks it).
+ */
+#include "eh_op.h"
+
+const eh_op *const eh_op_table[EH_OP_CODES] = {
+    [1] = &eh_op_convert[0],      /* input_q15 */
+    [2] = &eh_op_convert[1],      /* input_f32 */
+    [3] = &eh_op_fc[0],           /* fc_f32 */
+    [4] = &eh_op_fc[1],           /* fc_q15 */
+    [5] = &eh_op_fc[2],           /* fc_spike_q15 */
+    [6] = &eh_op_lif[0],          /* lif_f32 */
+    [7] = &eh_op_lif[1],          /* lif_q15 */
+    [8] = &eh_op_cubalif[0],      /* cubalif_f32 */
+    [9] = &eh_op_cubalif[1],      /* cubalif_q15 */
+    [10] = &eh_op_li[0],          /* li_f32 */
+    [11] = &eh_op_li[1],          /* li_q15 */
+    [12] = &eh_op_relu[0],        /* relu_f32 */
+    [13] = &eh_op_relu[1],        /* relu_q15 */
+    [14] = &eh_op_argmax[0],      /* argmax */
+    [15] = &eh_op_spike_count[0], /* spike_count */
+    [16] = &eh_op_convert[2],     /* dequant */
+    [17] = &eh_op_convert[3],     /* spike_f32 */
+    [18] = &eh_op_convert[4],     /* input_s8 (1.2) */
+    [19] = &eh_op_convert[5],     /* dequant_s8 (1.2) */
+    [20] = &eh_op_fc_s8[0],       /* fc_s8 (1.2) */
+    [21] = &eh_op_lif_adapt[0],   /* lif_adapt_f32 (1.3) */
+    [22] = &eh_op_lif_adapt[1],   /* lif_adapt_q15 (1.3) */
+    [23] = &eh_op_add[0],         /* add_f32 (1.5) */
+    [24] = &eh_op_add[1],         /* add_q15 (1.5) */
+    [25] = &eh_op_delay[0],       /* delay (1.5) */
+    [32] = &eh_op_fc_b1[0],       /* fc_b1_f32 */
+    [33] = &eh_op_conv1d_b1[0],   /* conv1d_b1_bits (1.4) */
+    [34] = &eh_op_mst_fc_b1[0],   /* mst_fc_b1_f32 (1.4) */
+    [35] = &eh_op_fc_b1[1],       /* fc_b1_bits */
+    [36] = &eh_op_pack_b1[0],     /* pack_spikes_b1 */
+    [37] = &eh_op_conv1d_b1[1],   /* conv1d_b1_f32 (1.4) */
+    [38] = &eh_op_conv1d_b1[2],   /* conv1d_b1_s32 (1.4) */
+    [39] = &eh_op_conv1d_b1[3],   /* conv1d_b1_s8 (1.4) */
+    [40] = &eh_op_shiftadd_fc[0], /* shiftadd_fc_q15 (1.4) */
+    [41] = &eh_op_bcq_fc[0],      /* bcq_fc_q15 (1.4) */
+    [42] = &eh_op_mst_fc_b1[1],   /* mst_fc_b1_bits (1.4) */
+    [43] = &eh_op_pack_b1[1],     /* pack_signs_b1 (1.4) */
+    [48] = &eh_op_l2mu[0],        /* l2mu_q15 (1.1) */
+};

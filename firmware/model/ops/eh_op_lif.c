@@ -1,0 +1,89 @@
+/*
+ * LIF neurons: lif_f32 (6), lif_q15 (7) (eh_lif_step_*), and the reset options of the spiking
+ * layers that eh_op_cubalif.c shares (format 1.5). The record's reset byte:
+ *   bit 0, mechanism: 0 subtract the threshold, 1 reset to a value (v_reset, absent = 0);
+ *   bit 1, timing: 0 the next step (snnTorch; the kernels' own behaviour), 1 the same step.
+ * Same step: the output spikes (the previous step's, which the kernel reads to reset) are cleared
+ * first, so the kernel applies no reset; the unchanged kernel runs; then each neuron that spiked
+ * gets v = v - threshold (q15: saturated; f32: one subtraction) or v = v_reset. The v_reset
+ * parameter (1 or n entries; f32 finite, or i16 on the membrane's scale) is allowed only with
+ * reset 3.
+ */
+#include "eh_lif.h"
+#include "eh_op.h"
+
+int32_t eh_op_lif_check_v_reset(eh_check *c, uint32_t k, const uint8_t *p, uint32_t cnt)
+{
+    (void)p;
+    (void)cnt;
+    if (k == c->op->n_params - 1u && c->reset != 3u)
+        return eh_op_fail(c->m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): only with reset to a value in the same step (reset 3)",
+                          c->l, c->nm, k, c->op->p[k].name);
+    return EH_MODEL_OK;
+}
+
+void eh_op_lif_reset_f32(const eh_model *m, const uint8_t *r, uint32_t n, float *v, const uint8_t *s, uint32_t k_thr)
+{
+    const float *thr = (const float *)param(m, r, k_thr), *vr = (const float *)param(m, r, k_thr + 1u);
+    uint32_t tstep = param_len(r, k_thr) > 4u, vstep = param_len(r, k_thr + 1u) > 4u;
+    if (rd8(r + 1) & 1u) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = vr ? vr[vstep * i] : 0.0f;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = v[i] - thr[tstep * i];
+    }
+}
+
+void eh_op_lif_reset_q15(const eh_model *m, const uint8_t *r, uint32_t n, int16_t *v, const uint8_t *s, uint32_t k_thr)
+{
+    const int16_t *thr = (const int16_t *)param(m, r, k_thr), *vr = (const int16_t *)param(m, r, k_thr + 1u);
+    uint32_t tstep = param_len(r, k_thr) > 2u, vstep = param_len(r, k_thr + 1u) > 2u;
+    if (rd8(r + 1) & 1u) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = vr ? vr[vstep * i] : 0;
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t t = (int32_t)v[i] - thr[tstep * i];
+            if (s[i]) v[i] = (int16_t)(t < -32768 ? -32768 : t);
+        }
+    }
+}
+
+static eh_status step_lif_f32(eh_model *m, const eh_args *a)
+{
+    const uint8_t *r = a->r;
+    uint32_t reset = rd8(r + 1);
+    eh_status st;
+    if (reset & 2u) memset(a->y, 0, a->n_in);
+    st = eh_lif_step_f32(a->n_in, (const float *)a->x, (float *)a->s[0], (uint8_t *)a->y, (const float *)param(m, r, 0),
+                         param_len(r, 0) / 4u, (const float *)param(m, r, 1), param_len(r, 1) / 4u,
+                         (reset & 1u) ? EH_RESET_ZERO : EH_RESET_SUBTRACT);
+    if (st == EH_OK && (reset & 2u)) eh_op_lif_reset_f32(m, r, a->n_in, (float *)a->s[0], (const uint8_t *)a->y, 1);
+    return st;
+}
+
+static eh_status step_lif_q15(eh_model *m, const eh_args *a)
+{
+    const uint8_t *r = a->r;
+    uint32_t reset = rd8(r + 1);
+    eh_leak_q15 lk;
+    eh_status st;
+    leak_of(m, r, 0, rd8(r + 2) & 1u, &lk);
+    if (reset & 2u) memset(a->y, 0, a->n_in);
+    st = eh_lif_step_q15(a->n_in, (const int16_t *)a->x, (int16_t *)a->s[0], (uint8_t *)a->y, &lk,
+                         (const int16_t *)param(m, r, 1), param_len(r, 1) / 2u, (reset & 1u) ? EH_RESET_ZERO : EH_RESET_SUBTRACT);
+    if (st == EH_OK && (reset & 2u)) eh_op_lif_reset_q15(m, r, a->n_in, (int16_t *)a->s[0], (const uint8_t *)a->y, 1);
+    return st;
+}
+
+const eh_op eh_op_lif[2] = {
+    {.code = 6, .name = "lif_f32", .in_dt = {DT_F32}, .out_dt = DT_SPK, .out_state = 1, .same_n = 1, .n_states = 1,
+     .state_dt = DT_F32, .reset_max = 3, .n_params = 3,
+     .p = {{P_PN, 4, C_UNIT, ABS_NO, "beta"}, {P_PN, 4, C_POS, ABS_NO, "threshold"}, {P_PN, 4, C_FINITE, ABS_OK, "v_reset"}},
+     .check_param = eh_op_lif_check_v_reset, .step = step_lif_f32},
+    {.code = 7, .name = "lif_q15", .in_dt = {DT_Q15}, .out_dt = DT_SPK, .out_state = 1, .same_n = 1, .n_states = 1,
+     .state_dt = DT_Q15, .reset_max = 3, .leaks = 1, .n_params = 3,
+     .p = {{P_LEAK, 0, C_NONE, ABS_NO, "leak"}, {P_PN, 2, C_THR15, ABS_NO, "threshold"}, {P_PN, 2, C_NONE, ABS_OK, "v_reset"}},
+     .check_param = eh_op_lif_check_v_reset, .step = step_lif_q15},
+};
