@@ -11,6 +11,7 @@ APT_PACKAGES=(
   gcc-riscv64-unknown-elf
   qemu-system-arm qemu-system-misc
   verilator iverilog yosys nextpnr-ice40 fpga-icestorm
+  clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan runtimes: bench/fuzz/run.sh, tests/test_fuzz_short.py
 )
 
 missing=()

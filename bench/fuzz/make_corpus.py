@@ -1,23 +1,65 @@
-"""Seed corpus for the model-loader fuzzer: valid blobs of every layer type (float and Q15), each
-behind a mode byte (1: the target repairs hash and CRC after mutating; 0: it does not)."""
+"""Seed corpora of the fuzzers (bench/fuzz/run.sh).
+
+model (default): valid blobs of every layer type (float and Q15), each behind a mode byte (1: the
+  target repairs hash and CRC after mutating; 0: it does not).
+--frame: programs for firmware/protocol/fuzz_frame.c (its header documents the operations):
+  HELLO/PING/ECHO, loading a valid blob in chunks of several sizes, then STEP, INFER, TRACE of
+  every layer (and of one past the last), RESET_STATE, line noise and damaged frames between.
+"""
 from __future__ import annotations
 
 import os
+import struct
 import sys
 
 import numpy as np
 
 from edgehost.convert.examples import random_blob
 
+RAW, REQ, LOAD, RUN = 0, 1, 2, 3
+STEP, INFER, TRACE, RESET, HELLO, PING = range(6)
 
-def main(out_dir: str, n: int = 64, seed: int = 0) -> None:
+
+def _req(code: int, seq: int, payload: bytes, flags: int = 0, extra: bytes = b"") -> bytes:
+    return bytes([REQ | flags, code]) + struct.pack("<HH", seq, len(payload)) + payload + extra
+
+
+def frame_program(rng: np.random.Generator, blob: bytes, n_layers: int, i: int) -> bytes:
+    p = bytearray()
+    p += _req(0x01, 7, b"") + _req(0x02, 8, b"") + _req(0x03, 9, bytes(rng.integers(0, 256, 40, dtype=np.uint8)))
+    if i % 3 == 0:
+        p += bytes([RAW, 6]) + bytes([0x05, 1, 2, 0, 9, 9])                       # noise, a partial frame
+    if i % 5 == 1:
+        p += _req(0x21, 11, b"\x01\x02", flags=0x10, extra=bytes([3, 0x40]))     # a damaged STEP
+    p += bytes([LOAD, 1 | ((i % 4) << 2)]) + struct.pack("<H", len(blob)) + blob  # repaired, chunked
+    for k in range(3):
+        p += bytes([RUN, STEP]) + bytes(rng.integers(0, 2, 64, dtype=np.uint8))
+    p += bytes([RUN, INFER, 3]) + bytes(rng.integers(0, 2, 64, dtype=np.uint8))
+    for layer in range(n_layers + 1):
+        p += bytes([RUN, TRACE]) + struct.pack("<HI", layer, 0)
+    p += bytes([RUN, TRACE]) + struct.pack("<HI", 0, 1 << 20)                    # offset beyond
+    p += bytes([RUN, RESET, RUN, HELLO, RUN, PING])
+    if i % 4 == 2:
+        p += bytes([LOAD, 3]) + struct.pack("<H", len(blob)) + blob                  # CRC mismatch at COMMIT
+        p += bytes([RUN, STEP]) + bytes(8)
+    return bytes(p)
+
+
+def main(out_dir: str, n: int = 64, seed: int = 0, frame: bool = False) -> None:
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
     for i in range(n):
-        _, blob = random_blob(rng)
+        model, blob = random_blob(rng)
+        if frame:
+            data = frame_program(rng, blob, len(model.layers), i)
+        else:
+            data = bytes([1 if i % 4 else 0]) + blob
         with open(os.path.join(out_dir, f"seed_{i:03d}.bin"), "wb") as f:
-            f.write(bytes([1 if i % 4 else 0]) + blob)
+            f.write(data)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], *(int(a) for a in sys.argv[2:]))
+    args = sys.argv[1:]
+    frame = "--frame" in args
+    args = [a for a in args if a != "--frame"]
+    main(args[0], *(int(a) for a in args[1:]), frame=frame)

@@ -270,23 +270,87 @@ static rt_result rt_reset_state(uint32_t n)
     return rt_ok(0);
 }
 
+/* TRACE refusals name the layer and the count, e.g. "TRACE layer 7: no such layer, the model
+ * has 5 layers (0..4)", built in a static buffer (no printf on the device). */
+static char rt_trace_msg[128];
+static uint32_t rt_trace_len;
+
+static void rt_msg_str(const char *s)
+{
+    while (*s && rt_trace_len < sizeof rt_trace_msg - 1u) rt_trace_msg[rt_trace_len++] = *s++;
+    rt_trace_msg[rt_trace_len] = 0;
+}
+
+static void rt_msg_dec(uint32_t v)
+{
+    char tmp[11];
+    uint32_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (n && rt_trace_len < sizeof rt_trace_msg - 1u) rt_trace_msg[rt_trace_len++] = tmp[--n];
+    rt_trace_msg[rt_trace_len] = 0;
+}
+
+static void rt_msg_layer(uint32_t layer)
+{
+    rt_trace_len = 0;
+    rt_msg_str("TRACE layer ");
+    rt_msg_dec(layer);
+    rt_msg_str(": ");
+}
+
 static rt_result rt_trace(const uint8_t *in, uint32_t n)
 {
     rt_result r = rt_need_model();
     const uint8_t *data = 0;
-    uint32_t len = 0, off, chunk;
+    uint32_t len = 0, off, chunk, layer, n_layers;
+    int32_t rc;
     uint8_t dtype = 0;
     if (r.status) return r;
     if (n != 8 || eh_rd16(in + 2) != 0) return rt_err(EH_PST_BAD_PAYLOAD, "TRACE takes u16 layer, u16 0, u32 offset");
-    if (eh_model_layer_output(&rt_model, eh_rd16(in), &data, &len, &dtype) < 0)
-        return rt_err(EH_PST_MODEL, eh_model_error(&rt_model));
+    layer = eh_rd16(in);
+    n_layers = eh_model_n_layers(&rt_model);
+    if (layer >= n_layers) {
+        rt_msg_layer(layer);
+        rt_msg_str("no such layer, the model has ");
+        rt_msg_dec(n_layers);
+        rt_msg_str(" layers (0..");
+        rt_msg_dec(n_layers - 1u);
+        rt_msg_str(")");
+        return rt_err(EH_PST_MODEL, rt_trace_msg);
+    }
+    rc = eh_model_layer_output(&rt_model, layer, &data, &len, &dtype);
+    if (rc < 0) {
+        rt_msg_layer(layer);
+        if (rc == EH_MODEL_E_CLOBBERED) {
+            rt_msg_str("its output is reused by a later layer in the arena plan (layers 0..");
+            rt_msg_dec(n_layers - 1u);
+            rt_msg_str("; convert with --no-reuse to trace it)");
+        } else {
+            rt_msg_str("refused by the model (");
+            rt_msg_str(eh_model_status_str(rc));
+            rt_msg_str("), layers 0..");
+            rt_msg_dec(n_layers - 1u);
+        }
+        return rt_err(EH_PST_MODEL, rt_trace_msg);
+    }
     off = eh_rd32(in + 4);
-    if (off > len) return rt_err(EH_PST_BAD_PAYLOAD, "TRACE offset beyond the layer output");
+    if (off > len) {
+        rt_msg_layer(layer);
+        rt_msg_str("offset ");
+        rt_msg_dec(off);
+        rt_msg_str(" beyond its output of ");
+        rt_msg_dec(len);
+        rt_msg_str(" bytes");
+        return rt_err(EH_PST_BAD_PAYLOAD, rt_trace_msg);
+    }
     chunk = len - off;
     if (chunk > RT_OUT_CAP - 12u) chunk = RT_OUT_CAP - 12u;
     RT_OUT[0] = dtype;
     RT_OUT[1] = 0;
-    eh_wr16(RT_OUT + 2, (uint16_t)eh_model_n_layers(&rt_model));
+    eh_wr16(RT_OUT + 2, (uint16_t)n_layers);
     eh_wr32(RT_OUT + 4, len);
     eh_wr32(RT_OUT + 8, off);
     for (uint32_t i = 0; i < chunk; i++) RT_OUT[12 + i] = data[off + i];

@@ -91,6 +91,12 @@ def run(args: argparse.Namespace) -> int:
     runs, mem, lnk = [], [], []
     if not args.board and not args.host:
         raise UserError("give at least one --board (or --host)")
+    from ..boards import get
+    for name in args.board:           # every board known before any work
+        get(name)
+    if args.report is not None:       # writable before the (long) run, not after it
+        from ..atomic import check_writable
+        check_writable(args.report, "--report")
     for name in args.board:
         try:
             if args.memory:
@@ -134,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None:
         text = report.render(runs, _command_line(args), report.git_commit(Path(__file__).resolve().parents[3]),
                              extra=system.render(mem, lnk) + host_lines)
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text)
+        from ..atomic import write_file
+        write_file(args.report, text, "--report")
         if not args.json:
             print(f"wrote {args.report}")
     if failed:

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -22,21 +21,27 @@ def register(sub) -> None:
     p.add_argument("--reset", choices=["subtract", "zero"], default=None,
                    help="spiking reset for NIR graphs (NIR's v_reset cannot tell them apart); "
                         "default subtract, snnTorch's default; .pt files record it (an error if it differs)")
+    p.add_argument("--reset-timing", choices=["next", "same"], default=None,
+                   help="NIR graphs: when a spike's reset applies: next (the next step, snnTorch's; the "
+                        "default) or same (the step that spiked: NIR's equations, Norse, Sinabs, Rockpool, Lava)")
+    p.add_argument("--delay", action="append", default=[], metavar="SRC:DST",
+                   help="NIR graphs: delay this edge (it carries the previous step's value); repeatable. "
+                        "Without it the converter delays the edge that closes each cycle (docs/graphs.md)")
     p.add_argument("--trust", action="store_true",
                    help=".pt/.pth: allow unpickling a whole module (torch.load(weights_only=False) runs code "
                         "from the file: only for files you trust); state dicts need no --trust")
-    p.add_argument("--arch", metavar="KINDS",
+    p.add_argument("--arch", metavar="KINDS", type=A.nonempty("a comma-separated list of layer kinds"),
                    help=".pt/.pth state dicts: the layer kinds in forward order, e.g. linear,leaky,linear,leaky "
                         "(kinds: linear, leaky, synaptic, relu, flatten, identity, dropout)")
-    p.add_argument("--dt", type=float, default=None,
+    p.add_argument("--dt", type=A.number(0, 1, lo_open=True, unit=" (seconds)"), default=None,
                    help="time step in seconds for NIR's continuous-time neurons (forward Euler); "
                         "default 1e-4, what snnTorch assumes when exporting")
     p.add_argument("--calib", metavar="NPY",
                    help="calibration inputs (.npy, (steps, n_in) or (seqs, steps, n_in)) for the Q15 "
                         "scales and the per-layer quantisation error")
-    p.add_argument("--headroom", type=float, default=8.0,
-                   help="Q15: membrane range as a multiple of the threshold (default 8)")
-    p.add_argument("--input-range", type=float, default=None,
+    p.add_argument("--headroom", type=A.number(1, MAX_HEADROOM), default=8.0,
+                   help=f"Q15: membrane range as a multiple of the threshold (default 8, 1..{MAX_HEADROOM:g})")
+    p.add_argument("--input-range", type=A.number(0, 1e30, lo_open=True), default=None,
                    help="Q15: largest |normalised input| (default: from --calib, else 1.0)")
     p.add_argument("--binarize", action="store_true",
                    help="fc layers fed by spikes get binary weights (alpha sign(W) per output row): "
@@ -44,7 +49,7 @@ def register(sub) -> None:
     p.add_argument("--shiftadd", metavar="pow2|bcq:K", default=None,
                    help="Q15: fc layers on q15 values become multiplication-free: pow2 (power-of-two "
                         "weights, shiftadd_fc_q15) or bcq:K (K binary planes, bcq_fc_q15, K in 1..8)")
-    p.add_argument("--mst-depth", type=int, default=None, metavar="N",
+    p.add_argument("--mst-depth", type=A.integer(0, 1 << 16), default=None, metavar="N",
                    help="MST-compress every binary fc layer (lossless) over a spanning forest of depth <= N")
     p.add_argument("--no-reuse", action="store_true",
                    help="give every activation its own arena bytes (every layer output can be traced on "
@@ -54,32 +59,58 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _delays(items) -> list:
+    out = []
+    for it in items:
+        a, sep, b = str(it).rpartition(":")
+        if not sep or not a or not b:
+            raise UserError(f"--delay {it!r}: expected SRC:DST, two node names of the NIR graph")
+        out.append((a, b))
+    return out
+
+
+#: the Q15 threshold is 32767 / headroom: at least a few counts of resolution must remain
+MAX_HEADROOM = 4096.0
+
+
 def run(args) -> int:
+    from ..atomic import check_writable, write_files
     from ..blob import BlobError
     from ..convert import ConvertError, build, load
     from ..convert.lower import Compress
     from ..convert.analyze import emit_c, summary
-    calib = None
-    if args.calib:
-        try:
-            calib = np.load(args.calib, allow_pickle=False)
-        except Exception as e:
-            raise UserError(f"--calib {args.calib}: cannot read ({e})") from None
+    from ..convert.validate_input import InputDataError, check_calib, check_scales, input_range_notes
+
+    A.input_file(args.input, "INPUT", max_bytes=4 << 30,
+                 kinds=" (.nir, .npz, .pt/.pth, .tflite)", noun="model")
+    out = check_writable(args.output, "--output")
+    if args.emit_c is not None:
+        hdr = check_writable(args.emit_c, "--emit-c")
+        if hdr.resolve() == out.resolve():
+            raise UserError(f"--emit-c {args.emit_c!r} is the --output file: give another name")
+    raw_calib = A.load_array(args.calib, "--calib") if args.calib else None
     try:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
-        graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch)
+        graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
+                     timing=args.reset_timing, delays=_delays(args.delay))
+        calib = None if raw_calib is None else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}")
         model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
                               input_range=args.input_range, reuse=not args.no_reuse, compress=comp)
+        if args.quantize == "q15":
+            check_scales(report, calibrated=calib is not None, what=f"--calib {args.calib!r}" if args.calib else "")
+            report.setdefault("notes", [])
+            report["notes"] = list(report["notes"]) + input_range_notes(graph, calib, args.input_range)
         blob = model.to_bytes()
-    except (ConvertError, BlobError) as e:
+    except (ConvertError, BlobError, InputDataError) as e:
         raise UserError(str(e)) from None
-    with open(args.output, "wb") as f:
-        f.write(blob)
+    files = [(out, blob, "--output")]
     if args.emit_c:
         base = os.path.splitext(os.path.basename(args.emit_c))[0]
         name = "".join(c if c.isalnum() else "_" for c in base) or "eh_model_blob"
-        with open(args.emit_c, "w") as f:
-            f.write(emit_c(blob, model, name))
+        if name[0].isdigit():
+            name = "_" + name
+        files.append((args.emit_c, emit_c(blob, model, name), "--emit-c"))
+    write_files(files)                       # both or neither, each written atomically
     info = summary(model, blob)
     out = {"input": args.input, "output": args.output, "quantize": args.quantize,
            "notes": report.get("notes", []), "quantization": report.get("layers"),

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager, nullcontext
+
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -11,12 +14,12 @@ def register(sub) -> None:
     h = dsub.add_parser("har", help="L2MU human-activity recognition on a board, checked against the host")
     h.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
     h.add_argument("--port", help="use an already running device at this pyserial URL or path")
-    h.add_argument("--per-class", type=int, default=100,
+    h.add_argument("--per-class", type=A.integer(1, 100_000), default=100,
                    help="held-out test windows per activity (default 100: 600 windows)")
     h.add_argument("--all", action="store_true", help="every held-out test window (3973)")
     h.add_argument("--plot", default="har_confusion.png", help="confusion matrix PNG (default: %(default)s)")
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
-    h.add_argument("--epochs", type=int, default=20, help="with --train (default: %(default)s)")
+    h.add_argument("--epochs", type=A.integer(1, 100_000), default=20, help="with --train (default: %(default)s)")
     h.add_argument("--json", action="store_true", help="print one JSON object")
     h.add_argument("--baselines", action="store_true",
                    help="no board: the committed baselines (float LMU, binary CNN, shift-add CNN) and the "
@@ -27,21 +30,43 @@ def register(sub) -> None:
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
+@contextmanager
+def _plot_to(path):
+    """The demo draws into a temporary beside `path`, renamed when it succeeds (never half an
+    image; an unwritable path is refused before the run)."""
+    from ..atomic import atomic_path
+    with atomic_path(path, "--plot") as tmp:
+        yield str(tmp)
+
+
+def _check_common(a) -> None:
+    from ..boards import get
+    if a.port is None:
+        get(a.board)
+    if a.plot:
+        A.plot_file(a.plot, "--plot")
+
+
 def _har(a) -> int:
     from ..cli import UserError
     from ..demos.har import demo
     if a.baselines:
         return _har_baselines(a)
+    _check_common(a)
     if a.train:
         from ..demos.har import train
         rc = train.main(["--epochs", str(a.epochs)] + (["--no-progress"] if a.json else []))
         if rc:
             return rc
     try:
-        res = demo.run(a.board, per_class=None if a.all else a.per_class, port=a.port, plot=a.plot,
-                       progress=not a.json and sys.stderr.isatty())
+        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
+            res = demo.run(a.board, per_class=None if a.all else a.per_class, port=a.port, plot=tmp,
+                           progress=not a.json and sys.stderr.isatty())
     except (FileNotFoundError, ImportError) as e:
         raise UserError(str(e)) from e
+    if a.plot and res.get("confusion_png"):
+        from pathlib import Path
+        res["confusion_png"] = str(Path(a.plot).resolve())
     if a.json:
         print(json.dumps(res))
     else:
@@ -108,7 +133,7 @@ def _register_blimp(dsub) -> None:
     b.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
     b.add_argument("--port", help="use an already running device at this pyserial URL or path")
     b.add_argument("--plot", default="blimp.png", help="altitude, command and spike raster PNG (default: %(default)s)")
-    b.add_argument("--seed", type=int, default=0, help="plant noise seed (default: %(default)s)")
+    b.add_argument("--seed", type=A.seed, default=0, help="plant noise seed (default: %(default)s)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=_blimp)
 
@@ -116,11 +141,16 @@ def _register_blimp(dsub) -> None:
 def _blimp(a) -> int:
     from ..cli import UserError
     from ..demos.blimp import demo
+    _check_common(a)
     try:
-        res = demo.run(a.board, port=a.port, plot=a.plot, seed=a.seed,
-                       progress=not a.json and sys.stderr.isatty())
+        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
+            res = demo.run(a.board, port=a.port, plot=tmp, seed=a.seed,
+                           progress=not a.json and sys.stderr.isatty())
     except (FileNotFoundError, ImportError, KeyError) as e:
         raise UserError(str(e)) from e
+    if a.plot and res.get("plot"):
+        from pathlib import Path
+        res["plot"] = str(Path(a.plot).resolve())
     if a.json:
         print(json.dumps(res))
     else:

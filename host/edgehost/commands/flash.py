@@ -6,6 +6,7 @@ import signal
 import sys
 
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -22,9 +23,10 @@ def register(sub) -> None:
                    help="keep the emulator attached; Ctrl-C stops it")
     p.add_argument("--elf", metavar="PATH", help="use this image instead of building")
     p.add_argument("--port", help="serial port of a real board (default: found by its USB VID:PID)")
-    p.add_argument("--uf2-family", metavar="ID", type=lambda s: int(s, 0),
+    p.add_argument("--uf2-family", metavar="ID", type=A.integer(0, 2**32 - 1, base=0),
                    help="UF2 family id when board.json gives none (e.g. 0xADA52840)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for HELLO (default 30)")
+    p.add_argument("--timeout", type=A.number(0, 3600, lo_open=True, unit=" (seconds)"), default=30.0,
+                   help="seconds to wait for HELLO (default 30)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -47,16 +49,47 @@ def _progress(enabled: bool):
     return prog, cb
 
 
-def run(args) -> int:
-    from ..flash import FlashError, flash, stop_session
+def _check_elf(path) -> None:
+    p = A.input_file(path, "--elf", max_bytes=1 << 30, kinds=" (a firmware image, ELF)", noun="firmware image")
+    with open(p, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            raise UserError(f"--elf {str(path)!r} is not an ELF file (a firmware image from `edgehost build`)")
 
+
+def run(args) -> int:
+    from contextlib import nullcontext
+
+    from ..atomic import atomic_path, check_writable
+    from ..boards import get
+    from ..flash import FlashError, flash, stop_session
+    from ..flash.image import ImageError
+    from ..flash.sessions import board_lock
+    from ..flash.uf2 import UF2Error
+
+    board = get(args.board)                 # an unknown board: one line, before any work
+    if args.elf is not None:
+        _check_elf(args.elf)
+    if args.output is not None:
+        check_writable(args.output, "--output")
     prog, cb = _progress(not args.json and sys.stderr.isatty())
+    # one flash / run / stop of a board at a time: a parallel one waits, then replaces this
+    # session (so no emulator is ever left running unrecorded)
+    lock = board_lock(board.name) if args.output is None else nullcontext()
     try:
-        res = flash(args.board, method=args.method, elf=args.elf, output=args.output, port=args.port,
-                    uf2_family=args.uf2_family, timeout=args.timeout, progress=cb,
-                    keep_process=args.foreground)
+        with lock:
+            if args.output is not None:
+                with atomic_path(args.output, "--output") as tmp:   # never half a file
+                    res = flash(board.name, method=args.method, elf=args.elf, output=tmp, port=args.port,
+                                uf2_family=args.uf2_family, timeout=args.timeout, progress=cb)
+                res["file"] = str(args.output)
+            else:
+                res = flash(board.name, method=args.method, elf=args.elf, output=None, port=args.port,
+                            uf2_family=args.uf2_family, timeout=args.timeout, progress=cb,
+                            keep_process=args.foreground)
     except FlashError as e:
         raise UserError(str(e), code=1) from None
+    except (ImageError, UF2Error) as e:                 # an image the method cannot take
+        raise UserError(f"board {board.name}, method {args.method or 'default'}: {e}", code=1) from None
     finally:
         if prog is not None:
             prog.stop()

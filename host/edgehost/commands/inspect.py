@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -18,16 +19,23 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..blob import BlobError, read
     from ..convert.analyze import summary
+    from ..model_fit import Need, boards
+
+    path = A.model_file(args.model, "MODEL")
     try:
-        with open(args.model, "rb") as f:
-            blob = f.read()
+        blob = path.read_bytes()
     except OSError as e:
-        raise UserError(f"{args.model}: {e.strerror}") from None
+        raise UserError(f"MODEL {args.model!r}: cannot read it ({e.strerror})") from None
     try:
         m = read(blob)
     except BlobError as e:
-        raise UserError(f"{args.model}: {e}") from None
+        raise UserError(f"MODEL {args.model!r} is not a valid .ehm blob: {e}") from None
     d = summary(m, blob)
+    if "boards" in d:   # the full need (input and output per step too), as `build --model` checks it
+        try:
+            d["boards"] = boards(Need.of(blob, m))
+        except UserError:
+            pass
     d["file"] = args.model
     if args.json:
         print(json.dumps(d, indent=2))
@@ -46,5 +54,8 @@ def run(args) -> int:
         fits = [b["board"] for b in d["boards"] if b["fits"]]
         no = [b["board"] for b in d["boards"] if not b["fits"]]
         print(f"  fits: {', '.join(fits) or '-'}" + (f"   does not fit: {', '.join(no)}" if no else ""))
+        for b in d["boards"]:
+            if not b["fits"]:
+                print(f"    {b['board']}: " + "; ".join(b["over"]))
     print(f"  ({d['boards_note']})")
     return 0

@@ -6,6 +6,7 @@ import sys
 import time
 
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -17,9 +18,9 @@ def register(sub) -> None:
     g.add_argument("--board", "-b", help="board with a running session (edgehost flash)")
     g.add_argument("--port", help="a pyserial URL or device path")
     p.add_argument("--raw", action="store_true", help="hex dump of the bytes instead of frames")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--seconds", type=A.number(0, 1e7, lo_open=True), help="stop after this many seconds")
     p.add_argument("--hello", action="store_true", help="send one HELLO first (to see an answer)")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate of a real serial port")
+    p.add_argument("--baud", type=A.integer(50, 100_000_000), default=115200, help="baud rate of a real serial port")
     p.add_argument("--json", action="store_true", help="one JSON object per frame")
     p.set_defaults(func=run)
 
@@ -30,8 +31,9 @@ def run(args) -> int:
 
     port = args.port
     if port is None:
+        from ..boards import get
         from ..flash.sessions import find_session
-        sess = find_session(args.board)
+        sess = find_session(get(args.board).name)
         if sess is None:
             raise UserError(f"no running session for board {args.board}: start one with "
                             f"`edgehost flash --board {args.board}` or pass --port", code=1)
@@ -40,6 +42,8 @@ def run(args) -> int:
         t = Transport.open(port, baudrate=args.baud)
     except LinkError as e:
         raise UserError(str(e), code=1) from None
+    except (OSError, ValueError) as e:
+        raise UserError(f"--port {port!r}: cannot open it ({e})", code=1) from None
     if not args.json:
         print(f"monitoring {port} ({'raw' if args.raw else 'frames'}); Ctrl-C to stop", file=sys.stderr)
     deadline = time.monotonic() + args.seconds if args.seconds is not None else None

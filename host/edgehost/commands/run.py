@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -25,22 +26,28 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .. import validate as V
+    from ..convert.validate_input import InputDataError, check_array, saturating_inputs
     from ..link import LinkError
-    blob, model = V.load_model_file(args.model)
-    try:
-        x = np.load(args.input, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot read input {args.input}: {e}") from None
+    A.need_device(args.board, args.port)
+    blob, model = V.load_model_file(A.model_file(args.model, "MODEL"))
+    x = A.load_array(args.input, "--input")
     n = model.input_tensor.storage_len
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise UserError(f"input of shape {x.shape}: expected (steps, {n}) or ({n},)")
-    xd = V.to_device_inputs(x, model, f"input {args.input}")
-    dev = V.open_device(args.board, args.port)
+    what = f"--input {args.input!r}"
+    try:
+        x3 = check_array(x, n, what, max_steps=A.MAX_INFER_STEPS)
+    except InputDataError as e:
+        raise UserError(str(e)) from None
+    if x3.shape[0] != 1:
+        raise UserError(f"{what} has shape {x.shape}: one sequence, (steps, {n}) or ({n},), expected "
+                        f"(validate takes several)")
+    x = x3[0]
+    over, total, lim = saturating_inputs(x, model)
+    if over:
+        print(f"edgehost run: warning: {over} of {total} input values lie outside the model's input range "
+              f"({lim}) and saturate on the device", file=sys.stderr)
+    xd = V.to_device_inputs(x, model, what)
+    dev = A.open_device(args.board, args.port)
     try:
         V.load_on_device(dev, blob, model)
         res = dev.infer(xd)

@@ -6,6 +6,10 @@ import json
 import sys
 
 from ..cli import UserError
+from . import _args as A
+
+#: paced rates: one sample per 100 s at the slowest (slower is a stalled stream), 1 MHz at most
+MIN_RATE, MAX_RATE = 0.01, 1e6
 
 
 def register(sub) -> None:
@@ -20,14 +24,15 @@ def register(sub) -> None:
     p.add_argument("--model", "-m", required=True, metavar="MODEL.ehm")
     p.add_argument("--source", "-s", required=True, metavar="S")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--rate", type=float, metavar="HZ", help="pace the samples at HZ")
+    g.add_argument("--rate", type=A.number(MIN_RATE, MAX_RATE), metavar="HZ",
+                   help=f"pace the samples at HZ ({MIN_RATE:g} .. {MAX_RATE:g})")
     g.add_argument("--fast", action="store_true", help="as fast as the link allows (the default)")
-    p.add_argument("--steps", type=int, metavar="N",
+    p.add_argument("--steps", type=A.integer(1, 10**9), metavar="N",
                    help="stop after N steps (required for the endless synthetic sources)")
     p.add_argument("--check", action="store_true",
                    help="run the host interpreter alongside and count mismatching steps")
     p.add_argument("--backend", choices=("kernels", "sim"), default="kernels", help="backend of --check")
-    p.add_argument("--seed", type=int, default=0, help="seed of synthetic:noise")
+    p.add_argument("--seed", type=A.seed, default=0, help=f"seed of synthetic:noise (0..{A.SEED_MAX})")
     p.add_argument("--json", action="store_true", help="print a JSON report at the end (no live view)")
     p.set_defaults(func=run)
 
@@ -35,19 +40,24 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import stream as S
     from .. import validate as V
-    if args.rate is not None and not args.rate > 0:
-        raise UserError("--rate must be > 0")
-    if args.steps is not None and args.steps < 1:
-        raise UserError("--steps must be >= 1")
+    A.need_device(args.board, args.port)
     if args.source.startswith("synthetic:") and args.steps is None:
-        raise UserError(f"{args.source} never ends: give --steps N")
-    blob, model = V.load_model_file(args.model)
-    src = S.open_source(args.source, model, seed=args.seed)
+        raise UserError(f"--source {args.source} never ends: give --steps N")
+    blob, model = V.load_model_file(A.model_file(args.model, "--model"))
+    _check_file_source(args.source, model)
+    try:
+        src = S.open_source(args.source, model, seed=args.seed)
+    except UserError as e:
+        raise UserError(f"--source {args.source!r}: {e}") from None
+    except (OSError, ValueError, KeyError, IndexError, EOFError) as e:
+        raise UserError(f"--source {args.source!r}: cannot read it ({type(e).__name__}: {e})") from None
+    if src.length == 0:
+        raise UserError(f"--source {args.source!r} holds no samples")
     board = None
     if args.board:
         from ..boards import get
         board = get(args.board)
-    dev = V.open_device(args.board, args.port)
+    dev = A.open_device(args.board, args.port)
     outputs: list = []
     try:
         V.load_on_device(dev, blob, model)
@@ -88,6 +98,52 @@ def run(args: argparse.Namespace) -> int:
     if st.error:
         return 1
     return 0 if doc["ok"] else 1
+
+
+def _check_file_source(spec: str, model) -> None:
+    """A file source (FILE.npy, FILE.npz[:KEY], FILE.csv) is read and checked before any device
+    work: a file, numbers of the model's width, at least one sample, finite values."""
+    import numpy as np
+
+    from ..convert.validate_input import InputDataError, check_array
+    if spec.split(":", 1)[0] in ("synthetic", "serial", "har"):
+        return
+    path, key = spec, None
+    if ".npz:" in spec:
+        path, key = spec.rsplit(":", 1)
+    suf = path.lower().rsplit(".", 1)[-1] if "." in path else ""
+    if suf not in ("npy", "npz", "csv"):
+        raise UserError(f"--source {spec!r}: unknown source (sources: FILE.npy, FILE.npz[:KEY], FILE.csv, "
+                        "synthetic:sine|noise, serial:PORT[:BAUD], har:test)")
+    p = A.input_file(path, "--source", kinds=" (FILE.npy, FILE.npz[:KEY], FILE.csv)", noun="source")
+    if suf == "csv":
+        return                       # read line by line by the source, each line checked
+    try:
+        a = np.load(p, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"--source {spec!r}: not a readable .{suf} ({msg})") from None
+    if not isinstance(a, np.ndarray):        # an .npz archive
+        with a:
+            keys = list(a.keys())
+            if not keys:
+                raise UserError(f"--source {spec!r}: the archive holds no arrays")
+            if key is None:
+                if len(keys) != 1:
+                    raise UserError(f"--source {spec!r}: the archive holds {len(keys)} arrays "
+                                    f"({', '.join(keys)}): name one as {path}:KEY")
+                key = keys[0]
+            if key not in keys:
+                raise UserError(f"--source {spec!r}: the archive has no array {key!r} (it has {', '.join(keys)})")
+            try:
+                a = a[key]
+            except (OSError, ValueError, EOFError) as e:
+                raise UserError(f"--source {spec!r}: array {key!r} is not readable ({e})") from None
+    n = model.input_tensor.storage_len
+    try:
+        check_array(a, n, f"--source {spec!r}")
+    except InputDataError as e:
+        raise UserError(str(e)) from None
 
 
 def _live(S, dev, model, src, args, total, outputs):

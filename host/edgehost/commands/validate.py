@@ -6,6 +6,10 @@ import json
 import sys
 
 from ..cli import UserError
+from . import _args as A
+
+#: steps compared in one run (sequences x steps): a million takes about half an hour on an emulator
+MAX_STEPS = 1_000_000
 
 
 def register(sub) -> None:
@@ -22,13 +26,14 @@ def register(sub) -> None:
     p.add_argument("--inputs", metavar="X.npy",
                    help="(steps, features) or (sequences, steps, features); integers are device values, "
                         "floats are quantised with the input tensor's scale (default: seeded random)")
-    p.add_argument("--steps", type=int, default=50, help="steps of the random inputs (default 50)")
-    p.add_argument("--sequences", type=int, default=1, help="random input sequences (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--steps", type=A.integer(1, MAX_STEPS), default=50,
+                   help=f"steps of the random inputs (default 50, at most {MAX_STEPS:,})")
+    p.add_argument("--sequences", type=A.integer(1, MAX_STEPS), default=1, help="random input sequences (default 1)")
+    p.add_argument("--seed", type=A.seed, default=0, help=f"seed of the random inputs (0..{A.SEED_MAX})")
     p.add_argument("--backend", choices=("kernels", "sim"), default="kernels",
                    help="host interpreter backend (default kernels)")
-    p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance of f32 layers (default 0)")
-    p.add_argument("--rtol", type=float, default=0.0, help="relative tolerance of f32 layers (default 0)")
+    p.add_argument("--atol", type=A.number(0), default=0.0, help="absolute tolerance of f32 layers (default 0)")
+    p.add_argument("--rtol", type=A.number(0), default=0.0, help="relative tolerance of f32 layers (default 0)")
     p.add_argument("--plot", metavar="OUT.png", help="draw device vs host per layer (first sequence)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -70,53 +75,49 @@ def _print(rep: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .. import validate as V
+    from ..atomic import atomic_path
+    from ..convert.validate_input import InputDataError, check_array, saturating_inputs
     from ..link import LinkError
-    if args.atol < 0 or args.rtol < 0:
-        raise UserError("--atol and --rtol must be >= 0")
-    if args.steps < 1 or args.sequences < 1:
-        raise UserError("--steps and --sequences must be >= 1")
-    blob, model = V.load_model_file(args.model)
+    A.need_device(args.board, args.port)
+    if args.plot is not None:
+        A.plot_file(args.plot, "--plot")           # before the run, not after it
+    blob, model = V.load_model_file(A.model_file(args.model, "MODEL"))
     if args.inputs:
+        x = A.load_array(args.inputs, "--inputs")
+        what = f"--inputs {args.inputs!r}"
         try:
-            x = np.load(args.inputs, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise UserError(f"cannot read inputs {args.inputs}: {e}") from None
-        if x.ndim == 2:
-            x = x[None]
-        if x.ndim != 3 or x.shape[1] == 0:
-            raise UserError(f"inputs of shape {x.shape}: expected (steps, {model.input_tensor.storage_len}) or "
-                            f"(sequences, steps, {model.input_tensor.storage_len})")
-        xs = V.to_device_inputs(x, model, f"inputs {args.inputs}")
+            x = check_array(x, model.input_tensor.storage_len, what, max_steps=MAX_STEPS)
+        except InputDataError as e:
+            raise UserError(str(e)) from None
+        over, total, lim = saturating_inputs(x, model)
+        if over:
+            print(f"edgehost validate: warning: {over} of {total} input values lie outside the model's input "
+                  f"range ({lim}) and saturate on the device (the host saturates them alike)", file=sys.stderr)
+        xs = V.to_device_inputs(x, model, what)
     else:
+        if args.steps * args.sequences > MAX_STEPS:
+            raise UserError(f"--steps {args.steps} x --sequences {args.sequences} = "
+                            f"{args.steps * args.sequences:,} steps: at most {MAX_STEPS:,} allowed")
         xs = V.random_inputs(model, args.sequences, args.steps, args.seed)
     total = xs.shape[0] * xs.shape[1]
-    dev = V.open_device(args.board, args.port)
+    if total > MAX_STEPS:
+        raise UserError(f"--inputs {args.inputs!r} holds {total:,} steps in all: at most {MAX_STEPS:,} allowed")
+    dev = A.open_device(args.board, args.port)
     try:
         from ..blob import read
         model = read(blob)
-        show = not args.json and sys.stderr.isatty()
-        if show:
-            from rich.progress import Progress
-            with Progress(transient=True) as prog:
-                task = prog.add_task("loading model", total=len(blob))
-                V.load_on_device(dev, blob, model, progress=lambda d, t: prog.update(task, completed=d))
-                task2 = prog.add_task("validating", total=total)
-                rep = V.validate(dev, blob, xs, backend=args.backend, atol=args.atol, rtol=args.rtol,
-                                 keep_series=bool(args.plot),
-                                 progress=lambda d, t: prog.update(task2, completed=d))
-        else:
-            V.load_on_device(dev, blob, model)
+        with A.Progress("validate", total) as prog:   # a bar on a terminal, else a line every 5 s
+            V.load_on_device(dev, blob, model, progress=prog.task("loading model", len(blob)))
             rep = V.validate(dev, blob, xs, backend=args.backend, atol=args.atol, rtol=args.rtol,
-                             keep_series=bool(args.plot))
+                             keep_series=bool(args.plot), progress=prog.task("validating (steps)", total))
     except LinkError as e:
         raise UserError(f"link error: {e}") from None
     finally:
         dev.close()
     if args.plot:
-        V.plot(rep, args.plot)
+        with atomic_path(args.plot, "--plot") as tmp:     # never half an image
+            V.plot(rep, tmp)
         rep["plot"] = str(args.plot)
     rep.pop("_series", None)
     if args.json:

@@ -119,28 +119,18 @@ def layer_rows(m: Model) -> list[dict]:
     return rows
 
 
-def boards_fit(blob_bytes: int, arena_bytes: int):
-    """Per board: does the blob + arena + model struct fit its RAM (less the stack) and the blob
-    its flash. None when the boards package is not available."""
+def boards_fit(blob_bytes: int, arena_bytes: int, input_bytes: int = 0, output_bytes: int = 0):
+    """Per board: does the model fit the board's firmware, i.e. the blob its blob buffer, the
+    arena its arena, one step's input and output a frame (edgehost.model_fit.fit, the function
+    `build --model` uses too). None when the boards package is not available."""
     try:
-        from .. import boards
-        all_boards = boards.load_all()
+        from .. import model_fit
+        rows = model_fit.boards(model_fit.Need(blob_bytes, arena_bytes, input_bytes, output_bytes))
     except Exception as e:  # the boards package is optional here
         return None, f"board descriptions not available ({type(e).__name__}: {e})"
-    out = []
-    need_ram = blob_bytes + arena_bytes + MODEL_STRUCT_BYTES
-    for b in all_boards:
-        if b.ram is None:
-            out.append({"board": b.name, "core": b.core, "fits": True, "note": "host process: no fixed RAM"})
-            continue
-        ram = b.ram.bytes - (b.stack_bytes or 0)
-        flash = b.flash.bytes if b.flash is not None else None
-        fits_ram = need_ram <= ram
-        fits_flash = flash is None or blob_bytes <= flash
-        out.append({"board": b.name, "core": b.core, "fits": bool(fits_ram and fits_flash),
-                    "ram_needed": need_ram, "ram_available": ram, "flash_available": flash})
-    return out, ("RAM needed = blob (kept in RAM, weights used in place) + arena + model struct "
-                 f"({MODEL_STRUCT_BYTES} B); available = RAM - stack")
+    return rows, ("fits = blob <= the firmware's blob buffer, arena <= its arena, a step's input and output "
+                  "<= a frame's payload (edgehost.model_fit; sizes from the board's built firmware image, "
+                  "else from firmware/runtime/eh_fw_config.h)")
 
 
 def summary(m: Model, blob: bytes) -> dict:

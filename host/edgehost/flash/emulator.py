@@ -13,7 +13,7 @@ from pathlib import Path
 from ..link import Device, LinkError
 from ..link.protocol import DeviceInfo
 from .errors import FlashError
-from .sessions import Session, sessions_dir, terminate
+from .sessions import Session, board_lock, find_session, marker_env, save, sessions_dir, stop_session, terminate
 
 _PORT_LINE = re.compile(rb"^EDGEHOST_PORT (\S+)\s*$", re.M)
 
@@ -44,14 +44,34 @@ def _tail(path: Path, n: int = 15) -> str:
 
 
 def start(board, elf: str | os.PathLike, *, timeout: float = 30.0, icount: bool = True,
-          log_dir: Path | None = None) -> tuple[Session, subprocess.Popen, "DeviceInfo"]:
+          log_dir: Path | None = None, session: bool | None = None) -> tuple[Session, subprocess.Popen, "DeviceInfo"]:
     """Start `board` (a Board of edgehost.boards) on `elf` in a new process group, wait for HELLO.
 
-    Returns the Session (not yet saved), the Popen and the device's HELLO info. The process outlives this Python
-    process (its output goes to a log file beside the sessions)."""
+    Returns the Session, the Popen and the device's HELLO info. The process outlives this Python
+    process (its output goes to a log file beside the sessions).
+
+    `session` (default: when no `log_dir` is given) starts the board's recorded session: under
+    the board's lock, a running session of the board is stopped first and the new one is saved
+    before the lock is released, so parallel starts leave exactly one emulator, recorded. The
+    process carries the session marker (edgehost.flash.sessions.MARKER_ENV) either way; a
+    private one (tests, demos: `session=False`) is never stopped by another command."""
+    if session is None:
+        session = log_dir is None
+    if not session:
+        return _start(board, elf, timeout=timeout, icount=icount, log_dir=log_dir, kind="private")
+    with board_lock(board.name):
+        if find_session(board.name) is not None:
+            stop_session(board.name)
+        sess, proc, info = _start(board, elf, timeout=timeout, icount=icount, log_dir=log_dir, kind="session")
+        save(sess)
+        return sess, proc, info
+
+
+def _start(board, elf, *, timeout: float, icount: bool, log_dir: Path | None, kind: str):
     elf = str(Path(elf).resolve())
     if not Path(elf).exists():
         raise FlashError(f"firmware image {elf} does not exist")
+    env = dict(os.environ, **marker_env(board.name, kind))
     log_dir = log_dir or sessions_dir()
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{board.name}.log"
@@ -64,7 +84,7 @@ def start(board, elf: str | os.PathLike, *, timeout: float = 30.0, icount: bool 
         with open(log, "wb") as lf:
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
-                                        start_new_session=True, close_fds=True)
+                                        start_new_session=True, close_fds=True, env=env)
             except FileNotFoundError as e:
                 raise FlashError(f"cannot run {argv[0]} for board {board.name}: {e.strerror}. "
                                  + ("Install QEMU (Debian: apt-get install qemu-system-arm qemu-system-misc)."
