@@ -12,7 +12,7 @@
  *   - its load-time checks, as hooks the core calls at fixed places of the order that
  *     edgehost.blob.read() follows (docs/model-format.md), with the same messages;
  *   - its step (no checks: everything was checked at load).
- * Adding an operator: one file under ops/, its entries in eh_op_table.c, and the Python side.
+ * Adding an operator: one file under ops/, its lines in eh_op_table.c, and the Python side.
  *
  * The order of the checks of one layer (eh_model.c, check_layer): the record fields (reserved,
  * reset, leak bits, shift), the tensor ids, the unused state slots, the input dtype, the output
@@ -130,11 +130,6 @@ typedef struct eh_op {
 
 /* the table (eh_op_table.c): NULL for unknown codes */
 extern const eh_op *const eh_op_table[EH_OP_CODES];
-
-/* the registrations (ops/eh_op_<op>.c): the layer types of each operator */
-extern const eh_op eh_op_convert[6], eh_op_fc[3], eh_op_lif[2], eh_op_cubalif[2], eh_op_li[2], eh_op_relu[2], eh_op_argmax[1],
-    eh_op_spike_count[1], eh_op_fc_s8[1], eh_op_lif_adapt[2], eh_op_add[2], eh_op_delay[1], eh_op_fc_b1[2], eh_op_conv1d_b1[4],
-    eh_op_mst_fc_b1[2], eh_op_pack_b1[2], eh_op_shiftadd_fc[1], eh_op_bcq_fc[1], eh_op_l2mu[1];
 
 /* ---- little-endian field access --------------------------------------------------------------- */
 static inline uint32_t rd8(const uint8_t *p) { return p[0]; }

@@ -6,6 +6,11 @@
  */
 #include "eh_op.h"
 
+/* the registrations (ops/eh_op_<op>.c) */
+extern const eh_op eh_op_convert[], eh_op_fc[], eh_op_lif[], eh_op_cubalif[], eh_op_li[], eh_op_relu[], eh_op_argmax[],
+    eh_op_spike_count[], eh_op_fc_s8[], eh_op_lif_adapt[], eh_op_add[], eh_op_delay[], eh_op_fc_b1[], eh_op_conv1d_b1[],
+    eh_op_mst_fc_b1[], eh_op_pack_b1[], eh_op_shiftadd_fc[], eh_op_bcq_fc[], eh_op_l2mu[];
+
 const eh_op *const eh_op_table[EH_OP_CODES] = {
     [1] = &eh_op_convert[0],      /* input_q15 */
     [2] = &eh_op_convert[1],      /* input_f32 */
