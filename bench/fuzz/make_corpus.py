@@ -1,7 +1,8 @@
 """Seed corpora of the fuzzers (bench/fuzz/run.sh).
 
-model (default): valid blobs of every layer type (float and Q15), each behind a mode byte (1: the
-  target repairs hash and CRC after mutating; 0: it does not).
+model (default): valid blobs of every layer type (float and Q15; one in four a format-1.5 graph:
+  add_*, delay, same-step resets, v_reset), each behind a mode byte (1: the target repairs hash
+  and CRC after mutating; 0: it does not).
 --frame: programs for firmware/protocol/fuzz_frame.c (its header documents the operations):
   HELLO/PING/ECHO, loading a valid blob in chunks of several sizes, then STEP, INFER, TRACE of
   every layer (and of one past the last), RESET_STATE, line noise and damaged frames between.
@@ -14,7 +15,7 @@ import sys
 
 import numpy as np
 
-from edgehost.convert.examples import random_blob
+from edgehost.convert.examples import random_blob, random_graph_model
 
 RAW, REQ, LOAD, RUN = 0, 1, 2, 3
 STEP, INFER, TRACE, RESET, HELLO, PING = range(6)
@@ -49,7 +50,11 @@ def main(out_dir: str, n: int = 64, seed: int = 0, frame: bool = False) -> None:
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
     for i in range(n):
-        model, blob = random_blob(rng)
+        if i % 4 == 3:
+            model = random_graph_model(rng)
+            blob = model.to_bytes()
+        else:
+            model, blob = random_blob(rng)
         if frame:
             data = frame_program(rng, blob, len(model.layers), i)
         else:
