@@ -355,3 +355,30 @@ def test_bad_graphs_are_named():
     with pytest.raises(ConvertError, match="not reachable from the Input"):
         load_nir(_net({"a": nir.Linear(w), "b": _lif(3), "c": nir.Linear(w)},
                       [("input", "a"), ("a", "output"), ("b", "c"), ("c", "b")], 3, 3))
+
+
+def test_cli_convert_and_inspect_show_the_graph(tmp_path, capsys):
+    """`edgehost convert` names the delayed edges; `edgehost inspect` shows the graph's edges, the
+    delayed one (and through which delay layer) in text and --json."""
+    import json
+    from edgehost.cli import main
+    g, _ = E.braille_srnn(seed=4)
+    src, out = tmp_path / "b.nir", tmp_path / "b.ehm"
+    nir.write(str(src), g)
+    assert main(["convert", str(src), "-o", str(out), "--quantize", "q15", "--reset", "zero",
+                 "--reset-timing", "same"]) == 0
+    text = capsys.readouterr().out
+    assert "delayed (recurrent) edges, carrying the previous step's value: lif1 -> w_rec" in text
+    assert "reset timing: same" in text
+    assert main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "ehm 1.5" in text and "1 delayed, 1 sums (fan-in)" in text
+    assert "(cubalif_q15) -> 2 (fc_spike_q15)  delayed (previous step, via delay layer" in text
+    assert main(["inspect", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    (e,) = [e for e in d["graph"]["edges"] if e["delayed"]]
+    assert d["layers"][e["from"]]["type"] == "cubalif_q15" and d["layers"][e["via"]]["type"] == "delay"
+    assert main(["convert", str(src), "-o", str(out), "--delay", "lif1:fc2"]) == 0
+    assert "lif1 -> fc2" in capsys.readouterr().out
+    assert main(["convert", str(src), "-o", str(out), "--delay", "nope"]) != 0
+    assert "--delay 'nope': expected SRC:DST" in capsys.readouterr().err

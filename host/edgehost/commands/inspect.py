@@ -50,6 +50,9 @@ def run(args) -> int:
         print(f"  {r['index']:3d} {r['type']:<15} {r['input']['dtype'] + str(r['input']['shape']):>12} "
               f"{r['output']['dtype'] + str(r['output']['shape']):>12} {r['param_bytes']:8d} "
               f"{r['state_bytes']:6d} {r['macs']:9d} {r['ace']:12d}")
+    from ..convert.blob_graph import describe
+    for line in describe(m, d["graph"]):
+        print("  " + line)
     if "boards" in d:
         fits = [b["board"] for b in d["boards"] if b["fits"]]
         no = [b["board"] for b in d["boards"] if not b["fits"]]

@@ -19,6 +19,8 @@ synaptic current of a CuBa population; the LI readout's leak). Shift leaks count
 """
 from __future__ import annotations
 
+from .blob_graph import blob_graph
+
 import struct
 
 from ..blob import Model
@@ -146,6 +148,7 @@ def summary(m: Model, blob: bytes) -> dict:
         "param_bytes": m.param_bytes(), "arena_bytes": m.arena_size, "state_bytes": state_bytes(m),
         "macs": sum(r["macs"] for r in rows), "ace": sum(r["ace"] for r in rows),
         "layers": rows,
+        "graph": blob_graph(m),
     }
     if fit is not None:
         d["boards"] = fit
