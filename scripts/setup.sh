@@ -35,7 +35,11 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PIP "torch==2.13.0"
 fi
 echo "setup: installing the edgehost Python package, its test tools, importers, training and HAR data"
-$PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga]"
+$PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga,nir-frameworks]"
+# Norse and Sinabs for the NIR cross-checks (tests/test_convert_nir_frameworks.py), without their
+# declared dependencies: norse's torchvision would replace the CPU torch with a CUDA build, sinabs'
+# samna pins an older nir. What the tests use of them needs nothing more than the packages above.
+$PY -c "import norse, sinabs" 2>/dev/null || $PIP --no-deps "norse==1.1.0" "sinabs==3.1.3" "pbr"
 # The editable install builds the C kernels into the source tree; rebuild them in place so a
 # changed kernel source is always what the tests import.
 $PY host/edgehost/kernels/_build.py >/dev/null
