@@ -34,6 +34,7 @@ DEPS: dict[str, list[str]] = {
     "basic": ["lif"],
     "lmu": ["lif"],
     "mst": ["binary"],
+    "conv2d": [],
 }
 
 

@@ -1,0 +1,92 @@
+"""The C conv2d kernels (kernels_c/src/conv2d) on numpy arrays; twins of edgehost.sim.conv2d."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._util import arr, check, load, ptr
+from ..sim.conv2d import _ints, conv2d_padding  # noqa: F401 (the same argument forms)
+
+ffi, lib = load("conv2d")
+
+_U32 = (1 << 32) - 1
+
+
+def _u32(name, v):
+    if v < 0 or v > _U32:
+        raise ValueError(f"{name} must fit uint32, got {v}")
+    return v
+
+
+def _dims(c_in, h_in, w_in, c_out, k_h, k_w, stride, padding, dilation, groups):
+    d = ffi.new("eh_conv2d_dims *")
+    sh, sw = _ints("stride", stride, 2)
+    dh, dw = _ints("dilation", dilation, 2)
+    pt, pl, pb, pr = conv2d_padding(padding, k_h, k_w, stride, dilation)
+    fields = dict(c_in=c_in, h_in=h_in, w_in=w_in, c_out=c_out, k_h=k_h, k_w=k_w, stride_h=sh,
+                  stride_w=sw, pad_top=pt, pad_left=pl, pad_bottom=pb, pad_right=pr, dil_h=dh,
+                  dil_w=dw, groups=_ints("groups", groups, 1)[0])
+    for k, v in fields.items():
+        setattr(d, k, _u32(k, int(v)))
+    return d
+
+
+def conv2d_out_size(c_in, h_in, w_in, c_out, k_h, k_w, stride=1, padding=0, dilation=1, groups=1):
+    d = _dims(c_in, h_in, w_in, c_out, k_h, k_w, stride, padding, dilation, groups)
+    h = ffi.new("uint32_t *")
+    w = ffi.new("uint32_t *")
+    check("eh_conv2d_out_size", lib.eh_conv2d_out_size(d, h, w))
+    return int(h[0]), int(w[0])
+
+
+def _tensor(name, a, dtype, ndim):
+    v = arr(a, dtype)
+    if v.ndim != ndim or v.size == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {v.shape}")
+    return v
+
+
+def _setup(x, w, b, stride, padding, dilation, groups, xdtype, wdtype, bdtype):
+    x = _tensor("x", x, xdtype, 3)
+    w = _tensor("w", w, wdtype, 4)
+    g = _ints("groups", groups, 1)[0]
+    if g >= 1 and w.shape[1] * g != x.shape[0]:
+        raise ValueError(f"w has {w.shape[1]} input channels per group, x {x.shape[0]} channels for {g} groups")
+    d = _dims(x.shape[0], x.shape[1], x.shape[2], w.shape[0], w.shape[2], w.shape[3], stride, padding,
+              dilation, g)
+    if b is not None:
+        b = np.asarray(b)
+        if b.ndim != 1 or b.size != w.shape[0]:
+            raise ValueError(f"bias must have {w.shape[0]} entries")
+        b = arr(b, bdtype)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_conv2d_out_size(d, h, wo)
+    shape = (w.shape[0], int(h[0]), int(wo[0])) if st == 0 else (1, 1, 1)
+    return x, w, b, d, shape
+
+
+def conv2d_f32(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    x, w, b, d, shape = _setup(x, w, b, stride, padding, dilation, groups, np.float32, np.float32, np.float32)
+    y = np.zeros(shape, np.float32)
+    check("eh_conv2d_f32", lib.eh_conv2d_f32(d, ptr(ffi, x, "float"), ptr(ffi, w, "float"),
+                                             ptr(ffi, b, "float"), ptr(ffi, y, "float")))
+    return y
+
+
+def conv2d_q15(x, w, b=None, shift=0, stride=1, padding=0, dilation=1, groups=1):
+    x, w, b, d, shape = _setup(x, w, b, stride, padding, dilation, groups, np.int16, np.int16, np.int32)
+    y = np.zeros(shape, np.int16)
+    check("eh_conv2d_q15", lib.eh_conv2d_q15(d, ptr(ffi, x, "int16_t"), ptr(ffi, w, "int16_t"),
+                                             ptr(ffi, b, "int32_t"), _u32("shift", int(shift)),
+                                             ptr(ffi, y, "int16_t")))
+    return y
+
+
+def conv2d_spike_q15(s, w, b=None, shift=0, stride=1, padding=0, dilation=1, groups=1):
+    s, w, b, d, shape = _setup(s, w, b, stride, padding, dilation, groups, np.uint8, np.int16, np.int32)
+    y = np.zeros(shape, np.int16)
+    scratch = np.zeros(shape, np.int32)
+    check("eh_conv2d_spike_q15", lib.eh_conv2d_spike_q15(
+        d, ptr(ffi, s, "uint8_t"), ptr(ffi, w, "int16_t"), ptr(ffi, b, "int32_t"),
+        _u32("shift", int(shift)), ptr(ffi, scratch, "int32_t"), ptr(ffi, y, "int16_t")))
+    return y

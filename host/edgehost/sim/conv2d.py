@@ -1,0 +1,191 @@
+"""2-D convolution (kernels_c/include/eh_conv2d.h), numpy reference written from the header.
+
+Tensors are channel-major as PyTorch and NIR store them: x (c_in, h_in, w_in), weights
+(c_out, c_in / groups, k_h, k_w), output (c_out, h_out, w_out), bias (c_out,) or None.
+stride and dilation: an int or (h, w). padding: an int, (h, w) (the same on both sides),
+(top, left, bottom, right), "valid" (0) or "same" (stride 1 only: dilation * (k - 1) in total,
+the smaller half before, as PyTorch does).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MAX_DIM = 65535
+MAX_ELEMS = 1 << 28
+
+
+def _ints(name, v, n):
+    t = tuple(v) if isinstance(v, (tuple, list, np.ndarray)) else (v,) * n
+    if len(t) != n:
+        raise ValueError(f"{name} must be an int or {n} ints")
+    out = []
+    for a in t:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise ValueError(f"{name} must hold integers, got {a!r}")
+        out.append(int(a))
+    return tuple(out)
+
+
+def conv2d_padding(padding, k_h, k_w, stride=1, dilation=1):
+    """(top, left, bottom, right) from an int, (h, w), (top, left, bottom, right), "valid" or
+    "same" (stride 1 only)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if _ints("stride", stride, 2) != (1, 1):
+                raise ValueError("padding='same' needs stride 1")
+            dh, dw = _ints("dilation", dilation, 2)
+            th, tw = dh * (int(k_h) - 1), dw * (int(k_w) - 1)
+            if th < 0 or tw < 0:
+                raise ValueError("padding='same' needs kernel sizes >= 1 and dilation >= 1")
+            return (th // 2, tw // 2, th - th // 2, tw - tw // 2)
+        raise ValueError(f"padding must be 'valid', 'same' or integers, got {padding!r}")
+    if isinstance(padding, (tuple, list, np.ndarray)) and len(padding) == 4:
+        t = _ints("padding", padding, 4)
+    else:
+        ph, pw = _ints("padding", padding, 2)
+        t = (ph, pw, ph, pw)
+    return t
+
+
+def conv2d_out_size(c_in, h_in, w_in, c_out, k_h, k_w, stride=1, padding=0, dilation=1, groups=1):
+    """(h_out, w_out) after the header's checks, in its order; ValueError for what C rejects."""
+    M = MAX_DIM
+    dims = [int(v) for v in (c_in, h_in, w_in, c_out, k_h, k_w)]
+    sh, sw = _ints("stride", stride, 2)
+    dh, dw = _ints("dilation", dilation, 2)
+    g = _ints("groups", groups, 1)[0]
+    if any(v < 1 or v > M for v in dims):
+        raise ValueError(f"sizes must lie in [1, {M}], got {dims}")
+    c_in, h_in, w_in, c_out, k_h, k_w = dims
+    if any(v < 1 or v > M for v in (sh, sw, dh, dw)):
+        raise ValueError(f"stride and dilation must lie in [1, {M}]")
+    span_h, span_w = dh * (k_h - 1) + 1, dw * (k_w - 1) + 1
+    if span_h > M or span_w > M:
+        raise ValueError(f"dilation * (k - 1) + 1 must be at most {M}")
+    if g < 1:
+        raise ValueError("groups must be >= 1")
+    if c_in % g or c_out % g:
+        raise ValueError(f"groups {g} must divide c_in {c_in} and c_out {c_out}")
+    pt, pl, pb, pr = conv2d_padding(padding, k_h, k_w, (sh, sw), (dh, dw))
+    if not (0 <= pt < span_h and 0 <= pb < span_h and 0 <= pl < span_w and 0 <= pr < span_w):
+        raise ValueError("each padding must lie in [0, dilation * (k - 1)]")
+    eh, ew = h_in + pt + pb, w_in + pl + pr
+    if eh < span_h or ew < span_w:
+        raise ValueError("the padded input is smaller than the kernel")
+    h_out, w_out = (eh - span_h) // sh + 1, (ew - span_w) // sw + 1
+    if (c_in * h_in * w_in > MAX_ELEMS or c_out * h_out * w_out > MAX_ELEMS
+            or c_out * (c_in // g) * k_h * k_w > MAX_ELEMS):
+        raise ValueError(f"a tensor has more than {MAX_ELEMS} elements")
+    return h_out, w_out
+
+
+def _tensor(name, a, dtype, ndim):
+    v = np.asarray(a)
+    if v.ndim != ndim or v.size == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {v.shape}")
+    if v.dtype != dtype:
+        if np.issubdtype(np.dtype(dtype), np.integer):
+            info = np.iinfo(dtype)
+            if v.dtype.kind not in "iub" or v.min() < info.min or v.max() > info.max:
+                raise ValueError(f"{name} must hold {np.dtype(dtype).name} values")
+        v = v.astype(dtype)
+    return v
+
+
+def _setup(x, w, b, stride, padding, dilation, groups, dtype, bdtype):
+    x = _tensor("x", x, dtype, 3)
+    w = _tensor("w", w, dtype, 4)
+    g = _ints("groups", groups, 1)[0]
+    c_in = x.shape[0]
+    if g >= 1 and w.shape[1] * g != c_in:
+        raise ValueError(f"w has {w.shape[1]} input channels per group, x {c_in} channels for {g} groups")
+    h_out, w_out = conv2d_out_size(c_in, x.shape[1], x.shape[2], w.shape[0], w.shape[2], w.shape[3],
+                                   stride, padding, dilation, g)
+    if b is not None:
+        b = np.asarray(b)
+        if b.ndim != 1 or b.size != w.shape[0]:
+            raise ValueError(f"bias must have {w.shape[0]} entries")
+        b = _tensor("b", b, bdtype, 1)
+    geo = dict(s=_ints("stride", stride, 2), d=_ints("dilation", dilation, 2),
+               p=conv2d_padding(padding, w.shape[2], w.shape[3], stride, dilation), g=g,
+               out=(h_out, w_out))
+    return x, w, b, geo
+
+
+def _taps(x, w, geo):
+    """For each group, its output channels and, in the order ky, kx, the (cg, h_out, w_out)
+    inputs each tap reads and the mask of those inside the input."""
+    (sh, sw), (dh, dw), (pt, pl, pb, pr), g, (ho, wo) = geo["s"], geo["d"], geo["p"], geo["g"], geo["out"]
+    c_in, h, wd = x.shape
+    xp = np.zeros((c_in, h + pt + pb, wd + pl + pr), x.dtype)
+    xp[:, pt:pt + h, pl:pl + wd] = x
+    mp = np.zeros((h + pt + pb, wd + pl + pr), bool)
+    mp[pt:pt + h, pl:pl + wd] = True
+    cg, og = c_in // g, w.shape[0] // g
+    for grp in range(g):
+        taps = []
+        for ky in range(w.shape[2]):
+            for kx in range(w.shape[3]):
+                ys = slice(ky * dh, ky * dh + (ho - 1) * sh + 1, sh)
+                xs = slice(kx * dw, kx * dw + (wo - 1) * sw + 1, sw)
+                taps.append((ky, kx, xp[grp * cg:(grp + 1) * cg, ys, xs], mp[ys, xs]))
+        yield slice(grp * og, (grp + 1) * og), taps
+
+
+def conv2d_f32(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """float32: per output, acc = acc + w * x over the taps inside the input in the order j, ky, kx
+    (each product and sum rounded to float32), then + bias."""
+    x, w, b, geo = _setup(x, w, b, stride, padding, dilation, groups, np.float32, np.float32)
+    ho, wo = geo["out"]
+    y = np.zeros((w.shape[0], ho, wo), np.float32)
+    for osl, taps in _taps(x, w, geo):
+        acc = np.zeros((osl.stop - osl.start, ho, wo), np.float32)
+        for j in range(w.shape[1]):
+            for ky, kx, xs, m in taps:
+                p = w[osl, j, ky, kx][:, None, None] * xs[j][None]
+                acc = np.where(m[None], acc + p, acc).astype(np.float32)
+        y[osl] = acc
+    if b is not None:
+        y = (y + b[:, None, None]).astype(np.float32)
+    return y
+
+
+def _sum_q15(x, w, b, geo):
+    ho, wo = geo["out"]
+    acc = np.zeros((w.shape[0], ho, wo), np.int64)
+    w64 = w.astype(np.int64)
+    for osl, taps in _taps(x.astype(np.int64), w, geo):
+        for ky, kx, xs, _m in taps:  # padding reads 0: exact integer sums need no mask
+            acc[osl] += np.tensordot(w64[osl, :, ky, kx], xs, axes=(1, 0))
+    if b is not None:
+        acc += b.astype(np.int64)[:, None, None]
+    return acc
+
+
+def _out_q15(acc, shift):
+    s = _ints("shift", shift, 1)[0]
+    if s < 0 or s > 31:
+        raise ValueError("shift must lie in [0, 31]")
+    if s:
+        acc = (acc + (1 << (s - 1))) >> s
+    return np.clip(acc, -32768, 32767).astype(np.int16)
+
+
+def conv2d_q15(x, w, b=None, shift=0, stride=1, padding=0, dilation=1, groups=1):
+    """Q15: sat16(rshift(b + exact sum of w * x over the taps inside the input, shift))."""
+    x, w, b, geo = _setup(x, w, b, stride, padding, dilation, groups, np.int16, np.int32)
+    _out_q15(np.zeros(1, np.int64), shift)  # the shift is checked before the sum
+    return _out_q15(_sum_q15(x, w, b, geo), shift)
+
+
+def conv2d_spike_q15(s, w, b=None, shift=0, stride=1, padding=0, dilation=1, groups=1):
+    """Event-driven Q15 on spikes (0/1): exactly conv2d_q15 on x = s."""
+    s8 = _tensor("s", s, np.uint8, 3)
+    w16 = _tensor("w", w, np.int16, 4)
+    x, w, b, geo = _setup(s8.astype(np.int16), w16, b, stride, padding, dilation, groups, np.int16, np.int32)
+    _out_q15(np.zeros(1, np.int64), shift)
+    if s8.max() > 1:
+        raise ValueError("s must hold 0 or 1")
+    return _out_q15(_sum_q15(x, w, b, geo), shift)
