@@ -40,6 +40,7 @@ EH_BENCH_FAMILY(binary)
 EH_BENCH_FAMILY(mst)
 EH_BENCH_FAMILY(shiftadd)
 EH_BENCH_FAMILY(lmu)
+EH_BENCH_FAMILY(conv2d)
 
 typedef struct {
     const char *name;
@@ -139,6 +140,7 @@ int main(void)
         {"mst", eh_bench_cases_mst, &eh_bench_n_mst},
         {"shiftadd", eh_bench_cases_shiftadd, &eh_bench_n_shiftadd},
         {"lmu", eh_bench_cases_lmu, &eh_bench_n_lmu},
+        {"conv2d", eh_bench_cases_conv2d, &eh_bench_n_conv2d},
     };
     const eh_bench_case calib = {"", "", "", 1u, eh_bench_empty, eh_bench_empty};
     const eh_board_info *info;

@@ -1,0 +1,153 @@
+/* Benchmark cases of the conv2d family (#14): the event-driven Q15 convolution at 5, 10 and 20 %
+ * input activity against the dense Q15 one of the same shape, on two layers of a spiking CNN
+ * for 34x34 event-camera frames:
+ *   L1: 2x34x34 -> 8, 5x5, stride 2 (-> 8x15x15)
+ *   L2: 8x15x15 -> 16, 3x3, stride 1, padding 1 (-> 16x15x15)
+ * plus the float32 reference on L1. Every case's unit is the dense layer's MAC (output values x
+ * taps x input channels per group, padding taps included), so per-unit figures of the dense and
+ * the event-driven cases of one layer compare directly; their ratio is the speed-up.
+ *
+ * On-target self-check (setup of the dense L1 case, the smallest conv2d_q15 case, so it runs in
+ * --quick too): eh_conv2d_q15 (the SMLALD path on cores with the DSP extension, the portable C
+ * elsewhere) against a sum written here from eh_conv2d.h over 24 random geometries (strides,
+ * asymmetric padding, dilation, groups, full-range data with saturation), and
+ * eh_conv2d_spike_q15 against eh_conv2d_q15 on the same spikes; reported as
+ * "EHB|check|conv2d|<compared>|<mismatches>". */
+#include "eh_bench.h"
+#include "eh_conv2d.h"
+
+#define MAX_X 2312u    /* 2 * 34 * 34 and 8 * 15 * 15 */
+#define MAX_Y 3600u    /* 16 * 15 * 15 */
+#define MAX_W 1152u    /* 16 * 8 * 3 * 3 */
+
+static int16_t x[MAX_X], w[MAX_W], y[MAX_Y];
+static uint8_t s[MAX_X];
+static int32_t b[16], scratch[MAX_Y];
+static float xf[2u * 34u * 34u], wf[8u * 2u * 25u], bf[8], yf[8u * 15u * 15u];
+
+static const eh_conv2d_dims L1 = {2u, 34u, 34u, 8u, 5u, 5u, 2u, 2u, 0u, 0u, 0u, 0u, 1u, 1u, 1u};
+static const eh_conv2d_dims L2 = {8u, 15u, 15u, 16u, 3u, 3u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u};
+
+static void fill(const eh_conv2d_dims *d, uint32_t pct)
+{
+    const uint32_t n_in = d->c_in * d->h_in * d->w_in, n_w = d->c_out * d->c_in * d->k_h * d->k_w;
+    uint32_t i;
+    for (i = 0; i < n_in; i++) {
+        x[i] = (int16_t)eh_bench_rand();
+        s[i] = (uint8_t)(eh_bench_rand() % 100u < pct);
+    }
+    for (i = 0; i < n_w; i++) w[i] = (int16_t)((int32_t)(eh_bench_rand() % 4001u) - 2000);
+    for (i = 0; i < d->c_out; i++) b[i] = (int32_t)(eh_bench_rand() % 20001u) - 10000;
+}
+
+/* --- self-check --- */
+#define CK_X 600u
+#define CK_W 600u
+#define CK_Y 700u
+static int16_t ck_x[CK_X], ck_w[CK_W], ck_y[CK_Y + 1u], ck_y2[CK_Y];
+static uint8_t ck_s[CK_X];
+static int32_t ck_b[8], ck_scratch[CK_Y];
+
+static uint32_t rnd(uint32_t n) { return eh_bench_rand() % n; }
+
+static int16_t ref_out(const eh_conv2d_dims *d, uint32_t o, uint32_t oy, uint32_t ox, uint32_t shift)
+{
+    const uint32_t cg = d->c_in / d->groups, grp = o / (d->c_out / d->groups);
+    int64_t acc = ck_b[o];
+    uint32_t j, ky, kx;
+    for (j = 0; j < cg; j++)
+        for (ky = 0; ky < d->k_h; ky++)
+            for (kx = 0; kx < d->k_w; kx++) {
+                const int32_t iy = (int32_t)(oy * d->stride_h + ky * d->dil_h) - (int32_t)d->pad_top;
+                const int32_t ix = (int32_t)(ox * d->stride_w + kx * d->dil_w) - (int32_t)d->pad_left;
+                if (iy < 0 || ix < 0 || iy >= (int32_t)d->h_in || ix >= (int32_t)d->w_in) continue;
+                acc += (int32_t)ck_w[((o * cg + j) * d->k_h + ky) * d->k_w + kx] *
+                       (int32_t)ck_x[((grp * cg + j) * d->h_in + (uint32_t)iy) * d->w_in + (uint32_t)ix];
+            }
+    if (shift) acc = (acc + ((int64_t)1 << (shift - 1u))) >> shift;
+    return (int16_t)(acc > 32767 ? 32767 : acc < -32768 ? -32768 : acc);
+}
+
+static void check_setup(void)
+{
+    uint32_t compared = 0, bad = 0, it, i, o, oy, ox, ho, wo;
+    for (it = 0; it < 24u; it++) {
+        eh_conv2d_dims d;
+        uint32_t sh, n_in, n_w;
+        d.groups = 1u + rnd(2);
+        d.c_in = d.groups * (1u + rnd(3));
+        d.c_out = d.groups * (1u + rnd(4));
+        d.k_h = 1u + rnd(5); d.k_w = 1u + rnd(5);
+        d.dil_h = 1u + rnd(2); d.dil_w = it % 3u == 0u ? 2u : 1u;
+        d.stride_h = 1u + rnd(2); d.stride_w = 1u + rnd(2);
+        d.pad_top = rnd(d.dil_h * (d.k_h - 1u) + 1u); d.pad_bottom = rnd(d.dil_h * (d.k_h - 1u) + 1u);
+        d.pad_left = rnd(d.dil_w * (d.k_w - 1u) + 1u); d.pad_right = rnd(d.dil_w * (d.k_w - 1u) + 1u);
+        d.h_in = 5u + rnd(8); d.w_in = 5u + rnd(9);
+        if (eh_conv2d_out_size(&d, &ho, &wo) != EH_OK) continue;
+        n_in = d.c_in * d.h_in * d.w_in;
+        n_w = d.c_out * (d.c_in / d.groups) * d.k_h * d.k_w;
+        if (n_in > CK_X || n_w > CK_W || d.c_out * ho * wo > CK_Y) continue;
+        sh = it % 2u ? 15u : rnd(32);
+        for (i = 0; i < n_in; i++) ck_x[i] = (int16_t)eh_bench_rand();
+        for (i = 0; i < n_w; i++) ck_w[i] = it % 4u == 1u ? (int16_t)-32768 : (int16_t)eh_bench_rand();
+        for (i = 0; i < d.c_out; i++) ck_b[i] = (int32_t)eh_bench_rand();
+        ck_y[d.c_out * ho * wo] = 0x5A5A; /* guard */
+        (void)eh_conv2d_q15(&d, ck_x, ck_w, ck_b, sh, ck_y);
+        for (o = 0; o < d.c_out; o++)
+            for (oy = 0; oy < ho; oy++)
+                for (ox = 0; ox < wo; ox++) {
+                    compared++;
+                    bad += (uint32_t)(ck_y[(o * ho + oy) * wo + ox] != ref_out(&d, o, oy, ox, sh));
+                }
+        bad += (uint32_t)(ck_y[d.c_out * ho * wo] != 0x5A5A);
+        /* spikes: event-driven == dense on x = s (small biases: the scatter path) */
+        for (i = 0; i < n_in; i++) ck_s[i] = (uint8_t)(rnd(4) == 0u), ck_x[i] = ck_s[i];
+        for (i = 0; i < d.c_out; i++) ck_b[i] = (int32_t)rnd(200001u) - 100000;
+        (void)eh_conv2d_q15(&d, ck_x, ck_w, ck_b, sh, ck_y);
+        (void)eh_conv2d_spike_q15(&d, ck_s, ck_w, ck_b, sh, ck_scratch, ck_y2);
+        for (i = 0; i < d.c_out * ho * wo; i++) {
+            compared++;
+            bad += (uint32_t)(ck_y[i] != ck_y2[i]);
+        }
+    }
+    eh_bench_check("conv2d", compared, bad);
+}
+
+static void setup_l1_dense(void) { check_setup(); fill(&L1, 10u); }
+static void setup_l1_5(void) { fill(&L1, 5u); }
+static void setup_l1_10(void) { fill(&L1, 10u); }
+static void setup_l1_20(void) { fill(&L1, 20u); }
+static void setup_l2_dense(void) { fill(&L2, 10u); }
+static void setup_l2_5(void) { fill(&L2, 5u); }
+static void setup_l2_10(void) { fill(&L2, 10u); }
+static void setup_l2_20(void) { fill(&L2, 20u); }
+
+static void setup_l1_f32(void)
+{
+    uint32_t i;
+    for (i = 0; i < 2u * 34u * 34u; i++) xf[i] = (float)(int32_t)(eh_bench_rand() % 2001u) / 1000.0f - 1.0f;
+    for (i = 0; i < 8u * 2u * 25u; i++) wf[i] = (float)(int32_t)(eh_bench_rand() % 2001u) / 1000.0f - 1.0f;
+    for (i = 0; i < 8u; i++) bf[i] = 0.5f;
+}
+
+static void run_l1_dense(void) { (void)eh_conv2d_q15(&L1, x, w, b, 8u, y); }
+static void run_l1_spike(void) { (void)eh_conv2d_spike_q15(&L1, s, w, b, 8u, scratch, y); }
+static void run_l2_dense(void) { (void)eh_conv2d_q15(&L2, x, w, b, 8u, y); }
+static void run_l2_spike(void) { (void)eh_conv2d_spike_q15(&L2, s, w, b, 8u, scratch, y); }
+static void run_l1_f32(void) { (void)eh_conv2d_f32(&L1, xf, wf, bf, yf); }
+
+#define L1_MACS (8u * 15u * 15u * 2u * 25u) /* 90000 */
+#define L2_MACS (16u * 15u * 15u * 8u * 9u) /* 259200 */
+
+const eh_bench_case eh_bench_cases_conv2d[] = {
+    {"conv2d_q15", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_dense, run_l1_dense},
+    {"conv2d_spike_q15", "2x34x34-8k5s2@5%", "mac", L1_MACS, setup_l1_5, run_l1_spike},
+    {"conv2d_spike_q15", "2x34x34-8k5s2@10%", "mac", L1_MACS, setup_l1_10, run_l1_spike},
+    {"conv2d_spike_q15", "2x34x34-8k5s2@20%", "mac", L1_MACS, setup_l1_20, run_l1_spike},
+    {"conv2d_q15", "8x15x15-16k3p1", "mac", L2_MACS, setup_l2_dense, run_l2_dense},
+    {"conv2d_spike_q15", "8x15x15-16k3p1@5%", "mac", L2_MACS, setup_l2_5, run_l2_spike},
+    {"conv2d_spike_q15", "8x15x15-16k3p1@10%", "mac", L2_MACS, setup_l2_10, run_l2_spike},
+    {"conv2d_spike_q15", "8x15x15-16k3p1@20%", "mac", L2_MACS, setup_l2_20, run_l2_spike},
+    {"conv2d_f32", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_f32, run_l1_f32},
+};
+const uint32_t eh_bench_n_conv2d = sizeof eh_bench_cases_conv2d / sizeof eh_bench_cases_conv2d[0];
