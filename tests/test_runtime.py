@@ -216,3 +216,126 @@ def test_lif_adapt_q15_follows_its_definition(reset, ctool):
         np.testing.assert_array_equal(ys[t], s.astype(np.uint8))
         plain += int(np.sum(v > thr))
     assert ys.sum() > 0 and plain > ys.sum()      # adaptation suppressed some spikes
+
+
+# ---- the prepared path (backend "kernels": Op.prepare, structures built once per model) ----------
+
+def _s8_model(rng):
+    """input_s8 -> fc_s8 (per tensor or per channel, fused activation) -> dequant_s8."""
+    from edgehost.blob import Layer, Model, Tensor
+    from edgehost.convert.planner import plan
+    n_in, n_out = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+    T = [Tensor("f32", (n_in,)), Tensor("s8", (n_in,), scale=0.05), Tensor("s8", (n_out,), scale=0.1),
+         Tensor("f32", (n_out,))]
+    nc = n_out if rng.random() < 0.5 else 1
+    rq = np.concatenate([rng.integers(1 << 29, 1 << 31, nc), rng.integers(-12, 2, nc)]).astype(np.int32)
+    lo = int(rng.integers(-128, 0))
+    q = np.array([rng.integers(-127, 129), rng.integers(-128, 128), lo, rng.integers(lo, 128)], np.int32)
+    bias = rng.integers(-5000, 5000, n_out).astype(np.int32) if rng.random() < 0.5 else None
+    L = [Layer("input_s8", 0, 1, n_in, n_in, [np.array([rng.integers(-20, 20)], np.int32)]),
+         Layer("fc_s8", 1, 2, n_in, n_out, [rng.integers(-128, 128, n_in * n_out).astype(np.int8), bias, rq, q]),
+         Layer("dequant_s8", 2, 3, n_out, n_out, [np.array([rng.integers(-128, 128)], np.int32)])]
+    return plan(Model(L, T, 0, 3, 0))
+
+
+def _relu_head_model(rng):
+    """A Q15 model with relu_q15, then dequant or an argmax over q15 appended by hand."""
+    from edgehost.blob import Layer, Tensor
+    from edgehost.convert import Li, Relu
+    from edgehost.convert.planner import plan
+    n, m = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+    model, _ = build(Graph(n, [Fc(rng.normal(size=(m, n)) * 2), Relu(), Fc(rng.normal(size=(m, m))),
+                               Li(np.full(m, 0.8))]), quantize="q15")
+    src = model.output
+    if rng.random() < 0.5:
+        model.tensors.append(Tensor("f32", (m,)))
+        model.layers.append(Layer("dequant", src, len(model.tensors) - 1, m, m))
+    else:
+        model.tensors.append(Tensor("u32", (1,)))
+        model.layers.append(Layer("argmax", src, len(model.tensors) - 1, m, 1))
+    model.output = len(model.tensors) - 1
+    return plan(model)
+
+
+def _model_inputs(rng, m, steps):
+    t = m.input_tensor
+    n = t.storage_len
+    if t.dtype == "b1":
+        return rng.integers(0, 2**32, (steps, n), dtype=np.uint64).astype(np.uint32)
+    if t.dtype == "spike":
+        return (rng.random((steps, n)) < 0.3).astype(np.uint8)
+    return _inputs(rng, m, steps)
+
+
+def test_prepared_steps_equal_sim_on_every_layer_type():
+    """HostModel(blob, "kernels") runs a prepared step for every layer (Op.prepare: parameters
+    converted once, C pointers to tensors that stay in place, unchecked kernels behind their
+    check functions) and equals the numpy reference bit for bit: every layer's output at every
+    step and, after the run, every tensor (states, windows, activations). The random models
+    together hold every layer type of the op table."""
+    from edgehost import ops
+    from edgehost.convert import examples as E
+    builders = [lambda r: E.random_blob(r)[0], lambda r: E.random_blob(r, quantize="q15")[0], E.random_adapt_model,
+                E.random_b1_model, E.random_graph_model, lambda r: E.random_l2mu_blob(r)[0], _s8_model,
+                _relu_head_model]
+    seen = set()
+    for seed in range(96):
+        rng = np.random.default_rng(seed)
+        m = builders[seed % len(builders)](rng)
+        blob = m.to_bytes()
+        xs = _model_inputs(rng, m, 15)
+        hs, hk = HostModel(blob, "sim"), HostModel(blob, "kernels")
+        assert all(hk.prepared), [l.type for l, p in zip(hk.model.layers, hk.prepared) if not p]
+        ys, ts = hs.run(xs)
+        yk, tk = hk.run(xs)
+        np.testing.assert_array_equal(ys, yk)
+        assert ys.dtype == yk.dtype
+        for a, b in zip(ts, tk):
+            for p, q in zip(a, b):
+                assert p.dtype == q.dtype
+                np.testing.assert_array_equal(p, q)
+        for k, (p, q) in enumerate(zip(hs.t, hk.t)):
+            np.testing.assert_array_equal(p, q, err_msg=f"seed {seed} tensor {k}")
+        # a second run after reset() (zeroed in place) and step() without a trace give the same
+        hk.reset()
+        np.testing.assert_array_equal(np.array([hk.step(x) for x in xs]), yk)
+        seen |= {l.type for l in m.layers}
+    assert seen == {op.name for op in ops.TABLE.values()}
+
+
+def test_prepared_path_checks_the_input():
+    from edgehost.blob import Layer, Model, Tensor
+    from edgehost.convert.planner import plan
+    T = [Tensor("spike", (5,)), Tensor("q15", (3,)), Tensor("spike", (3,), "state"), Tensor("q15", (3,), "state")]
+    L = [Layer("fc_spike_q15", 0, 1, 5, 3, [np.full(15, 3000, np.int16), None]),
+         Layer("lif_q15", 1, 2, 3, 3, [np.array([3], np.uint8), np.array([2000], np.int16)], [3], leak=("shift",))]
+    blob = plan(Model(L, T, 0, 2, 0)).to_bytes()
+    hm = HostModel(blob, "kernels")
+    assert hm.prepared == (True, True)
+    for bad in (np.array([0, 1, 2, 0, 0], np.uint8), np.array([0, -1, 0, 0, 0], np.int8),
+                np.array([0, 0.5, 0, 0, 0]), [0, 1, 0, 1, 3]):
+        with pytest.raises(ValueError, match="0 or 1"):
+            hm.step(bad)
+    with pytest.raises(ValueError, match="the model takes 5"):
+        hm.step(np.zeros(6, np.uint8))
+    assert hm.steps == 0 and not any(t.any() for t in hm.t)      # a rejected input changes nothing
+    ok = [np.ones(5, bool), np.ones(5, np.uint8), np.ones(5), [1, 1, 1, 1, 1]]
+    outs = []
+    for x in ok:
+        hm.reset()
+        outs.append([hm.step(x).tolist() for _ in range(4)])
+    assert all(o == outs[0] for o in outs) and any(any(s) for s in outs[0])
+
+
+def test_prepare_rejects_fall_back_to_the_checked_step():
+    """A Model (not read from a blob, so not validated) with a parameter the kernel rejects:
+    that layer is not prepared, and its step raises the kernel's error, as backend sim does."""
+    from edgehost.blob import Layer, Model, Tensor
+    T = [Tensor("q15", (3,)), Tensor("spike", (3,), "state"), Tensor("q15", (3,), "state")]
+    m = Model([Layer("lif_q15", 0, 1, 3, 3, [np.array([40000], np.uint16), np.array([100], np.int16)], [2],
+                     leak=("decay",))], T, 0, 1, 0)
+    hm = HostModel(m, "kernels")
+    assert hm.prepared == (False,)
+    for h in (hm, HostModel(m, "sim")):
+        with pytest.raises(ValueError):
+            h.step(np.zeros(3, np.int16))

@@ -1,8 +1,11 @@
-"""Host comparison: the same spiking networks stepped at batch 1 on the CPU by snnTorch, by the
-numpy reference (edgehost.sim), by the C kernels through their public cffi wrappers
-(edgehost.kernels) and by the C kernels through a prepared stepper (structures built once, one
-or two C calls per layer and step: edgehost.bench.stepper). Steps per second and ratios, all
-measured in one run on one core (torch.set_num_threads(1)).
+"""Host comparison: the same spiking networks stepped at batch 1 on the CPU by snnTorch and by the
+public host interpreter, edgehost.runtime.HostModel, on the networks' `.ehm` blobs: backend
+"kernels" (the C kernels through cffi, prepared once per model: what `HostModel(blob,
+backend="kernels").step(x)` runs, the input checked at every step) and backend "sim" (the numpy
+reference). An extra row, `stepper`, makes the same C calls without the interpreter
+(edgehost.bench.stepper, internal: no model, no input check): what the interpreter's own
+per-step work costs. Steps per second and ratios, all measured in one run on one core
+(torch.set_num_threads(1)).
 
 Networks:
   lif_256x1024  Linear(256 -> 1024, no bias) + LIF, input spikes with probability 0.1
@@ -11,11 +14,14 @@ Networks:
                 step + leaky-integrator readout every step
 
 snnTorch runs the float32 model (Leaky neurons, reset by subtraction, the contract of
-eh_lif.h); sim, kernels and the stepper run its Q15 version and must agree bit for bit with
-each other (checked in the run: `bit_exact`). `agree_snntorch` is the fraction of output spikes
+eh_lif.h); sim, kernels and the stepper run its Q15 version (the LIF nets as fc_spike_q15 +
+lif_q15 layers, `lif_blob`; the L2MU as one l2mu_q15 layer with a q15 input,
+edgehost.convert.l2mu_layer) and must agree bit for bit with each other (checked in the run:
+`bit_exact`). `agree_snntorch` is the fraction of output spikes
 (LIF nets) or of classes (L2MU, argmax of the readout after each step) equal to snnTorch's.
 
-Timing: every implementation runs the same input sequence; each is timed `repeats` times,
+Timing: every implementation runs the same input sequence, one call per step (HostModel:
+`step(x)` on each row, as a user streams samples); each is timed `repeats` times,
 interleaved, and the best time is kept (the machine is shared: the minimum is the least
 disturbed). Wall-clock figures vary between machines; the ratios are the result. For the LIF
 nets the stepper's dense calls (eh_fc_spike_t_q15: the weights transposed once, the same result
@@ -27,6 +33,7 @@ and the stack depth per emulated board (edgehost.bench.stack).
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -43,7 +50,7 @@ BETA = 0.9
 class HostEntry:
     network: str
     shape: str
-    impl: str            # snntorch, sim, kernels, stepper
+    impl: str            # snntorch, sim, kernels (HostModel backends), stepper
     steps: int           # steps per timed run
     steps_per_s: float
     us_per_step: float
@@ -61,6 +68,7 @@ class HostResult:
     torch_version: str = ""
     snntorch_version: str = ""
     threads: int = 1
+    load: tuple = ()             # 1-minute load average at the start and the end of the run, CPUs
 
 
 # ---- the LIF networks --------------------------------------------------------------------------
@@ -119,20 +127,40 @@ def _lif_snntorch(net: LifNet):
     return run
 
 
-def _lif_twins(net: LifNet, mod):
-    """The Q15 net through the public functions of edgehost.sim or edgehost.kernels."""
+def lif_blob(net: LifNet) -> bytes:
+    """The Q15 net as a `.ehm` blob: spike input, then per layer fc_spike_q15 (no bias, shift 0)
+    and lif_q15 (shared decay and threshold, reset by subtraction); the last spikes out."""
+    from ..blob import Layer, Model, Tensor
+    from ..convert.planner import plan
+    T = [Tensor("spike", (net.sizes[0],))]
+    L = []
+    x = 0
+    for wq in net.wq:
+        n_out, n_in = wq.shape
+        T += [Tensor("q15", (n_out,), scale=1 / Q15_SCALE), Tensor("spike", (n_out,), "state"),
+              Tensor("q15", (n_out,), "state", scale=1 / Q15_SCALE)]
+        cur, s, v = len(T) - 3, len(T) - 2, len(T) - 1
+        L.append(Layer("fc_spike_q15", x, cur, n_in, n_out, [wq.ravel(), None]))
+        L.append(Layer("lif_q15", cur, s, n_out, n_out, [np.array([net.decay_q], np.uint16),
+                                                         np.array([net.thr_q], np.int16)], [v], leak=("decay",)))
+        x = s
+    return plan(Model(L, T, 0, x, 0)).to_bytes()
+
+
+def _host_model(blob: bytes, xs: np.ndarray, backend: str):
+    """HostModel(blob, backend) stepped on every row of xs, one step() call per row (after a
+    reset), as a user runs it; [T][n_out]."""
+    from ..runtime import HostModel
+    hm = HostModel(blob, backend)
+    n_out = hm.model.output_tensor.storage_len
+
     def run():
-        v = [np.zeros(n, np.int16) for n in net.sizes[1:]]
-        s = [np.zeros(n, np.uint8) for n in net.sizes[1:]]
-        outs = []
-        for t in range(net.spikes_in.shape[0]):
-            h = net.spikes_in[t]
-            for k, wq in enumerate(net.wq):
-                cur = mod.fc_spike_q15(h, wq, None, 0)
-                v[k], s[k] = mod.lif_step_q15(cur, v[k], s[k], net.thr_q, decay=net.decay_q)
-                h = s[k]
-            outs.append(h)
-        return np.stack(outs)
+        hm.reset()
+        out = np.empty((xs.shape[0], n_out), hm.model.output_tensor.np_dtype)
+        step = hm.step
+        for t in range(xs.shape[0]):
+            out[t] = step(xs[t])
+        return out
     return run
 
 
@@ -210,17 +238,6 @@ def _l2mu_snntorch(meta, cell_f32, x):
     return run, record
 
 
-def _l2mu_twins(cell_q, xq, mod):
-    def run():
-        state = mod.l2mu_state_q15(cell_q) if hasattr(mod, "l2mu_state_q15") else None
-        ys = []
-        for t in range(xq.shape[0]):
-            state = mod.l2mu_readout_q15(cell_q, mod.l2mu_step_q15(cell_q, state, xq[t]))
-            ys.append(np.asarray(state["o"]["v"]).copy())
-        return np.stack(ys)
-    return run
-
-
 def _l2mu_stepper(cell_q, xq):
     st = stepper.L2muQ15(cell_q)
 
@@ -257,9 +274,12 @@ def _entries(network, shape, steps_by_impl: dict[str, int], best: dict[str, floa
 
 NOTES = {
     "snntorch": "float32, torch.no_grad, 1 thread",
-    "sim": "numpy reference, Q15",
-    "kernels": "edgehost.kernels public wrappers (arguments converted and checked per call)",
-    "stepper": "edgehost.bench.stepper: C structures built once, unchecked step per call",
+    "sim": 'HostModel(blob, backend="sim").step(x): the numpy reference interpreter, Q15',
+    "kernels": ('HostModel(blob, backend="kernels").step(x): the public host path (also under edgehost '
+                "validate / stream checks): prepared once per model, the input checked at every step, "
+                "then only the C kernels' calls"),
+    "stepper": ("edgehost.bench.stepper (internal, for comparison): the same C calls with no model, "
+                "no interpreter and no input check"),
 }
 
 
@@ -268,30 +288,31 @@ def run_host(quick: bool = False, repeats: int | None = None, seed: int = 0) -> 
     import snntorch
     import torch
 
-    from .. import kernels as K
-    from .. import sim as S
+    from ..convert.l2mu_layer import l2mu_blob
 
     torch.set_num_threads(1)
     repeats = repeats or (2 if quick else 5)
     res = HostResult([], torch_version=torch.__version__, snntorch_version=snntorch.__version__,
                      threads=torch.get_num_threads())
+    load0 = _load()
     t_fast = 100 if quick else 400   # steps for the C paths
-    t_slow = 20 if quick else 60     # steps for snnTorch, sim and the kernels wrappers
+    t_slow = 20 if quick else 60     # steps for snnTorch and sim
 
     for name, sizes in (("lif_256x1024", [256, 1024]), ("lif_2layer", [64, 128, 10])):
         net = make_lif_net(name, sizes, 0.1 if name.endswith("1024") else 0.2, t_fast, seed)
         short = LifNet(net.name, net.sizes, net.w, net.wq, net.thr_q, net.decay_q, net.spikes_in[:t_slow])
         # "_fc": the stepper's eh_fc_spike_t_q15 calls alone (where its time goes), interleaved too
         st_fc = stepper.LifNetQ15(net.wq, threshold=net.thr_q, decay=net.decay_q)
-        fns = {"snntorch": _lif_snntorch(short), "sim": _lif_twins(short, S),
-               "kernels": _lif_twins(short, K), "stepper": _lif_stepper(net),
+        blob = lif_blob(net)
+        fns = {"snntorch": _lif_snntorch(short), "sim": _host_model(blob, short.spikes_in, "sim"),
+               "kernels": _host_model(blob, net.spikes_in, "kernels"), "stepper": _lif_stepper(net),
                "_fc": lambda: st_fc.fc_only(net.spikes_in)}
-        steps = {"snntorch": t_slow, "sim": t_slow, "kernels": t_slow, "stepper": t_fast}
+        steps = {"snntorch": t_slow, "sim": t_slow, "kernels": t_fast, "stepper": t_fast}
         best, outs = _time(fns, repeats)
         t_fc = best.pop("_fc")
         ref = outs["snntorch"]
-        exact = bool(np.array_equal(outs["sim"], outs["kernels"])
-                     and np.array_equal(outs["stepper"][:t_slow], outs["sim"]))
+        exact = bool(np.array_equal(outs["kernels"], outs["stepper"])
+                     and np.array_equal(outs["kernels"][:t_slow], outs["sim"]))
         res.checks[name] = {"bit_exact": exact,
                             "agree_snntorch": float(np.mean(outs["sim"] == ref)),
                             "spike_rate": float(outs["sim"].mean()),
@@ -301,19 +322,28 @@ def run_host(quick: bool = False, repeats: int | None = None, seed: int = 0) -> 
     meta, cell_f32, cell_q = _har_model()
     x, xq = _l2mu_inputs(meta, t_fast, seed)
     torch_run, torch_record = _l2mu_snntorch(meta, cell_f32, x[:t_slow])
-    fns = {"snntorch": torch_run, "sim": _l2mu_twins(cell_q, xq[:t_slow], S),
-           "kernels": _l2mu_twins(cell_q, xq[:t_slow], K), "stepper": _l2mu_stepper(cell_q, xq)}
-    steps = {"snntorch": t_slow, "sim": t_slow, "kernels": t_slow, "stepper": t_fast}
+    blob = l2mu_blob(cell_q, float(meta["input_scale"]), input="q15")
+    fns = {"snntorch": torch_run, "sim": _host_model(blob, xq[:t_slow], "sim"),
+           "kernels": _host_model(blob, xq, "kernels"), "stepper": _l2mu_stepper(cell_q, xq)}
+    steps = {"snntorch": t_slow, "sim": t_slow, "kernels": t_fast, "stepper": t_fast}
     best, outs = _time(fns, repeats)
-    exact = bool(np.array_equal(outs["sim"], outs["kernels"])
-                 and np.array_equal(outs["stepper"][:t_slow], outs["sim"]))
+    exact = bool(np.array_equal(outs["kernels"], outs["stepper"])
+                 and np.array_equal(outs["kernels"][:t_slow], outs["sim"]))
     cls_q = outs["sim"].argmax(1)
     cls_f = torch_record().argmax(1)
     res.checks["l2mu_har"] = {"bit_exact": exact, "agree_snntorch": float(np.mean(cls_q == cls_f))}
     c = meta["config"]
     shape = f"ch{c['channels']}x{c['pop']}_enc{c['enc']}_u{c['memory']}_d{c['order']}_h{c['hidden']}_o{c['classes']}"
     res.entries += _entries("l2mu_har", shape, steps, best, NOTES)
+    res.load = (load0, _load(), os.cpu_count() or 0)
     return res
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this OS
+        return float("nan")
 
 
 def render(res: HostResult, command: str = "edgehost bench --host") -> list[str]:
@@ -321,7 +351,12 @@ def render(res: HostResult, command: str = "edgehost bench --host") -> list[str]
            f"Batch 1, one CPU thread (torch {res.torch_version}, snnTorch {res.snntorch_version}, "
            f"torch.set_num_threads({res.threads})), best of interleaved repeats, all in one run "
            f"(`{command}`). snnTorch runs float32; the other three run the Q15 model and agree bit "
-           "for bit with each other. The ratio is steps/s over snnTorch's on the same network.", "",
+           "for bit with each other. `kernels` is the public host path: the host interpreter "
+           "`edgehost.runtime.HostModel(blob, backend=\"kernels\")` stepping the network's `.ehm` "
+           "blob one `step(x)` call per time step. The ratio is steps/s over snnTorch's on the same "
+           "network." + (f" Load average {res.load[0]:.1f} at the start and {res.load[1]:.1f} at the end of "
+                         f"the run on {res.load[2]} CPUs (a shared machine: the wall-clock figures move "
+                         "with it, the ratios less)." if res.load else ""), "",
            "| network | shape | implementation | steps/s | us/step | x snnTorch |",
            "|---|---|---|---:|---:|---:|"]
     for e in res.entries:
@@ -433,6 +468,7 @@ def run_all(boards=(), quick: bool = False) -> tuple[dict, list[str]]:
             errors.append(f"{name}: {e}")
     doc = {"steps": [e.to_json() for e in res.entries], "checks": res.checks,
            "torch": res.torch_version, "snntorch": res.snntorch_version, "threads": res.threads,
+           "load": list(res.load),
            "convert": conv, "stack": stacks, "stack_errors": errors}
     lines = render(res) + render_convert(conv) + stack.render(stacks)
     if errors:

@@ -34,6 +34,21 @@ class Add(Op):
             return (x.astype(np.float32) + x2.astype(np.float32)).astype(np.float32)
         return np.clip(x.astype(np.int32) + x2.astype(np.int32), -32768, 32767).astype(np.int16)
 
+    def prepare(self, hm, layer):
+        x, x2, y = hm.t[layer.input], hm.t[layer.input2], hm.t[layer.output]
+        dt = np.float32 if layer.type == "add_f32" else np.int16
+        if not x.dtype == x2.dtype == y.dtype == dt or not x.size == x2.size == y.size:
+            return None
+        if layer.type == "add_f32":
+            return lambda: np.add(x, x2, out=y)
+        acc = np.zeros(y.size, np.int32)
+
+        def run():
+            np.add(x, x2, out=acc, dtype=np.int32)
+            np.clip(acc, -32768, 32767, out=acc)
+            y[...] = acc
+        return run
+
 
 OPS = [
     Add(23, F.Spec("add_f32", (F.DT_F32,), F.DT_F32, F.KIND_ACT, True, [], [], in2_dt=(F.DT_F32,))),

@@ -13,7 +13,14 @@ code, in `OPS`, and `edgehost/ops/__init__.py` lists the module in its table. Ea
 - `layer_minor`: the format minor a layer of this type needs (the writer's version);
 - `step(hm, layer, x)`: one time step on the host (edgehost.runtime.HostModel), with the backend's
   kernels (`hm.k.<family>`: edgehost.sim.<family> or edgehost.kernels.<family>); returns the
-  output (written to the output tensor by the interpreter) or None when it wrote it itself.
+  output (written to the output tensor by the interpreter) or None when it wrote it itself;
+- `prepare(hm, layer)`: the same step for the backend "kernels", prepared once per model (TFLM's
+  Prepare / Eval): parameters as contiguous typed arrays, C pointers to them and to the
+  interpreter's tensors (which stay in place for the model's life), the kernels' own parameter
+  checks (eh_lif_check_q15, ...) run here; it returns a function of no argument that makes only
+  the C calls of one step, reading and writing the tensors in place (bit for bit what `step`
+  computes). None (the default), or a ValueError while preparing (a parameter the kernel would
+  reject), leaves the layer on `step`, which raises the error at the step as it always did.
 """
 from __future__ import annotations
 
@@ -139,3 +146,76 @@ class Op:
     # -- running (edgehost.runtime.HostModel) --------------------------------------------------
     def step(self, hm, layer, x):
         raise NotImplementedError(f"layer type {self.name} not supported by the host interpreter")
+
+    def prepare(self, hm, layer):
+        """The prepared step of the backend "kernels" (see the module docstring), or None."""
+        return None
+
+
+# -- the prepared step (HostModel, backend "kernels") -------------------------------------------
+
+_CTYPES = {np.dtype(np.float32): "float", np.dtype(np.int16): "int16_t", np.dtype(np.uint8): "uint8_t",
+           np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t",
+           np.dtype(np.uint16): "uint16_t"}
+
+
+class Prep:
+    """What an operator's `prepare` builds a step from, for one kernel family's cffi module
+    (`hm.k.<family>`, edgehost.kernels): C pointers to the interpreter's tensors and to typed
+    copies of the parameters. Every array and structure a pointer points into is kept alive by
+    `keep`, which the HostModel holds (`hm.keep`) as long as the steps that use it."""
+
+    def __init__(self, hm, family: str):
+        from ..kernels._util import KernelError
+        mod = getattr(hm.k, family)
+        self.hm, self.ffi, self.lib = hm, mod.ffi, mod.lib
+        self.NULL = self.ffi.NULL
+        self.KernelError = KernelError
+        self.keep: list = []
+        hm.keep.append(self.keep)
+
+    def ptr(self, a: np.ndarray):
+        self.keep.append(a)
+        return self.ffi.cast(_CTYPES[a.dtype] + " *", self.ffi.from_buffer(a))
+
+    def t(self, k: int, dtype, n: int | None = None):
+        """(pointer, array) of tensor k, which must hold `dtype` (and n entries when given)."""
+        a = self.hm.t[k]
+        if a.dtype != np.dtype(dtype) or not a.flags.c_contiguous or (n is not None and a.size != n):
+            raise ValueError(f"tensor {k}: {a.dtype}[{a.size}], expected {np.dtype(dtype)}[{n}]")
+        return self.ptr(a), a
+
+    def p(self, a, dtype, n: int | tuple | None = None):
+        """(pointer, entries) of a parameter as a contiguous 1-D `dtype` copy (values must fit,
+        as the kernels' wrappers require; NULL, 0 when absent). n: the entry count (or counts)
+        the kernel needs."""
+        if a is None:
+            return self.NULL, 0
+        from ..kernels._util import arr
+        v = arr(np.asarray(a).ravel(), dtype).copy()
+        if n is not None and v.size not in (n if isinstance(n, tuple) else (n,)):
+            raise ValueError(f"a parameter has {v.size} entries, expected {n}")
+        return self.ptr(v), v.size
+
+    def buf(self, n: int, dtype):
+        """(pointer, array) of a private zeroed buffer (scratch, an intermediate)."""
+        a = np.zeros(max(int(n), 1), dtype)
+        return self.ptr(a), a
+
+    def leak(self, layer, slot: int, which: int, n: int):
+        """An eh_leak_q15 of this family's ffi for Q15 leak parameter `slot` (leak field `which`)."""
+        leak = self.ffi.new("eh_leak_q15 *")
+        self.keep.append(leak)
+        if layer.leak[which] == "decay":
+            leak.decay, leak.len = self.p(layer.params[slot], np.uint16, (1, n))
+        else:
+            leak.shift, leak.len = self.p(layer.params[slot], np.uint8, (1, n))
+        return leak
+
+    def check(self, name: str, status: int) -> None:
+        """A kernel's check function at prepare time (KernelError, a ValueError)."""
+        if status:
+            raise self.KernelError(name, status)
+
+    def fail(self, name: str, status: int):
+        raise self.KernelError(name, status)

@@ -8,8 +8,10 @@ planes: "alpha_exp" i8 [n_out q] in [-24, 24] (q = entries / n_out in [1, 8]), "
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
-from .base import Op, check_range, check_scratch
+from .base import Op, Prep, check_range, check_scratch
 
 
 class BcqFc(Op):
@@ -41,6 +43,28 @@ class BcqFc(Op):
         q = layer.params[0].size // layer.n_out
         w = layer.params[1].reshape(layer.n_out, q, -1)
         return hm.k.shiftadd.bcq_fc_q15(x, w, layer.params[0].reshape(layer.n_out, q), layer.params[2], layer.shift)
+
+    def prepare(self, hm, layer):
+        """eh_bcq_fc_q15 with its own look-up table buffer (the scratch tensor's content is not
+        modelled, as in step)."""
+        c = Prep(hm, "shiftadd")
+        n_in, n_out, sh = layer.n_in, layer.n_out, int(layer.shift)
+        q = np.asarray(layer.params[0]).size // n_out
+        W = (n_in + 31) // 32
+        x, _ = c.t(layer.input, np.int16, n_in)
+        y, _ = c.t(layer.output, np.int16, n_out)
+        e, _ = c.p(layer.params[0], np.int8, n_out * q)
+        w, _ = c.p(layer.params[1], np.uint32, n_out * q * W)
+        b, _ = c.p(layer.params[2], np.int32, n_out)
+        tl = max(int(c.lib.eh_bcq_table_len(n_in)), 1)
+        table, _ = c.buf(tl, np.int32)
+        f = c.lib.eh_bcq_fc_q15
+
+        def run():
+            st = f(n_in, n_out, q, x, w, e, b, sh, table, tl, y)
+            if st:
+                c.fail("eh_bcq_fc_q15", st)
+        return run
 
 
 OPS = [BcqFc(41, F.Spec("bcq_fc_q15", (F.DT_Q15,), F.DT_Q15, F.KIND_ACT, False, [F.DT_S32],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op, check_range
+from .base import Op, Prep, check_range
 
 
 class Conv1dB1(Op):
@@ -68,6 +68,43 @@ class Conv1dB1(Op):
         if ty == "conv1d_b1_s32":
             return B.conv1d_b1_s32(layer.n_in, frames, w).ravel()
         return B.conv1d_b1_s8(layer.n_in, frames, w, p[1], p[2], layer.shift).ravel()
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "binary")
+        n_in, n_out, p, ty = layer.n_in, layer.n_out, layer.params, layer.type
+        W = (n_in + 31) // 32
+        win = hm.t[layer.states[0]]
+        taps = win.size // W
+        if taps < 1 or win.size != taps * W:
+            return None
+        xw = c.t(layer.input, np.uint32, W)[1]
+        wp, _ = c.t(layer.states[0], np.uint32, taps * W)
+        w, _ = c.p(p[0], np.uint32, n_out * taps * W)
+        d = c.ffi.new("eh_conv1d_b1_dims *")
+        c.keep.append(d)
+        d.n_in, d.t_in, d.n_out, d.taps, d.stride, d.pad, d.t_out = n_in, taps, n_out, taps, 1, 0, 1
+        f, name = getattr(c.lib, f"eh_{ty}"), f"eh_{ty}"
+        if ty == "conv1d_b1_bits":
+            y, _ = c.t(layer.output, np.uint32, (n_out + 31) // 32)
+            thr, _ = c.p(p[1], np.int32, n_out)
+            args = (d, wp, w, thr, y)
+        elif ty == "conv1d_b1_f32":
+            y, _ = c.t(layer.output, np.float32, n_out)
+            args = (d, wp, w, c.p(p[1], np.float32, n_out)[0], c.p(p[2], np.float32, n_out)[0], y)
+        elif ty == "conv1d_b1_s32":
+            y, _ = c.t(layer.output, np.int32, n_out)
+            args = (d, wp, w, y)
+        else:
+            y, _ = c.t(layer.output, np.int8, n_out)
+            args = (d, wp, w, c.p(p[1], np.int32, n_out)[0], c.p(p[2], np.int32, n_out)[0], int(layer.shift), y)
+
+        def run():
+            win[:-W] = win[W:]          # the window moves by one frame (overlapping: numpy buffers)
+            win[-W:] = xw
+            st = f(*args)
+            if st:
+                c.fail(name, st)
+        return run
 
 
 _W = ("weight", "wconv", "<u4", None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op, check_range
+from .base import Op, Prep, check_range
 
 _NORM = [("offset", "norm", F.F32, "finite"), ("mul", "norm", F.F32, "finite")]
 _ZP = [("zero_point", "zp", "<i4", "s8")]
@@ -61,6 +61,53 @@ class Convert(Op):
             return quantize_s8(x, hm.model.tensors[layer.output].scale, int(p[0][0]))
         sc = np.float32(hm.model.tensors[layer.input].scale)                 # dequant_s8
         return ((x.astype(np.int32) - int(p[0][0])).astype(np.float32) * sc).astype(np.float32)
+
+    def prepare(self, hm, layer):
+        """The kernels (quantize, dequantize) on the tensors in place; the interpreter's own
+        arithmetic as in step (the per-channel parameters gathered to n entries once)."""
+        p, ty = layer.params, layer.type
+        x, y = hm.t[layer.input], hm.t[layer.output]
+        if x.size != y.size:
+            return None
+        n = y.size
+        if ty in ("input_q15", "input_f32"):
+            idx = np.arange(n) % p[0].size
+            off, mul = p[0][idx], p[1][idx]
+            if ty == "input_f32":
+                def run():
+                    t = (x.astype(np.float32) - off).astype(np.float32)
+                    y[...] = (t * mul).astype(np.float32)
+                return run
+            c = Prep(hm, "basic")
+            tp, t = c.buf(n, np.float32)
+            yp, _ = c.t(layer.output, np.int16, n)
+            f = c.lib.eh_quantize_f32_q15
+
+            def run():
+                t[...] = ((x.astype(np.float32) - off).astype(np.float32) * mul).astype(np.float32)
+                st = f(n, tp, 1.0, yp)
+                if st:
+                    c.fail("eh_quantize_f32_q15", st)
+            return run
+        if ty == "dequant":
+            c = Prep(hm, "basic")
+            xp, _ = c.t(layer.input, np.int16, n)
+            yp, _ = c.t(layer.output, np.float32, n)
+            sc = float(hm.model.tensors[layer.input].scale)
+            f = c.lib.eh_dequantize_q15_f32
+
+            def run():
+                st = f(n, xp, sc, yp)
+                if st:
+                    c.fail("eh_dequantize_q15_f32", st)
+            return run
+        if ty == "spike_f32":
+            return lambda: np.not_equal(x, 0, out=y, casting="unsafe")
+        step = self.step
+
+        def run():                                  # input_s8, dequant_s8: numpy as in step
+            y[...] = np.asarray(step(hm, layer, x), dtype=y.dtype).ravel()
+        return run
 
 
 OPS = [

@@ -9,8 +9,11 @@ only.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
-from .base import leak_arg
+from ..sim._checks import reset_mode
+from .base import Prep, leak_arg
 from .lif import SpikingOp
 
 
@@ -29,6 +32,32 @@ class CubaLif(SpikingOp):
         T[st[0]] = i
         T[st[1]] = self.reset_after(layer, v, y)
         return y
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "lif")
+        n, p, st, rc = layer.n_out, layer.params, layer.states, reset_mode(layer.reset)
+        dt = np.float32 if layer.type == "cubalif_f32" else np.int16
+        x, _ = c.t(layer.input, dt, n)
+        i, _ = c.t(st[0], dt, n)
+        v, _ = c.t(st[1], dt, n)
+        s, _ = c.t(layer.output, np.uint8, n)
+        if layer.type == "cubalif_f32":
+            (a, na), (b, nb), (thr, nt) = (c.p(p[k], np.float32, (1, n)) for k in range(3))
+            f = c.lib.eh_cubalif_step_f32
+
+            def kernel():
+                r = f(n, x, i, v, s, a, na, b, nb, thr, nt, rc)
+                if r:
+                    c.fail("eh_cubalif_step_f32", r)
+        else:
+            ls, lm = c.leak(layer, 0, 0, n), c.leak(layer, 1, 1, n)
+            thr, nt = c.p(p[2], np.int16, (1, n))
+            c.check("eh_cubalif_check_q15", c.lib.eh_cubalif_check_q15(n, ls, lm, thr, nt, rc))
+            f = c.lib.eh_cubalif_step_q15_unchecked
+
+            def kernel():
+                f(n, x, i, v, s, ls, lm, thr, nt, rc)
+        return self.prepared(hm, layer, kernel, st[1])
 
 
 OPS = [

@@ -9,6 +9,8 @@ state tensor, shares bytes with nothing.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
 from .base import Op
 
@@ -18,6 +20,12 @@ class Delay(Op):
 
     def step(self, hm, layer, x):
         return x.copy()
+
+    def prepare(self, hm, layer):
+        x, y = hm.t[layer.input], hm.t[layer.output]
+        if x.dtype != y.dtype or x.size != y.size:
+            return None
+        return lambda: np.copyto(y, x)
 
 
 OPS = [Delay(25, F.Spec("delay", F.ALL_DTYPES, None, F.KIND_STATE, True, [], [], read_ahead=True))]

@@ -2,12 +2,16 @@
 
 y = W x + b: weight [n_out n_in] (f32 / i16), bias [n_out] or absent (f32 / i32); the Q15 layers
 round-shift by the record's shift (0..31) and saturate (`eh_fc_f32`, `eh_fc_q15`,
-`eh_fc_spike_q15`, kernels_c/include/eh_basic.h).
+`eh_fc_spike_q15`, kernels_c/include/eh_basic.h). The prepared step of fc_spike_q15 runs
+`eh_fc_spike_t_q15` on the weights transposed once (input-major: each input spike adds one
+contiguous row; the same result bit for bit, eh_basic.h).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
-from .base import Op
+from .base import Op, Prep
 
 
 class Fc(Op):
@@ -20,6 +24,40 @@ class Fc(Op):
         if layer.type == "fc_q15":
             return B.fc_q15(x, w, b, layer.shift)
         return B.fc_spike_q15(x, w, b, layer.shift)
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "basic")
+        n_in, n_out, sh = layer.n_in, layer.n_out, int(layer.shift)
+        w = layer.params[0]
+        if layer.type == "fc_f32":
+            x, _ = c.t(layer.input, np.float32, n_in)
+            y, _ = c.t(layer.output, np.float32, n_out)
+            wp, _ = c.p(w, np.float32, n_in * n_out)
+            bp, _ = c.p(layer.params[1], np.float32, n_out)
+            f = c.lib.eh_fc_f32
+
+            def run():
+                st = f(n_in, n_out, x, wp, bp, y)
+                if st:
+                    c.fail("eh_fc_f32", st)
+            return run
+        y, _ = c.t(layer.output, np.int16, n_out)
+        bp, _ = c.p(layer.params[1], np.int32, n_out)
+        if layer.type == "fc_q15":
+            x, _ = c.t(layer.input, np.int16, n_in)
+            wp, _ = c.p(w, np.int16, n_in * n_out)
+            f, name = c.lib.eh_fc_q15, "eh_fc_q15"
+        else:
+            x, _ = c.t(layer.input, np.uint8, n_in)
+            wt = np.asarray(w).reshape(n_out, n_in).T            # [n_in][n_out]
+            wp, _ = c.p(wt, np.int16, n_in * n_out)
+            f, name = c.lib.eh_fc_spike_t_q15, "eh_fc_spike_t_q15"
+
+        def run():
+            st = f(n_in, n_out, x, wp, bp, sh, y)
+            if st:
+                c.fail(name, st)
+        return run
 
 
 OPS = [

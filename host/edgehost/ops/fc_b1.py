@@ -7,8 +7,10 @@ f32 [n_out] finite, bias or absent); fc_b1_bits: bit o = dot < threshold[o] (s32
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
-from .base import Op
+from .base import Op, Prep
 
 
 class FcB1(Op):
@@ -23,6 +25,33 @@ class FcB1(Op):
         if layer.type == "fc_b1_f32":
             return hm.k.binary.fc_b1_f32(layer.n_in, x, w, layer.params[1], layer.params[2])
         return hm.k.binary.fc_b1_bits(layer.n_in, x, w, layer.params[1])
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "binary")
+        n_in, n_out = layer.n_in, layer.n_out
+        W = (n_in + 31) // 32
+        x, _ = c.t(layer.input, np.uint32, W)
+        w, _ = c.p(layer.params[0], np.uint32, n_out * W)
+        if layer.type == "fc_b1_f32":
+            y, _ = c.t(layer.output, np.float32, n_out)
+            sc, _ = c.p(layer.params[1], np.float32, n_out)
+            b, _ = c.p(layer.params[2], np.float32, n_out)
+            f = c.lib.eh_fc_b1_f32
+
+            def run():
+                st = f(n_in, n_out, x, w, sc, b, y)
+                if st:
+                    c.fail("eh_fc_b1_f32", st)
+            return run
+        y, _ = c.t(layer.output, np.uint32, (n_out + 31) // 32)
+        thr, _ = c.p(layer.params[1], np.int32, n_out)
+        f = c.lib.eh_fc_b1_bits
+
+        def run():
+            st = f(n_in, n_out, x, w, thr, y)
+            if st:
+                c.fail("eh_fc_b1_bits", st)
+        return run
 
 
 OPS = [

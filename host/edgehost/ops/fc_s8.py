@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op
+from .base import Op, Prep
 
 
 class FcS8(Op):
@@ -50,6 +50,30 @@ class FcS8(Op):
         y = hm.k.basic.fc_s8(x, p[0].reshape(layer.n_out, layer.n_in), p[2][:c], p[2][c:], p[1],
                              x_offset=int(q[0]), y_offset=int(q[1]), per_channel=c == layer.n_out and c > 1)
         return np.clip(y, int(q[2]), int(q[3])).astype(np.int8)   # fused activation (RELU, RELU6)
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "basic")
+        p, n_in, n_out = layer.params, layer.n_in, layer.n_out
+        rq = np.asarray(p[2]).ravel()
+        nc = rq.size // 2
+        q = [int(v) for v in np.asarray(p[3]).ravel()]
+        pc = 1 if nc == n_out and nc > 1 else 0
+        x, _ = c.t(layer.input, np.int8, n_in)
+        out = c.t(layer.output, np.int8, n_out)[1]
+        w, _ = c.p(p[0], np.int8, n_in * n_out)
+        b, _ = c.p(p[1], np.int32, n_out)
+        mult, _ = c.p(rq[:nc], np.int32, n_out if pc else 1)
+        shift, _ = c.p(rq[nc:], np.int32, n_out if pc else 1)
+        y, ybuf = c.buf(n_out, np.int8)
+        x_off, y_off, lo, hi = q
+        f = c.lib.eh_fc_s8
+
+        def run():
+            st = f(n_in, n_out, x, x_off, w, b, mult, shift, pc, y_off, y)
+            if st:
+                c.fail("eh_fc_s8", st)
+            np.clip(ybuf, lo, hi, out=out)          # fused activation
+        return run
 
 
 OPS = [FcS8(20, F.Spec("fc_s8", (F.DT_S8,), F.DT_S8, F.KIND_ACT, False, [],

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..blob import format as F
 from ..blob import l2mu as _l2mu
-from .base import Op
+from .base import Op, Prep
 
 
 class L2mu(Op):
@@ -71,6 +71,41 @@ class L2mu(Op):
             st = new["enc"][int(p[-1])] if p.startswith("enc") else new[p]
             src[f][start:start + n] = st[f]
         return new["o"]["v"]
+
+    def prepare(self, hm, layer):
+        """eh_l2mu_step_q15_unchecked then eh_l2mu_readout_q15_unchecked, behind
+        eh_l2mu_check_q15 / eh_l2mu_readout_check_q15, on a state structure whose pointers point
+        into the layer's tensors (the C interpreter's layout, as in step) and a scratch buffer of
+        its own (the scratch tensor's content is not modelled, as in step)."""
+        from ..kernels.lmu import _l2mu_cell, _need_state
+        c = Prep(hm, "lmu")
+        d = _l2mu.Desc(layer.params[0])
+        cell, scratch_len = _l2mu_cell(_l2mu.decode(d, layer.params[1]), True, c.keep)
+        c.check("eh_l2mu_check_q15", c.lib.eh_l2mu_check_q15(cell, scratch_len))
+        c.check("eh_l2mu_readout_check_q15", c.lib.eh_l2mu_readout_check_q15(cell, scratch_len))
+        nv, ns, _ = _l2mu.state_sizes(d)
+        vp, _ = c.t(layer.states[0], np.int16, nv)
+        sp, _ = c.t(layer.states[1], np.uint8, ns)
+        x, _ = c.t(layer.input, np.int16, d.n_ch)
+        st = c.ffi.new("eh_l2mu_state_q15 *")
+        c.keep.append(st)
+
+        def pop(p):
+            return st.enc[int(p[-1])] if p.startswith("enc") else getattr(st, p)
+        for p, f, start, n in _l2mu.state_layout(d):
+            setattr(pop(p), f, (sp if f == "s" else vp) + start)
+        st.o.v = c.t(layer.output, np.int16, d.n_o)[0]
+        if st.o.s == c.NULL:
+            st.o.s = c.buf(d.n_o, np.uint8)[0]
+        _need_state(cell, st, False)
+        _need_state(cell, st, True)
+        scratch, _ = c.buf(scratch_len, np.int16)
+        step, readout = c.lib.eh_l2mu_step_q15_unchecked, c.lib.eh_l2mu_readout_q15_unchecked
+
+        def run():
+            step(cell, x, st, scratch)
+            readout(cell, st, scratch)
+        return run
 
 
 OPS = [L2mu(48, F.Spec("l2mu_q15", (F.DT_Q15,), F.DT_Q15, F.KIND_STATE, False, [F.DT_Q15, F.DT_SPIKE, F.DT_Q15],

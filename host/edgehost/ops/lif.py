@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op, leak_arg
+from ..sim._checks import reset_mode
+from .base import Op, Prep, leak_arg
 
 RESET_3 = F.RESET_ZERO | F.RESET_SAME_STEP
 
@@ -78,6 +79,22 @@ class SpikingOp(Op):
         return same_step_reset(layer.type.endswith("_q15"), layer.reset, v, s,
                                layer.params[self.thr_slot], self.v_reset(layer))
 
+    def prepared(self, hm, layer, kernel, v_state: int):
+        """The prepared step around `kernel` (the C call on the tensors in place): with a
+        same-step reset the kernel sees no spikes of the step before, then the neurons that
+        spiked are reset (reset_after, on the membrane tensor in place)."""
+        if layer.reset_timing != "same":
+            return kernel
+        s, v = hm.t[layer.output], hm.t[v_state]
+        q15 = layer.type.endswith("_q15")
+        thr, vr, reset = layer.params[self.thr_slot], self.v_reset(layer), layer.reset
+
+        def run():
+            s[...] = 0
+            kernel()
+            v[...] = same_step_reset(q15, reset, v, s, thr, vr)
+        return run
+
 
 class Lif(SpikingOp):
     def step(self, hm, layer, x):
@@ -89,6 +106,34 @@ class Lif(SpikingOp):
             v, y = L.lif_step_q15(x, T[st[0]], s_prev, p[1], reset=layer.reset, **leak_arg(layer, 0, 0))
         T[st[0]] = self.reset_after(layer, v, y)
         return y
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "lif")
+        n, p, rc = layer.n_out, layer.params, reset_mode(layer.reset)
+        if layer.type == "lif_f32":
+            x, _ = c.t(layer.input, np.float32, n)
+            v, _ = c.t(layer.states[0], np.float32, n)
+            s, _ = c.t(layer.output, np.uint8, n)
+            beta, nb = c.p(p[0], np.float32, (1, n))
+            thr, nt = c.p(p[1], np.float32, (1, n))
+            f = c.lib.eh_lif_step_f32
+
+            def kernel():
+                st = f(n, x, v, s, beta, nb, thr, nt, rc)
+                if st:
+                    c.fail("eh_lif_step_f32", st)
+        else:
+            x, _ = c.t(layer.input, np.int16, n)
+            v, _ = c.t(layer.states[0], np.int16, n)
+            s, _ = c.t(layer.output, np.uint8, n)
+            leak = c.leak(layer, 0, 0, n)
+            thr, nt = c.p(p[1], np.int16, (1, n))
+            c.check("eh_lif_check_q15", c.lib.eh_lif_check_q15(n, leak, thr, nt, rc))
+            f = c.lib.eh_lif_step_q15_unchecked
+
+            def kernel():
+                f(n, x, v, s, leak, thr, nt, rc)
+        return self.prepared(hm, layer, kernel, layer.states[0])
 
 
 OPS = [

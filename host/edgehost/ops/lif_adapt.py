@@ -11,8 +11,11 @@ States: 0 v, 1 a. The reset byte's bit 1 (same step) is not allowed.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..blob import format as F
-from .base import Op, leak_arg
+from ..sim._checks import reset_mode
+from .base import Op, Prep, leak_arg
 
 
 class LifAdapt(Op):
@@ -30,6 +33,34 @@ class LifAdapt(Op):
             mem_decay=lm.get("decay"), mem_shift=lm.get("shift"),
             th_decay=lt.get("decay"), th_shift=lt.get("shift"), reset=layer.reset)
         return y
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "lif")
+        n, p, st, rc = layer.n_out, layer.params, layer.states, reset_mode(layer.reset)
+        dt = np.float32 if layer.type == "lif_adapt_f32" else np.int16
+        x, _ = c.t(layer.input, dt, n)
+        xt, _ = c.t(layer.input2, dt, n)
+        v, _ = c.t(st[0], dt, n)
+        a, _ = c.t(st[1], dt, n)
+        s, _ = c.t(layer.output, np.uint8, n)
+        if layer.type == "lif_adapt_f32":
+            (b, nb), (bt, nbt), (thr, nt) = (c.p(p[k], np.float32, (1, n)) for k in range(3))
+            f = c.lib.eh_lif_adapt_step_f32
+
+            def run():
+                r = f(n, x, xt, v, a, s, b, nb, bt, nbt, thr, nt, rc)
+                if r:
+                    c.fail("eh_lif_adapt_step_f32", r)
+            return run
+        lm, lt = c.leak(layer, 0, 0, n), c.leak(layer, 1, 1, n)
+        thr, nt = c.p(p[2], np.int16, (1, n))
+        f = c.lib.eh_lif_adapt_step_q15
+
+        def run():
+            r = f(n, x, xt, v, a, s, lm, lt, thr, nt, rc)
+            if r:
+                c.fail("eh_lif_adapt_step_q15", r)
+        return run
 
 
 OPS = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op, check_scratch
+from .base import Op, Prep, check_scratch
 
 
 def check_tree(w: np.ndarray, n_in: int, n_out: int):
@@ -132,6 +132,47 @@ class MstFcB1(Op):
         bits = np.zeros(n, np.uint8)
         bits[channel] = dot < last[channel]
         return hm.k.binary.pack_spikes_b1(bits)
+
+    def prepare(self, hm, layer):
+        """eh_mst_fc_b1_unchecked behind eh_mst_check_b1 (its own 2 n_in byte scratch: the
+        scratch tensor's content is not modelled, as in step), then the output stage."""
+        from ..kernels.mst import _layout
+        from ..sim.mst import MstLayout
+        c = Prep(hm, "mst")
+        n, n_in = layer.n_out, layer.n_in
+        tree, root_w, diff, last = layer.params
+        tree = np.asarray(tree)
+        parent = tree[2:2 + n].view(np.int32)
+        channel = tree[2 + n:2 + 2 * n].astype(np.int64)
+        lay = MstLayout(n_in=n_in, n_out=n, parent=parent, channel=channel.astype(np.int32),
+                        root_w=root_w.reshape(int(tree[0]), -1), diff_start=tree[2 + 3 * n:3 + 4 * n],
+                        diff=np.zeros(0, np.uint16) if diff is None else diff, depth=np.zeros(n, np.int32))
+        lp = _layout(lay, c.keep)
+        c.check("eh_mst_check_b1", c.lib.eh_mst_check_b1(lp, 2 * n_in))
+        x, _ = c.t(layer.input, np.uint32, (n_in + 31) // 32)
+        scratch, _ = c.buf(2 * n_in, np.uint8)
+        dp, dot = c.buf(n, np.int32)
+        f = c.lib.eh_mst_fc_b1_unchecked
+        if layer.type == "mst_fc_b1_f32":
+            y = c.t(layer.output, np.float32, n)[1]
+            sc, bi = last[channel], last[n + channel]
+
+            def run():
+                f(lp, x, scratch, dp)
+                y[channel] = (dot.astype(np.float32) * sc).astype(np.float32) + bi
+            return run
+        yp, _ = c.t(layer.output, np.uint32, (n + 31) // 32)
+        thr = last[channel]
+        bp, bits = c.buf(n, np.uint8)
+        pack = hm.k.binary.lib.eh_pack_spikes_b1
+
+        def run():
+            f(lp, x, scratch, dp)
+            bits[channel] = dot < thr
+            st = pack(n, bp, yp)
+            if st:
+                c.fail("eh_pack_spikes_b1", st)
+        return run
 
 
 _TREE = [("tree", "mst_tree", "<u4", None), ("root_w", "mst_root", "<u4", None), ("diff", "mst_diff", "<u2", None)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..blob import format as F
-from .base import Op
+from .base import Op, Prep
 
 
 class Pack(Op):
@@ -20,6 +20,35 @@ class Pack(Op):
         if x.dtype == np.int8:
             return B.pack_signs_b1(x)
         return B.pack_spikes_b1((x < 0).astype(np.uint8))     # q15 / f32 (NaN is not < 0)
+
+    def prepare(self, hm, layer):
+        c = Prep(hm, "binary")
+        n = layer.n_out
+        src = hm.t[layer.input]
+        y, _ = c.t(layer.output, np.uint32, (n + 31) // 32)
+        f = c.lib.eh_pack_spikes_b1
+        if layer.type == "pack_spikes_b1" or src.dtype == np.int8:
+            if layer.type == "pack_signs_b1":
+                f = c.lib.eh_pack_signs_b1
+            x, _ = c.t(layer.input, np.uint8 if layer.type == "pack_spikes_b1" else np.int8, n)
+            name = "eh_" + layer.type
+
+            def run():
+                st = f(n, x, y)
+                if st:
+                    c.fail(name, st)
+            return run
+        if src.size != n:
+            return None
+        neg_p, neg = c.buf(n, np.uint8)
+        neg_b = neg.view(np.bool_)
+
+        def run():                                  # q15 / f32: bit = v < 0 (NaN is not)
+            np.less(src, 0, out=neg_b)
+            st = f(n, neg_p, y)
+            if st:
+                c.fail("eh_pack_spikes_b1", st)
+        return run
 
 
 OPS = [
