@@ -35,6 +35,37 @@ def _models():
                      edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")], type_check=False)
     out["v_leak-v_reset"] = (build(load_nir(g, reset="zero", timing="same"), quantize="q15")[0],
                              E.spike_inputs(5, seed=9, p=0.4))
+    out.update(_snntorch_models(build, load_nir, E))
+    return out
+
+
+def _snntorch_models(build, load_nir, E):
+    """snnTorch RLeaky and RSynaptic (all-to-all recurrence) exported by snnTorch itself."""
+    try:
+        import torch
+        import snntorch as snn
+        from snntorch.export_nir import export_to_nir
+    except ImportError:
+        return {}
+    out = {}
+    for kind in ("rleaky", "rsynaptic"):
+        torch.manual_seed(7)
+        n_in, n_h, n_out = 12, 24, 5
+        beta = torch.linspace(0.75, 0.95, n_h)
+        if kind == "rleaky":
+            rec = snn.RLeaky(beta=beta, threshold=torch.ones(n_h), linear_features=n_h, init_hidden=True,
+                             all_to_all=True)
+        else:
+            rec = snn.RSynaptic(alpha=torch.full((n_h,), 0.75), beta=beta, threshold=torch.ones(n_h),
+                                linear_features=n_h, init_hidden=True, all_to_all=True)
+        net = torch.nn.Sequential(torch.nn.Linear(n_in, n_h), rec, torch.nn.Linear(n_h, n_out),
+                                  snn.Leaky(beta=torch.full((n_out,), 0.875), threshold=torch.full((n_out,), 0.75),
+                                            init_hidden=True, output=True))
+        with torch.no_grad():
+            net[0].weight.mul_(2.5)
+            net[2].weight.mul_(2.0)
+        g = export_to_nir(net, torch.zeros(n_in))
+        out[f"snntorch-{kind}"] = (build(load_nir(g), quantize="q15")[0], E.spike_inputs(n_in, seed=11, p=0.3))
     return out
 
 
