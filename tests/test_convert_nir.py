@@ -10,18 +10,15 @@ from edgehost.convert import ConvertError, build, load
 from edgehost.convert.nir_import import load_nir
 from edgehost.runtime import HostModel
 
+import _snn_helpers as snn_helpers
+
 nir = pytest.importorskip("nir")
 
 T_STEPS = 150
 
 
 def _snn():
-    torch = pytest.importorskip("torch")
-    snn = pytest.importorskip("snntorch")
-    pytest.importorskip("nirtorch")
-    from snntorch.export_nir import export_to_nir
-    import snntorch.utils
-    return torch, snn, export_to_nir, snntorch.utils
+    return snn_helpers.snn()
 
 
 def _net(kind, n_in=12, n_h=24, n_out=6, dyadic=True, seed=0, reset="subtract"):

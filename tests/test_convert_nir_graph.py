@@ -12,18 +12,15 @@ from edgehost.convert import examples_nir as E
 from edgehost.convert.nir_import import load_nir
 from edgehost.runtime import HostModel
 
+import _snn_helpers as snn_helpers
+
 nir = pytest.importorskip("nir")
 
 T = 200
 
 
 def _snn():
-    torch = pytest.importorskip("torch")
-    snn = pytest.importorskip("snntorch")
-    pytest.importorskip("nirtorch")
-    from snntorch.export_nir import export_to_nir
-    import snntorch.utils
-    return torch, snn, export_to_nir, snntorch.utils
+    return snn_helpers.snn()
 
 
 def _dyadic(torch, *mods):
@@ -131,13 +128,7 @@ def test_snntorch_recurrent_q15_sim_equals_kernels(kind, tmp_path):
     graph = load_nir(export_to_nir(net, torch.zeros(12)))
     xs = _spikes_in(12, seed=5)
     model, report = build(graph, quantize="q15")
-    blob = model.to_bytes()
-    y1, t1 = HostModel(blob, backend="sim").run(xs)
-    y2, t2 = HostModel(blob, backend="kernels").run(xs)
-    np.testing.assert_array_equal(y1, y2)
-    for a, b in zip(t1, t2):
-        for u, v in zip(a, b):
-            np.testing.assert_array_equal(u, v)
+    y1, _ = snn_helpers.backends_agree(model.to_bytes(), xs)
     _, ref_o = _run_snntorch(net, xs)
     assert (y1 == ref_o).mean() >= (0.99 if kind == "rleaky" else 0.9)
     assert [r["kind"] for r in report["layers"]] == ["fc", "fc", "lif" if kind == "rleaky" else "cubalif", "fc", "lif"]

@@ -11,6 +11,8 @@ import edgehost.sim as S
 from edgehost.convert import ConvertError, CubaLif, Edge, Fc, Graph, Li, Lif, Relu, build
 from edgehost.runtime import HostModel
 
+import _snn_helpers as snn_helpers
+
 KINDS = ("fc", "lif", "cubalif", "li", "relu")
 
 
@@ -135,10 +137,4 @@ def test_random_graph_float_equals_semantics_and_q15_backends_agree(g, seed):
     except ConvertError as e:
         assert "depends on itself" in str(e) or "integrator" in str(e), str(e)
         return
-    blob = qm.to_bytes()
-    y1, t1 = HostModel(blob, backend="sim").run(xs)
-    y2, t2 = HostModel(blob, backend="kernels").run(xs)
-    np.testing.assert_array_equal(y1, y2)
-    for a, b in zip(t1, t2):
-        for u, v in zip(a, b):
-            np.testing.assert_array_equal(u, v)
+    snn_helpers.backends_agree(qm.to_bytes(), xs)

@@ -176,6 +176,35 @@ def har_inputs(steps: int = 40, n_ch: int = 6, phase: int = 0, amplitude: float 
     return np.stack([amplitude * np.sin(2 * np.pi * t / (9 + 4 * c) + c) for c in range(n_ch)], 1).astype(np.float32)
 
 
+class _Rand:
+    """The tensors and random parameters of the random model builders below."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.T: list = []
+
+    def t(self, dt, n, kind="activation", scale=1.0) -> int:
+        from ..blob.model import Tensor
+        self.T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
+        return len(self.T) - 1
+
+    def size(self, hi: int) -> int:
+        return int(self.rng.integers(1, hi + 1))
+
+    def per(self, n, lo, hi, dt):
+        """1 (shared) or n (per neuron) values in [lo, hi]."""
+        k = n if self.rng.random() < 0.5 else 1
+        if np.dtype(dt).kind == "f":
+            return self.rng.uniform(lo, hi, size=k).astype(dt)
+        return self.rng.integers(lo, hi + 1, size=k).astype(dt)
+
+    def leak(self, n, shift_hi: int, decay_lo: int):
+        """A Q15 leak: a shift in [1, shift_hi] or a decay in [decay_lo, 32768], and its kind."""
+        if self.rng.random() < 0.4:
+            return self.per(n, 1, shift_hi, np.uint8), "shift"
+        return self.per(n, decay_lo, 32768, np.uint16), "decay"
+
+
 def random_adapt_model(rng: np.random.Generator, quantize: str | None = None, reuse: bool = True):
     """A random model with a LIF layer with threshold adaptation (lif_adapt_q15 / lif_adapt_f32),
     shaped like the blimp SNN controller: input -> fc -> lif/cubalif (encoding) -> two spike-driven
@@ -185,26 +214,15 @@ def random_adapt_model(rng: np.random.Generator, quantize: str | None = None, re
     from ..blob.model import Layer, Model, Tensor
     from .planner import plan
     q = quantize or ("q15" if rng.random() < 0.7 else "none")
-    T: list = []
+    R = _Rand(rng)
+    T, t, pn = R.T, R.t, R.per
     Ls: list = []
 
-    def t(dt, n, kind="activation", scale=1.0):
-        T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
-        return len(T) - 1
-
     def size(hi=19):
-        return int(rng.integers(1, hi + 1))
-
-    def pn(n, lo, hi, dt):
-        k = n if rng.random() < 0.5 else 1
-        if np.dtype(dt).kind == "f":
-            return rng.uniform(lo, hi, size=k).astype(dt)
-        return rng.integers(lo, hi + 1, size=k).astype(dt)
+        return R.size(hi)
 
     def leak(n):
-        if rng.random() < 0.4:
-            return pn(n, 1, 15, np.uint8), "shift"
-        return pn(n, 0, 32768, np.uint16), "decay"
+        return R.leak(n, 15, 0)
 
     def reset():
         return "zero" if rng.random() < 0.3 else "subtract"
@@ -449,26 +467,15 @@ def random_graph_model(rng: np.random.Generator, quantize: str | None = None, re
     from ..blob.model import Layer, Model, Tensor
     from .planner import plan
     q = quantize or ("q15" if rng.random() < 0.6 else "none")
-    T: list = []
+    R = _Rand(rng)
+    T, t, per = R.T, R.t, R.per
     Ls: list = []
 
-    def t(dt, n, kind="activation", scale=1.0):
-        T.append(Tensor(dt, (int(n),), kind, 0, float(scale)))
-        return len(T) - 1
-
     def size(hi=17):
-        return int(rng.integers(1, hi + 1))
-
-    def per(n, lo, hi, dt):
-        k = n if rng.random() < 0.5 else 1
-        if np.dtype(dt).kind == "f":
-            return rng.uniform(lo, hi, size=k).astype(dt)
-        return rng.integers(lo, hi + 1, size=k).astype(dt)
+        return R.size(hi)
 
     def leak(n):
-        if rng.random() < 0.4:
-            return per(n, 1, 6, np.uint8), "shift"
-        return per(n, 20000, 32768, np.uint16), "decay"
+        return R.leak(n, 6, 20000)
 
     n_in, n_h, n_o = size(), size(), size(9)
     cuba = rng.random() < 0.4

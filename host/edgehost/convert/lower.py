@@ -152,13 +152,18 @@ def build(graph: G.Graph, quantize: str = "none", calib=None, headroom: float = 
         model, mapping, report = _build_q15(graph, calib, headroom, input_range, comp)
     else:
         raise ConvertError(f"quantize must be none or q15, got {quantize!r}")
+    _finish(graph, model, mapping, report, reuse)
+    if calib is not None and (quantize == "q15" or comp.any):
+        _activation_errors(graph, model, mapping, calib, report)
+    return model, report
+
+
+def _finish(graph, model, mapping, report, reuse) -> None:
+    """Plan the arena, validate the blob, and complete the report."""
     plan(model, reuse=reuse)
     model.to_bytes()     # validates
     report["notes"] = list(graph.notes) + report.pop("compress_notes", [])
     report["mapping"] = mapping
-    if calib is not None and (quantize == "q15" or comp.any):
-        _activation_errors(graph, model, mapping, calib, report)
-    return model, report
 
 
 def _build_graph(graph, quantize, calib, headroom, input_range, reuse, comp):
@@ -179,10 +184,7 @@ def _build_graph(graph, quantize, calib, headroom, input_range, reuse, comp):
         model, mapping, report = LG.build_q15(graph, _Builder(), calib, headroom, input_range, ConvertError)
     else:
         raise ConvertError(f"quantize must be none or q15, got {quantize!r}")
-    plan(model, reuse=reuse)
-    model.to_bytes()     # validates
-    report["notes"] = list(graph.notes) + report.pop("compress_notes", [])
-    report["mapping"] = mapping
+    _finish(graph, model, mapping, report, reuse)
     report["graph"] = LG.graph_report(graph, model)
     if calib is not None and quantize == "q15":
         _graph_activation_errors(graph, model, mapping, calib, report)
