@@ -211,7 +211,7 @@ def random_adapt_model(rng: np.random.Generator, quantize: str | None = None, re
     fc layers (the current x and the threshold input x_th of the same presynaptic spikes) ->
     lif_adapt -> fc -> li (per-neuron decay) [-> fc k -> 1, the sum of the decoders]. Odd sizes,
     random leaks (decay or shift, shared or per neuron), reset modes. Returns the planned Model."""
-    from ..blob.model import Layer, Model, Tensor
+    from ..blob.model import Layer, Model
     from .planner import plan
     q = quantize or ("q15" if rng.random() < 0.7 else "none")
     R = _Rand(rng)
@@ -464,7 +464,7 @@ def random_graph_model(rng: np.random.Generator, quantize: str | None = None, re
     the summed current too, and a skip connection from the input to the readout), LIF or CuBa-LIF
     with any reset (subtract / to zero / to v_reset, next or same step), an li readout. Odd sizes,
     random leaks. Returns the planned Model (the tests' lockstep models and fuzz seeds)."""
-    from ..blob.model import Layer, Model, Tensor
+    from ..blob.model import Layer, Model
     from .planner import plan
     q = quantize or ("q15" if rng.random() < 0.6 else "none")
     R = _Rand(rng)
