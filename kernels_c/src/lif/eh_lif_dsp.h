@@ -100,7 +100,7 @@ static inline uint32_t eh_spike2(uint32_t thr2, uint32_t y, uint32_t zero, uint3
     return r;
 }
 
-/* eh_lif_sub8_m4.c: eight neurons per iteration, shared shift leak and threshold, reset by
+/* eh_lif_sub8_m4.c: sixteen neurons per iteration (blocks of eight), shared shift leak and threshold, reset by
  * subtraction. a = {spikes, v, x, spikes end, m, thr2}; returns where it stopped. */
 uint32_t eh_lif_sub8_m4(const uint32_t *a);
 

@@ -12,7 +12,7 @@
  * stride of 0 or 1. All four loops compute exactly the arithmetic documented in eh_lif.h.
  *
  * With the DSP extension, blocks of four neurons run as two lane pairs (see lif_dsp below); the
- * common case (shared shift leak and threshold, reset by subtraction) runs eight neurons per
+ * common case (shared shift leak and threshold, reset by subtraction) runs sixteen neurons per
  * iteration in eh_lif_sub8_m4.c.
  */
 
@@ -247,7 +247,7 @@ lif_dsp_run(uint32_t k, uint32_t nb, const int16_t *x, int16_t *v, uint8_t *spik
 /*
  * The same loop for a shared shift leak, a shared threshold and reset by subtraction (the
  * common case), written out so that everything stays in registers: 22 instructions per four
- * neurons without a spike on entry. It runs the last four neurons when eh_lif_sub8_m4 (eight per
+ * neurons without a spike on entry. It runs the last four neurons when eh_lif_sub8_m4 (sixteen per
  * iteration) leaves four. Same lanes, same arithmetic as lif_dsp_run; it stops at the
  * first block holding a spike on a neuron with v < 0 (*sp is then that block's spikes).
  */

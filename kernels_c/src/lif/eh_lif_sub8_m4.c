@@ -1,11 +1,14 @@
 /*
  * Private: the Q15 LIF step for a shared shift leak, a shared threshold and reset by subtraction
- * on cores with the Arm DSP extension (Cortex-M4/M7/M33), eight neurons per iteration, in
- * hand-written assembly (file-scope, one copy in the image). The arithmetic is lif_dsp_run's
- * (eh_lif_step_q15.c), lane for lane; blocks of four neurons with no spike on entry cost 18
- * instructions (5.0 per neuron with the loop), a block with a spike 14 more: its spikes become
- * lane pairs (UXTB16, PKHBT/PKHTB), are checked against v < 0 (two TSTs), and the threshold
- * (one MUL per pair) is added to the leak with QADD16 before the one saturating subtraction.
+ * on cores with the Arm DSP extension (Cortex-M4/M7/M33), sixteen neurons per iteration (two
+ * blocks of eight; an odd count of eight-blocks enters at the second), in hand-written assembly
+ * (file-scope, one copy in the image). The arithmetic is lif_dsp_run's (eh_lif_step_q15.c), lane
+ * for lane; blocks of four neurons with no spike on entry cost 18 instructions (4.875 per neuron
+ * with the loop), a block with a spike 13 more: its spikes become lane pairs (UXTB16,
+ * PKHBT/PKHTB), are checked against v < 0 (two TSTs), and each lane's threshold is added to its
+ * 32-bit leak product by one SMLABB/SMLATB (spike bit times the low half of thr2): with v >= 0
+ * on the spiking lanes, -leak + s thr lies in [-32767, 32767], so the packed sum equals
+ * lif_dsp_run's QADD16 of -leak and s thr, before the one saturating subtraction.
  *
  * a = {spikes, v, x, spikes + 8 * blocks, m, thr2} (addresses as uint32_t; spikes, v and x
  * 4-byte aligned; m and thr2 as in lif_dsp_shift_t1_sub_fast). Returns the spikes address where it
@@ -34,19 +37,18 @@ __asm__(
     "    it eq\n"
     "    tsteq r11, lr, lsl #15\n"
     "    bne \\bail\n"
-    "    uxth r12, r5\n"
-    "    mul \\w, \\w, r12\n"
-    "    mul lr, lr, r12\n"
     "    smulwb r12, r4, r10\n"
+    "    smlabb r12, \\w, r5, r12\n"
     "    smulwt r10, r4, r10\n"
-    "    pkhbt r12, r12, r10, lsl #16\n"
-    "    qadd16 r12, r12, \\w\n"
-    "    smulwb r10, r4, r11\n"
+    "    smlatb r10, \\w, r5, r10\n"
+    "    pkhbt \\w, r12, r10, lsl #16\n"
+    "    smulwb r12, r4, r11\n"
+    "    smlabb r12, lr, r5, r12\n"
     "    smulwt r11, r4, r11\n"
-    "    pkhbt r10, r10, r11, lsl #16\n"
-    "    qadd16 lr, r10, lr\n"
+    "    smlatb r11, lr, r5, r11\n"
+    "    pkhbt lr, r12, r11, lsl #16\n"
     "    ldrd r10, r11, [r2], #8\n"
-    "    qsub16 r10, r10, r12\n"
+    "    qsub16 r10, r10, \\w\n"
     "    qsub16 r11, r11, lr\n"
     "    b 2f\n"
     "1:\n"
@@ -78,9 +80,16 @@ __asm__(
     "    movs r8, #0\n"
     "    movw r9, #0x0100\n"
     "    movt r9, #0x0001\n"
-    "    cmp r0, r3\n"
+    "    subs r12, r3, r0\n"
     "    beq .Lel_ret\n"
+    "    tst r12, #8\n"
+    "    bne .Lel_mid\n"
     ".Lel_loop:\n"
+    "    ldrd r6, r7, [r0]\n"
+    "    EHL_HALF r6, .Lel_ret\n"
+    "    EHL_HALF r7, .Lel_bail1\n"
+    "    strd r6, r7, [r0], #8\n"
+    ".Lel_mid:\n"
     "    ldrd r6, r7, [r0]\n"
     "    EHL_HALF r6, .Lel_ret\n"
     "    EHL_HALF r7, .Lel_bail1\n"
