@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "rv32-sim")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "rv32-sim",
+                                                            "netduinoplus2", "microbit")]
 
 nir = pytest.importorskip("nir")
 
@@ -78,6 +79,9 @@ def test_graph_model_step_by_step_equals_host(device, edgehost_board_name, name)
     m, xs = MODELS[name]
     blob = m.to_bytes()
     assert any(l.type in ("add_q15", "delay") or l.reset_timing == "same" for l in m.layers)
+    if edgehost_board_name == "microbit" and len(blob) > 4096:
+        pytest.skip(f"{name}: {len(blob)} B does not fit the micro:bit firmware's 4,096 B blob buffer "
+                    f"(edgehost inspect says so)")
     steps = 60 if edgehost_board_name == "rv32-sim" else 200
     xs = xs[:steps]
     want, traces = HostModel(blob, backend="kernels").run(xs)
