@@ -52,6 +52,15 @@ def load_model_file(path) -> tuple[bytes, Model]:
         raise UserError(f"model {p} is not a valid .ehm blob: {e}") from None
 
 
+def _stale(sess) -> bool:
+    """The session's firmware image (ELF) was written after the session started."""
+    import os
+    try:
+        return bool(sess.elf) and os.path.getmtime(sess.elf) > sess.started + 1.0
+    except OSError:
+        return False
+
+
 def open_device(board: str | None, port: str | None = None, *, start: bool = True, open_timeout: float = 10.0):
     """A connected Device: `port` if given, else the running session of `board`, else (emulated
     boards, when `start`) a board started with edgehost.flash.flash()."""
@@ -63,6 +72,14 @@ def open_device(board: str | None, port: str | None = None, *, start: bool = Tru
         b = get(board)                      # BoardError (a UserError) for an unknown name
         from .flash import FlashError, find_session, flash
         sess = find_session(b.name)
+        if sess is not None and b.emulated and start and _stale(sess):
+            # the firmware was rebuilt since this emulator started it: it runs the old image
+            from .flash import stop_session
+            import sys
+            print(f"edgehost: board {b.name}'s emulator runs a firmware image rebuilt since it started "
+                  f"({sess.elf}); restarting it", file=sys.stderr)
+            stop_session(b.name)
+            sess = None
         if sess is not None:
             port = sess.port
         elif b.emulated and start:
