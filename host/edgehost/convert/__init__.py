@@ -13,3 +13,4 @@ from .graph import Argmax, BinFc, CubaLif, Edge, Fc, Graph, Li, Lif, Norm, Relu,
 from .lower import ConvertError, build  # noqa: F401
 from .planner import plan, state_bytes  # noqa: F401
 from .load import load, SUPPORTED_INPUTS  # noqa: F401
+from .torch_import import from_torch  # noqa: F401

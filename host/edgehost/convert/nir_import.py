@@ -584,7 +584,9 @@ class _Importer:
             raise self.err("the graph has no layers")
         inputs = []
         for n in comp:
-            es = [G.Edge(idx[a], d) for a, b, d in E if b == n]
+            # edges into a node in a canonical order (sources in schedule order, delayed ones last): the
+            # sum is the same whatever order the NIR file lists its edges in, and so is the blob
+            es = sorted((G.Edge(idx[a], d) for a, b, d in E if b == n), key=lambda e: (e.delayed, e.src))
             inputs.append(es)
         layers = [nodes[n].layer for n in comp]
         out = idx[out_edges[0][0]]

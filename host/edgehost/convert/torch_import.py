@@ -16,7 +16,11 @@ Two kinds of file, told apart by what `torch.save` wrote:
    `threshold`; synaptic takes `alpha`, `beta`, `threshold`. relu, flatten, identity and dropout
    take none. Without `arch` the error lists the modules found and the arch they suggest.
 
-Layers: nn.Linear -> Fc; snntorch.Leaky -> Lif; snntorch.Synaptic -> CubaLif; nn.ReLU -> Relu;
+Layers: nn.Linear -> Fc; snntorch.Leaky -> Lif; snntorch.Synaptic -> CubaLif; snntorch.RLeaky /
+RSynaptic (recurrent: `recurrent` is an nn.Linear with all_to_all=True, or a one-to-one V) -> the
+neuron with its recurrent dense layer on a delayed edge (a graph, docs/graphs.md; state-dict kinds
+`rleaky`, `rsynaptic`; RLeaky's reset to zero zeroes the whole new membrane, as a CuBa-LIF with
+alpha = 0 computes it); nn.ReLU -> Relu;
 nn.Flatten, nn.Identity, nn.Dropout (inference) -> nothing. The graph is the one the NIR importer
 builds from snnTorch's NIR export: snnTorch's own discrete step (beta, alpha as trained, clamped
 to [0, 1] as snnTorch does in its forward; no dt needed: it is what the NIR importer gets back with
@@ -33,11 +37,14 @@ import numpy as np
 from . import graph as G
 from .lower import ConvertError
 
-SUPPORTED_MODULES = ("torch.nn.Linear", "snntorch.Leaky", "snntorch.Synaptic", "torch.nn.ReLU",
+SUPPORTED_MODULES = ("torch.nn.Linear", "snntorch.Leaky", "snntorch.Synaptic", "snntorch.RLeaky",
+                     "snntorch.RSynaptic", "torch.nn.ReLU",
                      "torch.nn.Flatten", "torch.nn.Identity", "torch.nn.Dropout",
                      "torch.nn.Sequential / ModuleList / a module of these (walked in registration order)")
 ARCH_KINDS = {"linear": ("weight",), "leaky": ("beta", "threshold"), "synaptic": ("alpha", "beta", "threshold"),
+              "rleaky": ("beta", "threshold"), "rsynaptic": ("alpha", "beta", "threshold"),
               "relu": (), "flatten": (), "identity": (), "dropout": ()}
+RECURRENT = ("rleaky", "rsynaptic")
 RESETS = {0: "subtract", 1: "zero", 2: "none"}
 
 
@@ -76,6 +83,9 @@ class _Builder:
         self.n = None
         self.notes: list = []
         self.resets: set = set()
+        self.inputs: list = []          # per layer: its G.Edge list
+        self.recurrent = False
+        self.pending_rec = None         # (weight or V, bias) of the next recurrent neuron
 
     def size(self, n, what):
         if self.n is None:
@@ -96,8 +106,12 @@ class _Builder:
         bias = None if b is None else _np(b).ravel()
         if bias is not None and bias.size != w.shape[0]:
             raise ConvertError(f"{self.where}: {what}: bias of {bias.size} entries, expected {w.shape[0]}")
-        self.layers.append(G.Fc(w, bias))
+        self._add(G.Fc(w, bias))
         self.n = int(w.shape[0])
+
+    def _add(self, layer, edges=None):
+        self.inputs.append(edges if edges is not None else [G.Edge(len(self.layers) - 1)])
+        self.layers.append(layer)
 
     def neuron(self, kind, alpha, beta, thr, reset_val, gsf, what):
         vals = {"beta": np.clip(_np(beta).ravel(), 0.0, 1.0), "threshold": _np(thr).ravel()}
@@ -115,9 +129,38 @@ class _Builder:
             self.notes.append(note)
         self.resets.add(reset)
         if kind == "leaky":
-            self.layers.append(G.Lif(vals["beta"], vals["threshold"], reset))
+            layer = G.Lif(vals["beta"], vals["threshold"], reset)
+        elif kind == "rleaky" and reset == "zero":
+            # snnTorch's RLeaky with reset to zero: mem = (1 - s_prev)(beta mem + x + rec), the whole new
+            # membrane zeroed: exactly a CuBa-LIF with alpha = 0 and reset to zero
+            layer = G.CubaLif(np.zeros(1), vals["beta"], vals["threshold"], "zero")
+            self.notes.append(f"{what}: RLeaky with reset to zero zeroes the whole new membrane: run as a "
+                              f"CuBa-LIF with alpha = 0")
+        elif kind == "rleaky":
+            layer = G.Lif(vals["beta"], vals["threshold"], reset)
         else:
-            self.layers.append(G.CubaLif(vals["alpha"], vals["beta"], vals["threshold"], reset))
+            layer = G.CubaLif(vals["alpha"], vals["beta"], vals["threshold"], reset)
+        if kind not in RECURRENT:
+            self._add(layer)
+            return
+        rec = self.pending_rec
+        w = _np(rec[0])
+        n = self.n
+        if w.ndim <= 1:          # one-to-one: x * V (V scalar or per neuron)
+            v = np.broadcast_to(w.ravel() if w.size > 1 else w.ravel()[:1], (n,)) if w.size in (1, n) else None
+            if v is None:
+                raise ConvertError(f"{self.where}: {what}: recurrent V has {w.size} entries, expected 1 or {n}")
+            w = np.diag(v)
+        if w.shape != (n, n):
+            raise ConvertError(f"{self.where}: {what}: recurrent weight of shape {list(w.shape)}, expected [{n}, {n}]")
+        b = None if rec[1] is None else _np(rec[1]).ravel()
+        prev = len(self.layers) - 1
+        r = len(self.layers)
+        # the recurrent dense layer reads the neuron's spikes of the previous step (a delayed edge),
+        # then adds into the neuron's input with the feed-forward current
+        self._add(G.Fc(w, b), [G.Edge(r + 1, delayed=True)])
+        self._add(layer, [G.Edge(prev), G.Edge(r)])
+        self.recurrent = True
 
     def graph(self) -> G.Graph:
         if not self.layers:
@@ -126,7 +169,12 @@ class _Builder:
                  "importer builds from snnTorch's export at its dt = 1e-4)"]
         if self.resets and not any(n.startswith("reset:") for n in self.notes):
             notes.append(f"reset: {', '.join(sorted(self.resets))} (from the model)")
-        gr = G.Graph(self.n_in, self.layers, notes + self.notes)
+        if self.recurrent:
+            notes.append("recurrent layers: their recurrent dense layer reads the previous step's spikes "
+                         "(a delayed edge), as snnTorch's RLeaky / RSynaptic do")
+            gr = G.Graph(self.n_in, self.layers, notes + self.notes, self.inputs, len(self.layers) - 1)
+        else:
+            gr = G.Graph(self.n_in, self.layers, notes + self.notes)
         try:
             gr.sizes()
         except ValueError as e:
@@ -156,8 +204,27 @@ def _module_chain(mod, b: _Builder, path="model"):
         reset_val = {"subtract": 0, "zero": 1, "none": 2}.get(getattr(mod, "reset_mechanism", None))
         b.neuron(kind, getattr(mod, "alpha", None) if kind == "synaptic" else None, mod.beta, mod.threshold,
                  reset_val, getattr(mod, "graded_spikes_factor", None), what)
+    elif snn is not None and type(mod) in (getattr(snn, "RLeaky", None), getattr(snn, "RSynaptic", None)):
+        kind = "rsynaptic" if type(mod).__name__ == "RSynaptic" else "rleaky"
+        for flag in ("inhibition", "state_quant"):
+            if getattr(mod, flag, False):
+                raise ConvertError(f"{b.where}: {what}: {flag} is not supported")
+        if getattr(mod, "reset_delay", True) is not True:
+            raise ConvertError(f"{b.where}: {what}: reset_delay=False is not supported (snnTorch's same-step "
+                               f"reset also re-applies the reset of a membrane still above threshold)")
+        rec = getattr(mod, "recurrent", None)
+        if isinstance(rec, nn.Linear):
+            b.pending_rec = (rec.weight, rec.bias)
+        elif rec is not None and hasattr(rec, "V"):
+            b.pending_rec = (rec.V, None)
+        else:
+            raise ConvertError(f"{b.where}: {what}: a {type(rec).__name__} recurrence (convolutional) is not "
+                               f"supported; all_to_all=True (nn.Linear) or one-to-one V are")
+        reset_val = {"subtract": 0, "zero": 1, "none": 2}.get(getattr(mod, "reset_mechanism", None))
+        b.neuron(kind, getattr(mod, "alpha", None) if kind == "rsynaptic" else None, mod.beta, mod.threshold,
+                 reset_val, getattr(mod, "graded_spikes_factor", None), what)
     elif isinstance(mod, nn.ReLU):
-        b.layers.append(G.Relu())
+        b._add(G.Relu())
     elif isinstance(mod, (nn.Flatten, nn.Identity, nn.Dropout)):
         pass        # a 1-D chain per step: no-ops at inference
     elif len(list(mod.children())) and type(mod).__module__.split(".")[0] not in ("snntorch",):
@@ -180,11 +247,16 @@ def _groups(sd) -> list[tuple[str, dict]]:
 
 def _suggest(groups) -> str:
     kinds = []
-    for _, g in groups:
+    prefixes = {p for p, _ in groups}
+    for p, g in groups:
+        rec = (f"{p}.recurrent" if p else "recurrent") in prefixes
+        if p.endswith("recurrent") and p[:-len("recurrent")].rstrip(".") in prefixes | {""} and \
+                any(k in g for k in ("weight", "V")) and (p == "recurrent" or p[:-len(".recurrent")] in prefixes):
+            continue                     # the recurrent weights of the layer before: part of its kind
         if "alpha" in g and "beta" in g:
-            kinds.append("synaptic")
+            kinds.append("rsynaptic" if rec else "synaptic")
         elif "beta" in g:
-            kinds.append("leaky")
+            kinds.append("rleaky" if rec else "leaky")
         elif "weight" in g and getattr(g["weight"], "ndim", 0) == 2:
             kinds.append("linear")
         else:
@@ -213,7 +285,7 @@ def _state_dict_chain(sd, arch, b: _Builder):
     for i, kind in enumerate(kinds):
         if not ARCH_KINDS[kind]:
             if kind == "relu":
-                b.layers.append(G.Relu())
+                b._add(G.Relu())
             continue
         if gi >= len(groups):
             raise ConvertError(f"{b.where}: --arch layer {i} ({kind}) has no module left in the state dict "
@@ -222,11 +294,24 @@ def _state_dict_chain(sd, arch, b: _Builder):
         gi += 1
         what = f"--arch layer {i} ({kind}) = state dict {prefix or '(top)'!r}"
         need = set(ARCH_KINDS[kind])
-        allowed = need | {"bias"} if kind == "linear" else need | {"graded_spikes_factor", "reset_mechanism_val"}
+        allowed = need | {"bias"} if kind == "linear" else need | {"graded_spikes_factor", "reset_mechanism_val", "V"}
         if not need <= set(g) or not set(g) <= allowed:
             raise ConvertError(f"{b.where}: {what}: has {sorted(g)}, a {kind} has {sorted(need)}"
                                f"{' (+ bias)' if kind == 'linear' else ''}; the state dict suggests --arch "
                                f"{_suggest(groups)}")
+        if kind in RECURRENT:
+            rp = f"{prefix}.recurrent" if prefix else "recurrent"
+            if gi >= len(groups) or groups[gi][0] != rp:
+                raise ConvertError(f"{b.where}: {what}: no recurrent weights ({rp}.weight or {rp}.V) after it in "
+                                   f"the state dict; the state dict suggests --arch {_suggest(groups)}")
+            rg = groups[gi][1]
+            gi += 1
+            if "weight" in rg:
+                b.pending_rec = (rg["weight"], rg.get("bias"))
+            elif "V" in rg:
+                b.pending_rec = (rg["V"], None)
+            else:
+                raise ConvertError(f"{b.where}: {what}: {rp} has {sorted(rg)}, expected weight (+ bias) or V")
         if kind == "linear":
             b.linear(g["weight"], g.get("bias"), what)
         else:
@@ -277,3 +362,54 @@ def load_torch(path, trust: bool = False, arch: str | None = None, reset: str | 
         gr.notes.insert(0, f"read a state dict (weights_only) with --arch {arch}")
         return gr
     raise ConvertError(f"{where}: holds a {type(obj).__name__}, neither an nn.Module nor a state dict of tensors")
+
+
+def from_torch(module, example=None, reset: str | None = None) -> G.Graph:
+    """The float Graph of a live PyTorch / snnTorch module, without pickling or NIR (snnTorch's
+    surrogate functions cannot be pickled, and its NIR export fails on a scalar beta):
+
+        graph = edgehost.convert.from_torch(net, torch.zeros(n_in))
+        model, report = edgehost.convert.build(graph, quantize="q15")
+
+    The module is read as the chain of its sub-modules in registration order (what `--trust` does
+    with a pickled module). `example` (one unbatched input step) is run through the module once to
+    check that its output has the size the graph gives (a forward that does not follow the
+    registration order fails here rather than converting to another network)."""
+    torch = _torch()
+    if not isinstance(module, torch.nn.Module):
+        raise ConvertError(f"from_torch takes an nn.Module, got {type(module).__name__}")
+    if reset not in (None, "subtract", "zero"):
+        raise ConvertError(f"reset must be subtract or zero, got {reset!r}")
+    where = f"module {type(module).__name__}"
+    b = _Builder(where, reset)
+    was_training = module.training
+    module.eval()
+    try:
+        _module_chain(module, b)
+        gr = b.graph()
+        if example is not None:
+            n = gr.sizes()[gr.out_index]
+            x = torch.as_tensor(example, dtype=torch.float32)
+            if x.numel() != gr.n_in:
+                raise ConvertError(f"{where}: example has {x.numel()} values, the first layer takes {gr.n_in}")
+            try:
+                import snntorch.utils as su
+                su.reset(module)
+            except Exception:
+                pass
+            with torch.no_grad():
+                y = module(x.reshape(-1))
+            y = y[0] if isinstance(y, tuple) else y
+            if int(y.numel()) != n:
+                raise ConvertError(f"{where}: its forward gives {int(y.numel())} values, the chain of its "
+                                   f"sub-modules in registration order gives {n}: the forward does not follow "
+                                   f"the registration order (convert its NIR export or a state dict with --arch)")
+            try:
+                import snntorch.utils as su
+                su.reset(module)
+            except Exception:
+                pass
+    finally:
+        module.train(was_training)
+    gr.notes.insert(0, f"read the live {type(module).__name__} module: layers in registration order")
+    return gr
