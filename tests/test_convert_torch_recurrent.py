@@ -95,3 +95,20 @@ def test_errors_name_the_problem(tmp_path):
     lk = snn.Leaky(beta=0.9, reset_delay=False, init_hidden=True)
     with pytest.raises(ConvertError, match="reset_delay=False"):
         from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), lk))
+
+
+def test_readme_from_torch_snippet_runs(tmp_path, monkeypatch):
+    """The README's "Using it" Python snippet runs as written on a recurrent snnTorch network."""
+    import pathlib
+    import re
+    torch, _, _, _ = snn_helpers.snn()
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    using = text[text.index("## Using it"):]
+    code = re.search(r"```python\n(.*?)```", using, re.S).group(1)
+    assert "C.from_torch(net" in code
+    monkeypatch.chdir(tmp_path)
+    ns = {"net": _recurrent_net("rleaky", 6, 10, 3, "subtract", seed=2), "n_in": 6}
+    exec(compile(code, "README.md", "exec"), ns)
+    from edgehost.blob import read
+    m = read((tmp_path / "net.ehm").read_bytes())
+    assert "delay" in [l.type for l in m.layers]
