@@ -104,6 +104,10 @@ static inline uint32_t eh_spike2(uint32_t thr2, uint32_t y, uint32_t zero, uint3
  * subtraction. a = {spikes, v, x, spikes end, m, thr2}; returns where it stopped. */
 uint32_t eh_lif_sub8_m4(const uint32_t *a);
 
+/* eh_lif_sub8_m4.c: four neurons per iteration, per-neuron decays and thresholds, reset by
+ * subtraction. a = {spikes, v, x, spikes end, decay, thr}; returns where it stopped. */
+uint32_t eh_lif_decn_m4(const uint32_t *a);
+
 #else
 #define EH_LIF_HAVE_DSP 0
 #endif

@@ -400,7 +400,15 @@ lif_dsp(uint32_t n, const int16_t *x, int16_t *v, uint8_t *spikes, const eh_leak
         dd = (uint32_t)(leak->decay[0] ^ 0x8000u) * 0x00010001u;
     }
     for (;;) {
-        k = lif_dsp_run(k, nb, x, v, spikes, leak, thr, m, dd, thr_s, kind, thr_per, subtract);
+        if (kind == LIF_LEAK_DECAYN && thr_per && subtract) {
+            /* the same loop in assembly (eh_lif_sub8_m4.c: eh_lif_decn_m4) */
+            const uint32_t a[6] = {(uint32_t)(uintptr_t)(spikes + k), (uint32_t)(uintptr_t)(v + k),
+                                   (uint32_t)(uintptr_t)(x + k), (uint32_t)(uintptr_t)(spikes + nb),
+                                   (uint32_t)(uintptr_t)(leak->decay + k), (uint32_t)(uintptr_t)(thr + k)};
+            k = (uint32_t)((uint8_t *)(uintptr_t)eh_lif_decn_m4(a) - spikes);
+        } else {
+            k = lif_dsp_run(k, nb, x, v, spikes, leak, thr, m, dd, thr_s, kind, thr_per, subtract);
+        }
         if (k == nb) break;
         lif_plain(k, k + 4u, x, v, spikes, leak, thr, thr_len, reset);
         k += 4u;
