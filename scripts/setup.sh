@@ -35,6 +35,7 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PIP "torch==2.13.0"
 fi
 echo "setup: installing the edgehost Python package, its test tools, importers, training and HAR data"
+echo "setup: (pip may report that norse lacks torchvision and sinabs samna / nir<=1.0.4: they are installed without them on purpose, below)"
 $PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga,nir-frameworks]"
 # Norse and Sinabs for the NIR cross-checks (tests/test_convert_nir_frameworks.py), without their
 # declared dependencies: norse's torchvision would replace the CPU torch with a CUDA build, sinabs'
