@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #define EH_PROTO_VERSION 1u
+/* INFER flags (request bytes 2..3); HELLO features bit 2 says the firmware knows them */
+#define EH_INFER_CONTINUE 1u
 #define EH_PROTO_HEADER 8u
 #define EH_PROTO_CRC 4u
 #define EH_PROTO_OVERHEAD (EH_PROTO_HEADER + EH_PROTO_CRC)
@@ -37,7 +39,7 @@ enum {
     EH_CMD_LOAD_BEGIN = 0x10,  /* u32 total length */
     EH_CMD_LOAD_CHUNK = 0x11,  /* u32 offset, bytes */
     EH_CMD_LOAD_COMMIT = 0x12, /* u32 total length, u32 CRC-32 of the blob */
-    EH_CMD_INFER = 0x20,       /* u16 steps, u16 0, steps * input bytes */
+    EH_CMD_INFER = 0x20,       /* u16 steps, u16 flags (EH_INFER_CONTINUE), steps * input bytes */
     EH_CMD_STEP = 0x21,        /* input bytes of one step */
     EH_CMD_RESET_STATE = 0x22, /* empty */
     EH_CMD_TRACE = 0x23        /* u16 layer, u16 0, u32 offset */

@@ -125,7 +125,7 @@ static uint32_t rt_info(uint8_t *p, uint32_t cap)
     uint8_t features = 0;
     uint32_t hash = 0, used = 0, in_b = 0, out_b = 0, layers = 0;
 #if EH_RT_MODEL
-    features |= 1u;
+    features |= 1u | 4u; /* 4: INFER takes flag bit 0 CONTINUE (no reset), docs/protocol.md */
     if (rt_model_loaded) {
         hash = eh_model_hash(&rt_model);
         used = eh_model_arena_used(&rt_model);
@@ -222,18 +222,22 @@ static rt_result rt_need_model(void)
 static rt_result rt_infer(const uint8_t *in, uint32_t n)
 {
     rt_result r = rt_need_model();
-    uint32_t steps, in_b, out_len = 0, t0, t1;
+    uint32_t steps, flags, in_b, out_len = 0, t0, t1;
     if (r.status) return r;
-    if (n < 4) return rt_err(EH_PST_BAD_PAYLOAD, "INFER takes u16 steps, u16 0, input");
+    if (n < 4) return rt_err(EH_PST_BAD_PAYLOAD, "INFER takes u16 steps, u16 flags, input");
     steps = eh_rd16(in);
+    flags = eh_rd16(in + 2);
+    if (flags & ~(uint32_t)EH_INFER_CONTINUE) return rt_err(EH_PST_BAD_PAYLOAD, "INFER flags: only bit 0 (CONTINUE) is defined");
     in_b = eh_model_input_bytes(&rt_model);
     /* n <= EH_FW_MAX_PAYLOAD < 2^16, so steps * in_b cannot wrap once in_b <= n */
-    if (steps == 0 || eh_rd16(in + 2) != 0 || in_b == 0 || in_b > n || n - 4u != steps * in_b)
+    if (steps == 0 || in_b == 0 || in_b > n || n - 4u != steps * in_b)
         return rt_err(EH_PST_BAD_PAYLOAD, "INFER input is not steps * input bytes");
     if (eh_model_output_bytes(&rt_model) > RT_OUT_CAP - 8u)
         return rt_err(EH_PST_TOO_BIG, "model output larger than a frame");
     t0 = eh_hal_counter();
-    if (eh_model_reset_state(&rt_model) < 0) return rt_err(EH_PST_MODEL, eh_model_error(&rt_model));
+    /* CONTINUE: keep the state (a long input split over several frames), as T STEPs would */
+    if (!(flags & EH_INFER_CONTINUE) && eh_model_reset_state(&rt_model) < 0)
+        return rt_err(EH_PST_MODEL, eh_model_error(&rt_model));
     for (uint32_t t = 0; t < steps; t++) {
         if (eh_model_step(&rt_model, in + 4 + t * in_b, in_b, RT_OUT + 8, RT_OUT_CAP - 8u, &out_len) < 0)
             return rt_err(EH_PST_MODEL, eh_model_error(&rt_model));

@@ -89,8 +89,12 @@ class FaultProxy:
 
     def _upward(self):  # device -> host
         while not self._stop.is_set():
-            try:
-                data = self.up.read(4096)
+            try:  # whatever is there as soon as one byte came (read(4096) would wait its timeout)
+                data = self.up.read(1)
+                if data:
+                    n = self.up.in_waiting
+                    if n:
+                        data += self.up.read(n)
             except (serial.SerialException, OSError):
                 return
             if not data:

@@ -56,6 +56,9 @@ class LinkStats:
     corrupt_frames: int = 0
     transport_naks: int = 0
     chunk_shrinks: int = 0     # model chunks halved because the link kept damaging them
+    infer_shrinks: int = 0     # INFER frame limit halved because the link kept damaging them
+    infer_pieces: int = 0      # INFER frames sent for inputs split over several frames
+    timeouts: int = 0          # tries that ended without any answer in time
     extra: dict = field(default_factory=dict)
 
 
@@ -64,6 +67,9 @@ class Device:
 
     #: smallest model chunk load_model falls back to on a noisy link
     MIN_CHUNK = 32
+    #: an INFER frame of several rows that starts an input gets FRAME_RETRIES before the input is
+    #: split into smaller frames (see infer()); a frame of one row gets the full retry budget
+    FRAME_RETRIES = 3
 
     def __init__(self, transport: Transport, *, timeout: float = 0.5, retries: int = 8,
                  byte_time: float = 1 / 4000):
@@ -79,6 +85,9 @@ class Device:
         self._delivered = 0
         self._last: str | None = None
         self.steps_since_reset = 0
+        #: largest INFER payload this link currently gets through (None: the device's maximum);
+        #: halved when a frame keeps failing, grown again after frames that pass at once
+        self.infer_limit: int | None = None
 
     # ---- opening ----------------------------------------------------------------------------
 
@@ -186,15 +195,20 @@ class Device:
             (len(wire) + len(payload) + 64) * self.byte_time
         self.stats.requests += 1
         tries = 1
+        timeouts = damaged = 0
         self.t.write(wire)
-        deadline = time.monotonic() + per_try
+        t_start = time.monotonic()
+        deadline = t_start + per_try
         while True:
             item = self.t.next_item(deadline)
             resend = False
             if item is None:
+                timeouts += 1
+                self.stats.timeouts += 1
                 resend = True
             elif isinstance(item, P.FrameError):
                 self.stats.corrupt_frames += 1
+                damaged += 1
                 resend = True
             else:
                 try:
@@ -205,6 +219,7 @@ class Device:
                                         f"the device sends protocol version {e.header.version if e.header else '?'}, "
                                         f"this host speaks {P.VERSION}: flash a matching firmware")
                     self.stats.corrupt_frames += 1
+                    damaged += 1
                     resend = True
                 else:
                     if fr.code == P.EVT_BOOT:
@@ -214,6 +229,7 @@ class Device:
                         continue
                     if fr.code == P.RSP_NAK and not fr.seq_valid:
                         self.stats.transport_naks += 1
+                        damaged += 1
                         resend = True
                     elif fr.seq != seq:
                         self.stats.stale_dropped += 1
@@ -222,8 +238,11 @@ class Device:
                         return self._answer(cmd, seq, fr)
             if resend:
                 if tries > retries:
-                    raise self._err(LinkTimeout, f"no valid answer to {name} seq={seq} after {tries} tries "
-                                    f"({per_try:.2f} s each)")
+                    spent = time.monotonic() - t_start
+                    raise self._err(LinkTimeout, f"no valid answer to {name} seq={seq} ({len(wire)} bytes "
+                                    f"on the wire) after {tries} tries in {spent:.2f} s: {timeouts} "
+                                    f"timed out (after {per_try:.2f} s without an answer), {damaged} "
+                                    "answered with a damaged frame or a NAK of a damaged request")
                 tries += 1
                 self.stats.retransmits += 1
                 self.t.write(wire)
@@ -365,7 +384,10 @@ class Device:
         (T = steps, or len(x) for a (T, features) array).
         Host equivalent: `HostModel.run(x)[0][-1]` (run resets the host state too).
         The result's `.output` is a numpy array of the output tensor's dtype and shape,
-        `.raw` the bytes, `.dequantized()` the real values."""
+        `.raw` the bytes, `.dequantized()` the real values.
+        An input larger than a frame, or than the link currently carries whole, is sent as
+        several INFER frames, all but the first with CONTINUE (docs/protocol.md, "INFER over a
+        lossy link"); firmware without CONTINUE gets RESET_STATE + one STEP per row."""
         info = self._model_info()
         data = self._as_bytes(x)
         ib = info.input_bytes
@@ -377,18 +399,74 @@ class Device:
             raise ValueError(f"input holds {t} steps, {steps} requested")
         if t == 0 or t > 0xFFFF:
             raise ValueError(f"{t} steps: 1..65535 allowed")
-        if 4 + len(data) <= self.max_payload:
-            fr = self.request(P.Cmd.INFER, struct.pack("<HH", t, 0) + data,
-                              timeout=timeout if timeout is not None else max(self.timeout, 2.0))
+        if not info.infer_continue and 4 + len(data) > self.max_payload:
+            return self._infer_steps(data, t, ib, info, timeout)
+        # Pieces of the input, each one INFER frame; all but the first carry CONTINUE (the state
+        # is kept), so the device steps each row once, as one INFER would. A piece of several rows
+        # that keeps failing gets FRAME_RETRIES: when it is the first piece (it resets
+        # the state, so nothing is lost by sending it again smaller) the frame limit is halved and
+        # it is sent again; a later piece keeps the full retry budget (its answer may be lost
+        # after the device ran it: only a retransmission of the same frame is safe) and the limit
+        # is halved for the next pieces when it needed several tries.
+        total = 0
+        row = 0
+        fr = None
+        pieces = 0
+        while row < t:
+            limit = min(self.max_payload, self.infer_limit or self.max_payload)
+            if not info.infer_continue:   # old firmware: one frame or RESET_STATE + STEPs
+                if 4 + len(data) > limit:
+                    return self._infer_steps(data, t, ib, info, timeout)
+                limit = self.max_payload
+            rows = min(t - row, max(1, (limit - 4) // ib))
+            first = row == 0
+            payload = struct.pack("<HH", rows, 0 if first else P.INFER_CONTINUE) + \
+                data[row * ib:(row + rows) * ib]
+            big = rows > 1
+            # the whole input in one frame: as long as ever (slow devices); a piece of a split
+            # input: the link's timeout plus 1/16 of it per row, so that a lost answer costs little
+            tmo = timeout if timeout is not None else (
+                max(self.timeout, 2.0) if rows == t else
+                min(max(self.timeout, 2.0), self.timeout * (1 + rows / 16)))
+            before = self.stats.retransmits
+            try:
+                fr = self.request(P.Cmd.INFER, payload, timeout=tmo,
+                                  retries=min(self.retries, self.FRAME_RETRIES) if big and first else None)
+            except LinkTimeout:
+                if not (big and first):
+                    raise
+                self._shrink_infer(len(payload), ib)
+                continue
+            tries = 1 + self.stats.retransmits - before
+            if tries > 3 and big:
+                self._shrink_infer(len(payload), ib)
+            elif tries == 1 and self.infer_limit is not None and len(payload) >= self.infer_limit - ib:
+                self.infer_limit = min(self.max_payload, self.infer_limit + max(ib, self.infer_limit // 4))
+                if self.infer_limit >= self.max_payload:
+                    self.infer_limit = None
             if len(fr.payload) < 8:
                 raise self._err(ProtocolError, "INFER answer shorter than 8 bytes")
             delta, st, olen = struct.unpack_from("<IHH", fr.payload)
-            out = fr.payload[8:]
-            if st != t or olen != len(out):
+            if st != rows or olen != len(fr.payload) - 8:
                 raise self._err(ProtocolError, f"INFER answer says {st} steps / {olen} bytes, "
-                                f"carries {len(out)} bytes for {t} steps")
-            self.steps_since_reset = t
-            return InferResult(out, delta, info.counter_kind, t, "frame", self._output_tensor())
+                                f"carries {len(fr.payload) - 8} bytes for {rows} steps")
+            total += delta
+            row += rows
+            pieces += 1
+            self.steps_since_reset = row
+        if pieces > 1:
+            self.stats.infer_pieces += pieces
+            self._last = f"{self._last} (INFER of {t} steps in {pieces} frames)"
+        assert fr is not None
+        return InferResult(fr.payload[8:], total & 0xFFFFFFFF, info.counter_kind, t,
+                           "frame" if pieces == 1 else "frames", self._output_tensor())
+
+    def _shrink_infer(self, size: int, ib: int) -> None:
+        self.infer_limit = max(4 + ib, size // 2)
+        self.stats.infer_shrinks += 1
+
+    def _infer_steps(self, data: bytes, t: int, ib: int, info, timeout) -> InferResult:
+        """Firmware without INFER's CONTINUE flag: RESET_STATE then one STEP per row."""
         self.reset_state()
         total = 0
         res = None

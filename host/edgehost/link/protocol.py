@@ -35,6 +35,8 @@ RSP_BIT = 0x80
 RSP_NAK = 0xFF
 EVT_BOOT = 0x7E
 FLAG_SEQ_VALID = 0x01
+#: INFER request flags (u16 after T): keep the network state instead of resetting it first
+INFER_CONTINUE = 0x0001
 
 
 class Status(enum.IntEnum):
@@ -311,6 +313,9 @@ class DeviceInfo:
     board: str
     core: str
     counter_kind: str
+    #: HELLO features bit 2: INFER takes flag bit 0 CONTINUE (keep the state), so a long input can
+    #: be split over several frames (docs/protocol.md)
+    infer_continue: bool = False
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -321,7 +326,7 @@ _INFO = struct.Struct("<BBBBHBBIIIIIIII")
 
 def pack_info(info: DeviceInfo) -> bytes:
     major, minor, patch = (int(x) for x in info.firmware_version.split("."))
-    feats = (1 if info.model_support else 0) | (2 if info.model_loaded else 0)
+    feats = (1 if info.model_support else 0) | (2 if info.model_loaded else 0) | (4 if info.infer_continue else 0)
     out = _INFO.pack(info.protocol_version, major, minor, patch, info.max_payload, feats, 0,
                      info.clock_hz, info.model_hash, info.blob_capacity, info.arena_size,
                      info.arena_used, info.input_bytes, info.output_bytes, info.n_layers)
@@ -347,4 +352,4 @@ def parse_info(p: bytes) -> DeviceInfo:
         strs.append(p[pos + 1:pos + 1 + n].decode("ascii", "replace"))
         pos += 1 + n
     return DeviceInfo(pv, f"{ma}.{mi}.{pa}", maxp, bool(feats & 1), bool(feats & 2), clock, mhash,
-                      blob, arena, used, inb, outb, layers, *strs)
+                      blob, arena, used, inb, outb, layers, *strs, infer_continue=bool(feats & 4))

@@ -1,0 +1,116 @@
+"""INFER through a lossy link (issue #18): a proxy between host and emulator drops, corrupts and
+duplicates bytes both ways. Every INFER carries the largest T one frame allows; the host splits
+what the link does not carry whole into INFER frames with the CONTINUE flag (docs/protocol.md,
+"INFER over a lossy link"), so each INFER is delivered exactly once and equals the host's run:
+each output is compared with HostModel, and a STEP after some INFERs checks that the device
+stepped exactly T times since the reset (a row run twice or skipped changes that step's output).
+
+The fault rate `p` is the probability that a byte is damaged, split evenly between drop, corrupt
+and duplicate (p/3 each), in both directions."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgehost.link import Device, LinkTimeout
+from edgehost.runtime import HostModel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from faultproxy import FaultProxy  # noqa: E402
+
+# the host board carries about 7 KB/s through the proxy, an emulator 2 to 5 KB/s (docs/protocol.md)
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", pytest.param("mps2-an386", marks=pytest.mark.slow))]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from edgehost.convert import Fc, Graph, Li, Lif, build
+    rng = np.random.default_rng(18)
+    g = Graph(4, [Fc(rng.normal(size=(12, 4)), rng.normal(size=12)), Lif(np.full(12, 0.9), np.ones(12)),
+                  Fc(rng.normal(size=(3, 12))), Li(np.full(3, 0.8))])
+    return build(g, quantize="q15")[0]
+
+
+def run_lossy(edgehost_farm, board, model, n_infers, p, seed, check_every=10, report=None, retries=80):
+    r = edgehost_farm.start_private(board.name)
+    proxy = FaultProxy(r.port, p_drop=p / 3, p_corrupt=p / 3, p_dup=p / 3, p_delay=0, seed=seed)
+    try:
+        dev = Device.open(proxy.url, timeout=0.25, retries=retries, byte_time=1 / 3000, open_timeout=5)
+        dev.load_model(model.to_bytes())
+        assert dev.info.infer_continue
+        ib = dev.info.input_bytes
+        t = (dev.info.max_payload - 4) // ib       # the largest T one INFER frame holds
+        host = HostModel(model.to_bytes(), "kernels")
+        dt_in = model.input_tensor.np_dtype
+        nf = ib // dt_in.itemsize
+
+        def rows(*shape):
+            if dt_in.kind == "f":
+                return rng.normal(scale=2.0, size=shape).astype(dt_in)
+            return rng.integers(-12000, 12000, size=shape).astype(dt_in)
+
+        rng = np.random.default_rng(seed)
+        t0 = time.monotonic()
+        for i in range(n_infers):
+            xs = rows(t, nf)
+            res = dev.infer(xs)
+            assert res.steps == t
+            np.testing.assert_array_equal(res.output, host.run(xs)[0][-1], err_msg=f"INFER #{i}")
+            assert dev.steps_since_reset == t
+            if i % check_every == 0:
+                # the device's state is that of exactly T steps: one more STEP equals the host's
+                # (host.run above left the host's state after the last row)
+                x1 = rows(nf)
+                np.testing.assert_array_equal(dev.step(x1).output, host.step(x1), err_msg=f"STEP after #{i}")
+            if report is not None and (i + 1) % 25 == 0:
+                report(i + 1, time.monotonic() - t0, dev.stats, proxy.counts)
+        c = proxy.counts
+        assert min(c["drop"], c["corrupt"], c["dup"]) > 0, c           # faults did happen
+        assert dev.stats.retransmits > 0
+        dev.close()
+        return dev.stats, c, time.monotonic() - t0, t
+    finally:
+        proxy.close()
+        edgehost_farm.stop(r)
+
+
+def test_infer_largest_t_through_1pct_faults(edgehost_farm, edgehost_board, model):
+    stats, c, dt, t = run_lossy(edgehost_farm, edgehost_board, model, 50, 0.01, seed=3)
+    print(f"\n{edgehost_board.name}: 50 INFERs of T={t} at 1% in {dt:.1f} s; {stats}; {c}")
+    assert stats.infer_shrinks > 0 and stats.infer_pieces > 0   # the frames had to be split
+
+
+@pytest.mark.slow
+def test_infer_largest_t_through_5pct_faults_10000(edgehost_farm, edgehost_board, model):
+    def report(n, dt, stats, c):
+        print(f"\n{edgehost_board.name}: {n} INFERs at 5% in {dt:.0f} s; requests {stats.requests}, "
+              f"retransmits {stats.retransmits}, pieces {stats.infer_pieces}, shrinks {stats.infer_shrinks}; "
+              f"{c}", flush=True)
+    stats, c, dt, t = run_lossy(edgehost_farm, edgehost_board, model, 10_000, 0.05, seed=5,
+                                check_every=50, report=report, retries=2000)
+    print(f"\n{edgehost_board.name}: 10,000 INFERs of T={t} at 5% in {dt:.0f} s; {stats}; {c}")
+
+
+def test_link_timeout_says_what_was_spent(edgehost_farm, edgehost_board):
+    """A device that hears nothing: the LinkTimeout names the tries and the real time spent."""
+    r = edgehost_farm.start_private(edgehost_board.name)
+    proxy = FaultProxy(r.port, p_drop=0, p_corrupt=0, p_dup=0, p_delay=0, seed=1)
+    try:
+        dev = Device.open(proxy.url, timeout=0.1, retries=3, open_timeout=5)
+        proxy.p = (1.0, 0, 0, 0)          # from now on every byte is dropped
+        t0 = time.monotonic()
+        with pytest.raises(LinkTimeout) as ei:
+            dev.ping()
+        spent = time.monotonic() - t0
+        msg = str(ei.value)
+        assert "after 4 tries in " in msg and "4 timed out" in msg, msg
+        said = float(msg.split("after 4 tries in ")[1].split(" s")[0])
+        assert 0 < said <= spent, (said, spent)
+        dev.close()
+    finally:
+        proxy.close()
+        edgehost_farm.stop(r)
