@@ -107,9 +107,9 @@ def test_link_timeout_says_what_was_spent(edgehost_farm, edgehost_board):
             dev.ping()
         spent = time.monotonic() - t0
         msg = str(ei.value)
-        assert "after 4 tries in " in msg and "4 timed out" in msg, msg
+        assert "after 4 tries in " in msg and " timed out (after " in msg, msg
         said = float(msg.split("after 4 tries in ")[1].split(" s")[0])
-        assert 0 < said <= spent, (said, spent)
+        assert 0 < said <= spent + 0.005, (said, spent)   # printed to 0.01 s
         dev.close()
     finally:
         proxy.close()
