@@ -41,14 +41,14 @@ MODELS = ("lmu_f32", "bcnn_b1", "shiftadd")
 # against that file. Estimates for other shapes scale these per-unit figures.
 M4_PER_UNIT = {
     "conv1d_b1": ("conv1d_b1", "c128t64o64k3", 0.86),       # per binary MAC
-    "fc_b1": ("fc_b1", "256x64", 0.56),                     # per binary MAC
+    "fc_b1": ("fc_b1", "256x64", 0.33),                     # per binary MAC
     "shiftadd_fc": ("shiftadd_fc", "256x64", 20.70),        # per shift-add
     "fc_q15": ("fc_q15", "256x64", 5.15),                   # per MAC
 }
 # lmu_f32 x6_u4_d8_h32: 20527 instructions per step, 2808 float MACs per step -> per MAC
 M4_LMU_F32_STEP = ("lmu_f32", "x6_u4_d8_h32", 20527.0)
 # the L2MU's HAR window (40 steps), measured: l2mu_q15_har, ch6x8_enc32_u8_d6_h64_o6_w40
-M4_L2MU_WINDOW = ("l2mu_q15_har", "ch6x8_enc32_u8_d6_h64_o6_w40", 462097.0)
+M4_L2MU_WINDOW = ("l2mu_q15_har", "ch6x8_enc32_u8_d6_h64_o6_w40", 437193.0)
 
 
 def lmu_step_macs(n_x: int, n_u: int, order: int, n_h: int) -> int:
