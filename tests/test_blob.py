@@ -2,7 +2,6 @@
 with ASan+UBSan), the two loaders agreeing, and fuzzing of both."""
 from __future__ import annotations
 
-import re
 import struct
 
 import numpy as np
@@ -22,24 +21,6 @@ ARENA = 1 << 16
 @pytest.fixture(scope="module")
 def ctool(tmp_path_factory):
     return CTool(build_tool(str(tmp_path_factory.mktemp("ehm"))))
-
-
-def native_reads_15(tool) -> bool:
-    """Does the C loader built natively read format 1.5 (graphs: add, delay, the reset options)?
-    It lands in parallel with the Python side; until it does, the comparisons that need it are
-    skipped, and only when the native loader answers "format version 1.5 not supported"."""
-    rc, *_r, err = tool.check([random_graph_model(np.random.default_rng(0)).to_bytes()], ARENA)[0]
-    return not (rc == F.E_VERSION and "format version 1.5 not supported" in err)
-
-
-@pytest.fixture(scope="module")
-def c15(ctool):
-    return native_reads_15(ctool)
-
-
-_C14_REFUSES_15 = re.compile(r"header: format version 1\.5 not supported|"
-                             r"layer \d+ \((lif|cubalif)_(f32|q15)\): reset [23] invalid|"
-                             r"layer \d+: type 2[345] unknown")
 
 
 def refresh(buf: bytearray) -> bytearray:
@@ -303,23 +284,18 @@ def mutate(rng, blob: bytes) -> bytes:
     return bytes(b)
 
 
-def _fuzz(n_cases, seed, ctool, c15=True):
+def _fuzz(n_cases, seed, ctool):
     """Mutants of random seeds through both loaders. Seeds: random models of every layer type,
-    L2MU, lif_adapt, and (once the native loader reads format 1.5) format-1.5 graphs (add,
-    delay, same-step resets, v_reset). Until then, the mutants the native 1.4 loader refuses for
-    a format-1.5 feature (the version, codes 23..25, reset bit 1) are left out of the comparison."""
+    L2MU, lif_adapt and format-1.5 graphs (add, delay, same-step resets, v_reset)."""
     rng = np.random.default_rng(seed)
     seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
     seeds += [random_adapt_blob(rng)[1] for _ in range(5)]
-    if c15:
-        seeds += [random_graph_model(rng).to_bytes() for _ in range(8)]
+    seeds += [random_graph_model(rng).to_bytes() for _ in range(8)]
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired
     accepted = 0
     for blob, (rc, used, h, ib, ob, nl, err) in zip(blobs, c):
-        if not c15 and rc and _C14_REFUSES_15.match(err):
-            continue
         try:
             m = read(blob, arena_size=ARENA)
             code, msg = 0, ""
@@ -334,15 +310,15 @@ def _fuzz(n_cases, seed, ctool, c15=True):
     return accepted, len(blobs)
 
 
-def test_fuzz_loaders(ctool, c15):
-    accepted, total = _fuzz(3000, 1234, ctool, c15)
+def test_fuzz_loaders(ctool):
+    accepted, total = _fuzz(3000, 1234, ctool)
     assert total > 3000 and accepted < total
 
 
 @pytest.mark.slow
-def test_fuzz_loaders_long(ctool, c15):
+def test_fuzz_loaders_long(ctool):
     for seed in range(10):
-        _fuzz(5000, 10_000 + seed, ctool, c15)
+        _fuzz(5000, 10_000 + seed, ctool)
 
 
 def test_fuzz_accepted_mutants_run_alike(ctool):

@@ -35,10 +35,7 @@ def ctool(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def native(ctool):
-    """The native tool, or a skip when its loader does not read format 1.5 yet."""
-    rc, *_r, err = ctool.check([random_graph_model(np.random.default_rng(0)).to_bytes()], ARENA)[0]
-    if rc == F.E_VERSION and "format version 1.5 not supported" in err:
-        pytest.skip(f"the native C loader does not read format 1.5 yet ({err})")
+    """The native C tool (its loader reads format 1.5, as the Python one)."""
     return ctool
 
 

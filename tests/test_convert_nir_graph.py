@@ -23,15 +23,6 @@ def _snn():
     return snn_helpers.snn()
 
 
-def _dyadic(torch, *mods):
-    # weights on a 1/256 grid: sums are exact in float32 in any order, so torch's matmul and the
-    # kernels' ordered sums agree bit for bit
-    with torch.no_grad():
-        for m in mods:
-            for p in m.parameters():
-                p.copy_(torch.round(p * 256) / 256)
-
-
 def _recurrent_net(kind, n_in, n_h, n_out, reset, seed, gain=2.5):
     torch, snn, _, _ = _snn()
     torch.manual_seed(seed)
@@ -62,7 +53,7 @@ def _recurrent_net(kind, n_in, n_h, n_out, reset, seed, gain=2.5):
         net.rec.recurrent.weight.mul_(1.5)
         net.fc2.weight.mul_(2.0)
         net.fc2.bias.add_(0.2)
-    _dyadic(torch, net.fc1, net.rec.recurrent, net.fc2)
+    snn_helpers.dyadic(torch, net.fc1, net.rec.recurrent, net.fc2)
     return net
 
 

@@ -48,7 +48,7 @@ def test_one_to_one_recurrence_and_scalar_beta():
                               torch.nn.Linear(16, 4), snn.Leaky(beta=0.75, init_hidden=True, output=True))
     with torch.no_grad():
         net[0].weight.mul_(3)
-    snn_helpers_dyadic(torch, net)
+    snn_helpers.dyadic(torch, net)
     with pytest.raises(Exception):
         export_to_nir(net, torch.zeros(8))
     xs = _spikes_in(8, seed=2, p=0.4)
@@ -62,12 +62,6 @@ def test_one_to_one_recurrence_and_scalar_beta():
     assert 0.02 < ref.mean() < 0.95
     ys, _ = HostModel(build(from_torch(net, torch.zeros(8)))[0].to_bytes(), backend="kernels").run(xs)
     np.testing.assert_array_equal(ys, ref)
-
-
-def snn_helpers_dyadic(torch, net):
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.round(p * 256) / 256)
 
 
 def test_errors_name_the_problem(tmp_path):
