@@ -84,4 +84,47 @@ eh_status eh_conv2d_q15(const eh_conv2d_dims *d, const int16_t *x, const int16_t
 eh_status eh_conv2d_spike_q15(const eh_conv2d_dims *d, const uint8_t *s, const int16_t *w,
                               const int32_t *b, uint32_t shift, int32_t *scratch, int16_t *y);
 
+/*
+ * 2-D pooling, channel-major (C, H, W), each channel on its own: SumPool2d and AvgPool2d as NIR
+ * and PyTorch define them (no dilation, zero padding; AvgPool2d divides by k_h * k_w whatever
+ * the padding, PyTorch's count_include_pad=True with ceil_mode=False).
+ *   input  x [c][h_in][w_in], output y [c][h_out][w_out]
+ *   per axis: out = floor((in + pad_before + pad_after - k) / stride) + 1; tap (ky, kx) of output
+ *   (oy, ox) reads x[ch][oy * stride_h - pad_top + ky][ox * stride_w - pad_left + kx]; taps outside
+ *   the input are padding (value 0, skipped).
+ * Limits, checked by eh_pool2d_out_size and every pooling kernel in this order (NULL pointers
+ * first: EH_ERR_NULL):
+ *   c, h_in, w_in, k_h, k_w in [1, EH_CONV2D_MAX_DIM], else EH_ERR_SIZE;
+ *   stride_h, stride_w in [1, EH_CONV2D_MAX_DIM], else EH_ERR_RANGE;
+ *   each pad in [0, k - 1] of its axis, else EH_ERR_RANGE;
+ *   in + pad_before + pad_after >= k on both axes, else EH_ERR_SIZE;
+ *   c * h_in * w_in, c * h_out * w_out and k_h * k_w each at most EH_CONV2D_MAX_ELEMS, else
+ *   EH_ERR_SIZE.
+ * Output stages, with sum = the taps inside the input (n = k_h * k_w, padding included):
+ *   sumpool2d_f32:  acc = 0.0f; acc = acc + x over the taps in the order ky, kx (each add rounded
+ *                   to float32); y = acc.
+ *   avgpool2d_f32:  the same acc, then y = acc / (float)n (one float32 division).
+ *   sumpool2d_q15:  y = sat16(exact sum).
+ *   avgpool2d_q15:  y = sat16(floor((2 sum + n) / (2 n))): the mean rounded half up.
+ *   *_spike_q15:    the input holds 0 or 1 (anything else is EH_ERR_RANGE, checked after the
+ *                   geometry; nothing written); sum = the count of spikes in the window;
+ *                   sumpool2d_spike_q15: y = sat16(count) (a count, scale 1);
+ *                   avgpool2d_spike_q15: y = sat16(floor((2^16 count + n) / (2 n))): the fraction
+ *                   count / n in Q15, rounded half up (a full window saturates to 32767).
+ */
+typedef struct {
+    uint32_t c, h_in, w_in;      /* channels, rows, columns */
+    uint32_t k_h, k_w;           /* window rows, columns */
+    uint32_t stride_h, stride_w; /* >= 1 */
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+} eh_pool2d_dims;
+
+eh_status eh_pool2d_out_size(const eh_pool2d_dims *d, uint32_t *h_out, uint32_t *w_out);
+eh_status eh_sumpool2d_f32(const eh_pool2d_dims *d, const float *x, float *y);
+eh_status eh_avgpool2d_f32(const eh_pool2d_dims *d, const float *x, float *y);
+eh_status eh_sumpool2d_q15(const eh_pool2d_dims *d, const int16_t *x, int16_t *y);
+eh_status eh_avgpool2d_q15(const eh_pool2d_dims *d, const int16_t *x, int16_t *y);
+eh_status eh_sumpool2d_spike_q15(const eh_pool2d_dims *d, const uint8_t *s, int16_t *y);
+eh_status eh_avgpool2d_spike_q15(const eh_pool2d_dims *d, const uint8_t *s, int16_t *y);
+
 #endif /* EH_CONV2D_H */

@@ -23,3 +23,5 @@ from .lmu import (l2mu_readout_f32, l2mu_readout_q15, l2mu_run_f32, l2mu_run_q15
 from .lif import cubalif_check_q15, cubalif_step_q15_unchecked, lif_check_q15, lif_step_q15_unchecked  # noqa: F401  (prepare once, step often)
 from .lmu import l2mu_check_q15, l2mu_readout_check_q15, l2mu_readout_q15_unchecked, l2mu_step_q15_unchecked  # noqa: F401  (prepare once, step often)
 from .conv2d import conv2d_f32, conv2d_out_size, conv2d_padding, conv2d_q15, conv2d_spike_q15  # noqa: F401
+from .conv2d import (avgpool2d_f32, avgpool2d_q15, avgpool2d_spike_q15, pool2d_out_size,  # noqa: F401
+                     pool2d_padding, sumpool2d_f32, sumpool2d_q15, sumpool2d_spike_q15)

@@ -90,3 +90,63 @@ def conv2d_spike_q15(s, w, b=None, shift=0, stride=1, padding=0, dilation=1, gro
         d, ptr(ffi, s, "uint8_t"), ptr(ffi, w, "int16_t"), ptr(ffi, b, "int32_t"),
         _u32("shift", int(shift)), ptr(ffi, scratch, "int32_t"), ptr(ffi, y, "int16_t")))
     return y
+
+
+# -- 2-D pooling -------------------------------------------------------------------------------------
+
+from ..sim.conv2d import pool2d_padding  # noqa: E402
+
+
+def _pdims(c, h_in, w_in, k_h, k_w, stride, padding):
+    d = ffi.new("eh_pool2d_dims *")
+    sh, sw = _ints("stride", (k_h, k_w) if stride is None else stride, 2)
+    pt, pl, pb, pr = pool2d_padding(padding)
+    fields = dict(c=c, h_in=h_in, w_in=w_in, k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw, pad_top=pt,
+                  pad_left=pl, pad_bottom=pb, pad_right=pr)
+    for k, v in fields.items():
+        setattr(d, k, _u32(k, int(v)))
+    return d
+
+
+def pool2d_out_size(c, h_in, w_in, k_h, k_w, stride=None, padding=0):
+    d = _pdims(c, h_in, w_in, k_h, k_w, stride, padding)
+    h = ffi.new("uint32_t *")
+    w = ffi.new("uint32_t *")
+    check("eh_pool2d_out_size", lib.eh_pool2d_out_size(d, h, w))
+    return int(h[0]), int(w[0])
+
+
+def _pool(name, x, kernel, stride, padding, xdtype, ydtype, ctype_x, ctype_y):
+    x = _tensor("x", x, xdtype, 3)
+    k_h, k_w = _ints("kernel", kernel, 2)
+    d = _pdims(x.shape[0], x.shape[1], x.shape[2], k_h, k_w, stride, padding)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_pool2d_out_size(d, h, wo)
+    y = np.zeros((x.shape[0], int(h[0]), int(wo[0])) if st == 0 else (1, 1, 1), ydtype)
+    check(f"eh_{name}", getattr(lib, f"eh_{name}")(d, ptr(ffi, x, ctype_x), ptr(ffi, y, ctype_y)))
+    return y
+
+
+def sumpool2d_f32(x, kernel, stride=None, padding=0):
+    return _pool("sumpool2d_f32", x, kernel, stride, padding, np.float32, np.float32, "float", "float")
+
+
+def avgpool2d_f32(x, kernel, stride=None, padding=0):
+    return _pool("avgpool2d_f32", x, kernel, stride, padding, np.float32, np.float32, "float", "float")
+
+
+def sumpool2d_q15(x, kernel, stride=None, padding=0):
+    return _pool("sumpool2d_q15", x, kernel, stride, padding, np.int16, np.int16, "int16_t", "int16_t")
+
+
+def avgpool2d_q15(x, kernel, stride=None, padding=0):
+    return _pool("avgpool2d_q15", x, kernel, stride, padding, np.int16, np.int16, "int16_t", "int16_t")
+
+
+def sumpool2d_spike_q15(s, kernel, stride=None, padding=0):
+    return _pool("sumpool2d_spike_q15", s, kernel, stride, padding, np.uint8, np.int16, "uint8_t", "int16_t")
+
+
+def avgpool2d_spike_q15(s, kernel, stride=None, padding=0):
+    return _pool("avgpool2d_spike_q15", s, kernel, stride, padding, np.uint8, np.int16, "uint8_t", "int16_t")

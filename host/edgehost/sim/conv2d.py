@@ -189,3 +189,128 @@ def conv2d_spike_q15(s, w, b=None, shift=0, stride=1, padding=0, dilation=1, gro
     if s8.max() > 1:
         raise ValueError("s must hold 0 or 1")
     return _out_q15(_sum_q15(x, w, b, geo), shift)
+
+
+# -- 2-D pooling (eh_conv2d.h, "2-D pooling") ------------------------------------------------------
+
+def pool2d_padding(padding):
+    """(top, left, bottom, right) from an int, (h, w) (both sides) or 4 ints."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        raise ValueError(f"pooling padding must be 'valid' or integers, got {padding!r}")
+    if isinstance(padding, (tuple, list, np.ndarray)) and len(padding) == 4:
+        return _ints("padding", padding, 4)
+    ph, pw = _ints("padding", padding, 2)
+    return (ph, pw, ph, pw)
+
+
+def pool2d_out_size(c, h_in, w_in, k_h, k_w, stride=None, padding=0):
+    """(h_out, w_out) after the header's checks, in its order (stride None: the kernel size)."""
+    M = MAX_DIM
+    dims = [int(v) for v in (c, h_in, w_in, k_h, k_w)]
+    if any(v < 1 or v > M for v in dims):
+        raise ValueError(f"sizes must lie in [1, {M}], got {dims}")
+    c, h_in, w_in, k_h, k_w = dims
+    sh, sw = _ints("stride", (k_h, k_w) if stride is None else stride, 2)
+    if any(v < 1 or v > M for v in (sh, sw)):
+        raise ValueError(f"stride must lie in [1, {M}]")
+    pt, pl, pb, pr = pool2d_padding(padding)
+    if not (0 <= pt < k_h and 0 <= pb < k_h and 0 <= pl < k_w and 0 <= pr < k_w):
+        raise ValueError("each padding must lie in [0, k - 1]")
+    eh, ew = h_in + pt + pb, w_in + pl + pr
+    if eh < k_h or ew < k_w:
+        raise ValueError("the padded input is smaller than the window")
+    h_out, w_out = (eh - k_h) // sh + 1, (ew - k_w) // sw + 1
+    if c * h_in * w_in > MAX_ELEMS or c * h_out * w_out > MAX_ELEMS or k_h * k_w > MAX_ELEMS:
+        raise ValueError(f"a tensor has more than {MAX_ELEMS} elements")
+    return h_out, w_out
+
+
+def _pool_setup(x, kernel, stride, padding, dtype, name="x"):
+    x = _tensor(name, x, dtype, 3)
+    k_h, k_w = _ints("kernel", kernel, 2)
+    h_out, w_out = pool2d_out_size(x.shape[0], x.shape[1], x.shape[2], k_h, k_w, stride, padding)
+    sh, sw = _ints("stride", (k_h, k_w) if stride is None else stride, 2)
+    return x, (k_h, k_w), (sh, sw), pool2d_padding(padding), (h_out, w_out)
+
+
+def _windows(x, k, s, p, out):
+    """The window taps in the order ky, kx: (tap values (c, h_out, w_out), mask of those inside)."""
+    (kh, kw), (sh, sw), (pt, pl, pb, pr), (ho, wo) = k, s, p, out
+    c, h, w = x.shape
+    xp = np.zeros((c, h + pt + pb, w + pl + pr), x.dtype)
+    xp[:, pt:pt + h, pl:pl + w] = x
+    mp = np.zeros((h + pt + pb, w + pl + pr), bool)
+    mp[pt:pt + h, pl:pl + w] = True
+    for ky in range(kh):
+        for kx in range(kw):
+            ys = slice(ky, ky + (ho - 1) * sh + 1, sh)
+            xs = slice(kx, kx + (wo - 1) * sw + 1, sw)
+            yield xp[:, ys, xs], mp[ys, xs]
+
+
+def _sum_f32(x, k, s, p, out):
+    acc = np.zeros((x.shape[0],) + out, np.float32)
+    for v, m in _windows(x, k, s, p, out):
+        acc = np.where(m[None], (acc + v).astype(np.float32), acc).astype(np.float32)
+    return acc
+
+
+def _sum_int(x, k, s, p, out):
+    acc = np.zeros((x.shape[0],) + out, np.int64)
+    for v, _m in _windows(x.astype(np.int64), k, s, p, out):
+        acc += v
+    return acc
+
+
+def _round_div(a, n):
+    """floor((2 a + n) / (2 n)): a / n rounded half up."""
+    return (2 * a + n) // (2 * n)
+
+
+def _sat16(a):
+    return np.clip(a, -32768, 32767).astype(np.int16)
+
+
+def sumpool2d_f32(x, kernel, stride=None, padding=0):
+    """float32 window sums, each add rounded, in the order ky, kx (padding skipped)."""
+    x, k, s, p, out = _pool_setup(x, kernel, stride, padding, np.float32)
+    return _sum_f32(x, k, s, p, out)
+
+
+def avgpool2d_f32(x, kernel, stride=None, padding=0):
+    """sumpool2d_f32 then one float32 division by k_h * k_w."""
+    x, k, s, p, out = _pool_setup(x, kernel, stride, padding, np.float32)
+    return (_sum_f32(x, k, s, p, out) / np.float32(k[0] * k[1])).astype(np.float32)
+
+
+def sumpool2d_q15(x, kernel, stride=None, padding=0):
+    """sat16(exact window sum)."""
+    x, k, s, p, out = _pool_setup(x, kernel, stride, padding, np.int16)
+    return _sat16(_sum_int(x, k, s, p, out))
+
+
+def avgpool2d_q15(x, kernel, stride=None, padding=0):
+    """sat16(the window mean rounded half up)."""
+    x, k, s, p, out = _pool_setup(x, kernel, stride, padding, np.int16)
+    return _sat16(_round_div(_sum_int(x, k, s, p, out), k[0] * k[1]))
+
+
+def _spikes(s, kernel, stride, padding):
+    s, k, st, p, out = _pool_setup(s, kernel, stride, padding, np.uint8, "s")
+    if s.max() > 1:
+        raise ValueError("s must hold 0 or 1")
+    return _sum_int(s, k, st, p, out), k[0] * k[1]
+
+
+def sumpool2d_spike_q15(s, kernel, stride=None, padding=0):
+    """sat16(count of spikes in the window)."""
+    cnt, _n = _spikes(s, kernel, stride, padding)
+    return _sat16(cnt)
+
+
+def avgpool2d_spike_q15(s, kernel, stride=None, padding=0):
+    """The fraction count / n in Q15, rounded half up, saturated to 32767."""
+    cnt, n = _spikes(s, kernel, stride, padding)
+    return _sat16(_round_div(cnt * 32768, n))
