@@ -61,6 +61,38 @@ eh_status eh_fc_s8(uint32_t n_in, uint32_t n_out, const int8_t *x, int32_t x_off
                    const int8_t *w, const int32_t *b, const int32_t *mult, const int32_t *shift,
                    uint32_t per_channel, int32_t y_offset, int8_t *y);
 
+/* Shape of an int8 1-D convolution (eh_conv1d_s8). Input x [t_in][n_in] and output
+ * y [t_out][n_out] are position-major (TFLite's NHWC with H = 1), weights w [n_out][taps][n_in]. */
+typedef struct {
+    uint32_t n_in;   /* input channels, >= 1 */
+    uint32_t t_in;   /* input positions, >= 1 */
+    uint32_t n_out;  /* output channels (filters), >= 1 */
+    uint32_t taps;   /* kernel length, >= 1; taps * n_in <= 65536 */
+    uint32_t stride; /* >= 1 */
+    uint32_t pad;    /* padding before the first position, in [0, taps - 1] */
+    uint32_t t_out;  /* output positions, >= 1, with (t_out - 1) * stride < t_in + pad */
+} eh_conv1d_s8_dims;
+
+/* int8 1-D convolution with TFLite/CMSIS-NN semantics (CONV_2D of height 1, per-tensor or
+ * per-channel requantisation, padded positions skipped: TFLite pads with the input zero point,
+ * whose (x + x_offset) term is 0) and a fused activation clamp. Exactly (the numpy twin follows
+ * this text): for t in [0, t_out), o in [0, n_out), with p(k) = t * stride - pad + k,
+ *   acc = sat32(b[o] + sum_{k < taps, 0 <= p(k) < t_in} sum_{c < n_in} (x[p(k)][c] + x_offset) * w[o][k][c])
+ *   y[t][o] = min(max(sat8(requant(acc, mult[q], shift[q]) + y_offset), act_min), act_max)
+ * with q = o when per_channel else 0 and requant exactly eh_fc_s8's. The right padding is
+ * implicit: positions p(k) >= t_in are skipped too, so t_out may be any length whose last window
+ * starts before the end of the (left-padded) input, e.g. PyTorch's symmetric padding pad with
+ * t_out = (t_in + 2 pad - taps) / stride + 1, or TFLite's SAME (pad = the smaller half).
+ * Sizes (else EH_ERR_SIZE): every dim >= 1, taps * n_in <= 65536, pad <= taps - 1,
+ * (t_out - 1) * stride < t_in + pad, t_in * n_in, t_out * n_out and n_out * taps * n_in < 2^32.
+ * Ranges (else EH_ERR_RANGE): x_offset in [-127, 128], y_offset in [-128, 127], act_min in
+ * [-128, 127], act_max in [act_min, 127], mult[q] >= 0, shift[q] in [-31, 30]; per_channel 0 or
+ * 1 (else EH_ERR_ARG). Cortex-M cores with the DSP extension run a bit-exact SMLAD/SXTB16 path
+ * (eh_fc_s8's dot products over each output's window, which is contiguous in x). */
+eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_offset, const int8_t *w,
+                       const int32_t *b, const int32_t *mult, const int32_t *shift, uint32_t per_channel,
+                       int32_t y_offset, int32_t act_min, int32_t act_max, int8_t *y);
+
 /* y = x > 0 ? x : 0 (so NaN and -0.0 give +0.0); y may alias x. */
 eh_status eh_relu_f32(uint32_t n, const float *x, float *y);
 eh_status eh_relu_q15(uint32_t n, const int16_t *x, int16_t *y);

@@ -213,3 +213,38 @@ def spike_count_u16(s, counts):
     check("eh_spike_count_u16", lib.eh_spike_count_u16(s.size, ptr(ffi, s, "uint8_t"), ptr(ffi, c, "uint16_t")))
     return c
 
+
+
+def conv1d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, act_max=127, stride=1,
+              pad=0, t_out=None, per_channel=None):
+    """eh_conv1d_s8: x [t_in, n_in], w [n_out, taps, n_in] -> y [t_out, n_out] (edgehost.sim.conv1d_s8)."""
+    x = arr(x, np.int8)
+    w = arr(w, np.int8)
+    if x.ndim != 2 or w.ndim != 3 or 0 in x.shape or 0 in w.shape or w.shape[2] != x.shape[1]:
+        raise ValueError(f"x must be [t_in, n_in] and w [n_out, taps, n_in], got {x.shape} and {w.shape}")
+    t_in, n_in = x.shape
+    n_out, taps, _ = w.shape
+    if t_out is None:
+        from ..sim.basic import conv1d_s8_out_len
+        t_out = conv1d_s8_out_len(t_in, taps, stride, pad)
+    m = params(mult, np.int32)
+    sh = params(shift, np.int32)
+    if per_channel is None:
+        per_channel = m.size > 1
+    pc = _u32(int(per_channel), "per_channel")
+    nc = n_out if pc == 1 else 1
+    if pc in (0, 1) and (m.size != nc or sh.size != nc):
+        raise ValueError(f"mult and shift need {nc} entries")
+    bb = _bias(b, np.int32, n_out)
+    for name, v in (("x_offset", x_offset), ("y_offset", y_offset), ("act_min", act_min), ("act_max", act_max)):
+        if not isinstance(v, (int, np.integer)) or not -(1 << 31) <= int(v) < 1 << 31:
+            raise ValueError(f"{name} must be a 32-bit integer")
+    d = ffi.new("eh_conv1d_s8_dims *")
+    d.n_in, d.t_in, d.n_out, d.taps = n_in, t_in, n_out, taps
+    d.stride, d.pad, d.t_out = _u32(stride, "stride"), _u32(pad, "pad"), _u32(t_out, "t_out")
+    y = np.zeros((max(int(t_out), 1), n_out), np.int8)
+    check("eh_conv1d_s8", lib.eh_conv1d_s8(
+        d, ptr(ffi, x, "int8_t"), int(x_offset), ptr(ffi, w, "int8_t"), ptr(ffi, bb, "int32_t"),
+        ptr(ffi, m, "int32_t"), ptr(ffi, sh, "int32_t"), pc, int(y_offset), int(act_min), int(act_max),
+        ptr(ffi, y, "int8_t")))
+    return y

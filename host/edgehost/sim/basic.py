@@ -252,3 +252,65 @@ def spike_count_u16(s, counts):
     s = c.vector("s", s, np.uint8)
     counts = c.vector("counts", counts, np.uint16, s.size)
     return np.minimum(counts.astype(np.int64) + s, 65535).astype(np.uint16)
+
+
+def conv1d_s8_out_len(t_in: int, taps: int, stride: int = 1, pad: int = 0) -> int:
+    """Output positions of a symmetrically padded convolution (PyTorch's Conv1d padding=pad):
+    (t_in + 2 pad - taps) // stride + 1."""
+    t_in, taps, stride, pad = int(t_in), int(taps), int(stride), int(pad)
+    if t_in < 1 or taps < 1 or stride < 1 or not 0 <= pad < taps or t_in + 2 * pad < taps:
+        raise ValueError("need t_in, taps, stride >= 1, pad in [0, taps - 1], t_in + 2 pad >= taps")
+    return (t_in + 2 * pad - taps) // stride + 1
+
+
+def conv1d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, act_max=127, stride=1,
+              pad=0, t_out=None, per_channel=None):
+    """int8 1-D convolution, eh_conv1d_s8 (eh_basic.h): x [t_in, n_in] position-major, w [n_out,
+    taps, n_in]; y [t_out, n_out]. Padded positions (before 0 and from t_in on) are skipped; t_out
+    defaults to conv1d_s8_out_len (symmetric padding). mult/shift: 1 or n_out entries."""
+    x = np.asarray(x)
+    w = np.asarray(w)
+    if x.ndim != 2 or w.ndim != 3 or 0 in x.shape or 0 in w.shape or w.shape[2] != x.shape[1]:
+        raise ValueError(f"x must be [t_in, n_in] and w [n_out, taps, n_in], got {x.shape} and {w.shape}")
+    x = c.vector("x", x.ravel(), np.int8).reshape(x.shape)
+    w = c.vector("w", w.ravel(), np.int8).reshape(w.shape)
+    t_in, n_in = x.shape
+    n_out, taps, _ = w.shape
+    stride, pad = int(stride), int(pad)
+    if t_out is None:
+        t_out = conv1d_s8_out_len(t_in, taps, stride, pad)
+    t_out = int(t_out)
+    if stride < 1 or t_out < 1 or taps * n_in > 65536 or not 0 <= pad < taps or (t_out - 1) * stride >= t_in + pad:
+        raise ValueError("bad sizes: stride, t_out >= 1, taps * n_in <= 65536, pad in [0, taps - 1], "
+                         "(t_out - 1) * stride < t_in + pad")
+    m = np.atleast_1d(np.asarray(mult))
+    sh = np.atleast_1d(np.asarray(shift))
+    if per_channel is None:
+        per_channel = m.size > 1
+    if per_channel not in (0, 1, True, False):
+        raise ValueError("per_channel must be a bool")
+    nc = n_out if per_channel else 1
+    m = c.vector("mult", m, np.int32, nc).astype(np.int64)
+    sh = c.vector("shift", sh, np.int32, nc).astype(np.int64)
+    if not -127 <= int(x_offset) <= 128:
+        raise ValueError("x_offset must lie in [-127, 128]")
+    if not -128 <= int(y_offset) <= 127:
+        raise ValueError("y_offset must lie in [-128, 127]")
+    if not -128 <= int(act_min) <= int(act_max) <= 127:
+        raise ValueError("need -128 <= act_min <= act_max <= 127")
+    if np.any(m < 0):
+        raise ValueError("mult must be >= 0")
+    if np.any((sh < -31) | (sh > 30)):
+        raise ValueError("shift must lie in [-31, 30]")
+    bb = _bias(b, np.int32, n_out).astype(np.int64)
+    # the input padded with positions of value -x_offset, whose (x + x_offset) term is 0: skipped
+    right = max(0, (t_out - 1) * stride - pad + taps - t_in)
+    xo = np.zeros((pad + t_in + right, n_in), np.int64)
+    xo[pad:pad + t_in] = x.astype(np.int64) + int(x_offset)
+    acc = np.zeros((t_out, n_out), np.int64)
+    for k in range(taps):
+        acc += xo[k:k + (t_out - 1) * stride + 1:stride] @ w[:, k, :].astype(np.int64).T
+    acc = np.clip(acc + bb, I32_MIN, I32_MAX)
+    acc = requantize_s32(acc, np.broadcast_to(m, (n_out,)), np.broadcast_to(sh, (n_out,)))
+    y = np.clip(acc + int(y_offset), -128, 127)
+    return np.clip(y, int(act_min), int(act_max)).astype(np.int8)
