@@ -37,8 +37,10 @@ class Transport:
         last: Exception | None = None
         while True:
             try:
+                # pyserial's rfc2217 client (a labgrid place's serial port) has no write timeout
+                wt = None if port.startswith("rfc2217://") else 10.0
                 ser = serial.serial_for_url(port, baudrate=baudrate, timeout=_POLL,
-                                            write_timeout=10.0, do_not_open=True)
+                                            write_timeout=wt, do_not_open=True)
                 if hasattr(ser, "exclusive") and not port.startswith(("socket://", "loop://", "rfc2217://")):
                     ser.exclusive = True
                 ser.open()
