@@ -293,7 +293,7 @@ def test_bench_on_target_self_checks_pass_on_mps2(bench_image, plugin_lib, tmp_p
     r = eh_run.run_with_plugin(_emu(board), elf, plugin_lib, tmp_path / "q", quick=True)
     checks = {c.name: c for c in r.harness.checks}
     cases = {p.name for p in (ROOT / "bench" / "cases").glob("bench_*.c")}
-    want = {"bench_lif.c": "lif_q15", "bench_lmu.c": "l2mu_q15"}
+    want = {"bench_lif.c": "lif_q15", "bench_lmu.c": "l2mu_q15", "bench_conv2d.c": "conv2d_b1"}
     for f, name in want.items():
         if f in cases:
             assert name in checks, (name, sorted(checks))

@@ -12,7 +12,18 @@
  * elsewhere) against a sum written here from eh_conv2d.h over 24 random geometries (strides,
  * asymmetric padding, dilation, groups, full-range data with saturation), and
  * eh_conv2d_spike_q15 against eh_conv2d_q15 on the same spikes; reported as
- * "EHB|check|conv2d|<compared>|<mismatches>". */
+ * "EHB|check|conv2d|<compared>|<mismatches>".
+ *
+ * Binary conv2d (XNOR/popcount): a 3x3, 64 -> 64 channel layer on a 16x16 map (a BNN's middle
+ * layer), unit the binary MAC (output values x 9 taps x 64 input channels, padding taps
+ * included): with "same" padding excluded (PAD_ZERO, the default), +1 (PAD_ONE), and without
+ * padding ("valid", 14x14 out); the _bits kernel (batch norm folded into thresholds, the
+ * BNN layer as deployed) and _s32. On-target self-check (setup of conv2d_b1_s32, so it runs in
+ * --quick too): both kernels (the Harley-Seal assembly on Cortex-M4, the portable paths
+ * elsewhere) against a per-word XOR-popcount loop written here from eh_conv2d.h over 40 random
+ * geometries (c_in multiple of 32 or not, padding bits random, c_out across 32-channel blocks,
+ * strides, asymmetric padding, dilation, both pad values, a kernel too large for the gathered
+ * row), reported as "EHB|check|conv2d_b1|<compared>|<mismatches>". */
 #include "eh_bench.h"
 #include "eh_conv2d.h"
 
@@ -139,6 +150,115 @@ static void run_l1_f32(void) { (void)eh_conv2d_f32(&L1, xf, wf, bf, yf); }
 #define L1_MACS (8u * 15u * 15u * 2u * 25u) /* 90000 */
 #define L2_MACS (16u * 15u * 15u * 8u * 9u) /* 259200 */
 
+/* --- binary conv2d --- */
+#define B1_C 64u
+#define B1_HW 16u
+#define B1_CW (B1_C / 32u)
+static uint32_t b1_x[B1_HW * B1_HW * B1_CW], b1_w[B1_C * 9u * B1_CW], b1_yb[B1_HW * B1_HW * B1_CW];
+static int32_t b1_thr[B1_C], b1_y[B1_C * B1_HW * B1_HW];
+static const eh_conv2d_dims B1S = {B1_C, B1_HW, B1_HW, B1_C, 3u, 3u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u};
+static const eh_conv2d_dims B1V = {B1_C, B1_HW, B1_HW, B1_C, 3u, 3u, 1u, 1u, 0u, 0u, 0u, 0u, 1u, 1u, 1u};
+
+#define CKB_X 1100u
+#define CKB_W 4700u
+#define CKB_Y 2400u
+static uint32_t ckb_x[CKB_X], ckb_w[CKB_W], ckb_yb[CKB_Y + 1u];
+static int32_t ckb_y[CKB_Y + 1u], ckb_thr[80];
+
+static uint32_t popc(uint32_t v)
+{
+    uint32_t c = 0;
+    for (; v != 0u; v &= v - 1u) c++;
+    return c;
+}
+
+static int32_t ref_b1(const eh_conv2d_dims *d, uint32_t pv, uint32_t o, uint32_t oy, uint32_t ox)
+{
+    const uint32_t cw = (d->c_in + 31u) / 32u;
+    const uint32_t tail = (d->c_in & 31u) ? (1u << (d->c_in & 31u)) - 1u : 0xFFFFFFFFu;
+    int32_t acc = 0;
+    uint32_t ky, kx, j;
+    for (ky = 0; ky < d->k_h; ky++)
+        for (kx = 0; kx < d->k_w; kx++) {
+            const int32_t iy = (int32_t)(oy * d->stride_h + ky * d->dil_h) - (int32_t)d->pad_top;
+            const int32_t ix = (int32_t)(ox * d->stride_w + kx * d->dil_w) - (int32_t)d->pad_left;
+            const uint32_t *wt = ckb_w + ((o * d->k_h + ky) * d->k_w + kx) * cw;
+            const int in = iy >= 0 && ix >= 0 && iy < (int32_t)d->h_in && ix < (int32_t)d->w_in;
+            uint32_t diff = 0;
+            if (!in && pv == 0u) continue;
+            for (j = 0; j < cw; j++) {
+                const uint32_t xv = in ? ckb_x[((uint32_t)iy * d->w_in + (uint32_t)ix) * cw + j] : 0u;
+                diff += popc((xv ^ wt[j]) & (j + 1u == cw ? tail : 0xFFFFFFFFu));
+            }
+            acc += (int32_t)d->c_in - 2 * (int32_t)diff;
+        }
+    return acc;
+}
+
+static void check_b1(void)
+{
+    static const uint32_t cins[] = {32u, 64u, 96u, 5u, 33u, 64u, 128u, 512u};
+    uint32_t compared = 0, bad = 0, it, i, o, oy, ox, ho, wo;
+    for (it = 0; it < 40u; it++) {
+        eh_conv2d_dims d;
+        uint32_t pv = it & 1u, cw, ow, n;
+        d.groups = 1u;
+        d.c_in = cins[it % 8u];
+        d.c_out = 1u + rnd(it % 3u == 0u ? 70u : 33u);
+        d.k_h = 1u + rnd(4); d.k_w = 1u + rnd(4);
+        if (d.c_in == 512u) d.k_h = d.k_w = 3u, d.c_out = 1u + rnd(8);  /* 144 words: no gathered row */
+        d.dil_h = 1u + rnd(2); d.dil_w = it % 5u == 0u ? 2u : 1u;
+        d.stride_h = 1u + rnd(2); d.stride_w = 1u + rnd(2);
+        d.pad_top = rnd(d.dil_h * (d.k_h - 1u) + 1u); d.pad_bottom = rnd(d.dil_h * (d.k_h - 1u) + 1u);
+        d.pad_left = rnd(d.dil_w * (d.k_w - 1u) + 1u); d.pad_right = rnd(d.dil_w * (d.k_w - 1u) + 1u);
+        d.h_in = 2u + rnd(7); d.w_in = 2u + rnd(7);
+        if (eh_conv2d_out_size(&d, &ho, &wo) != EH_OK) continue;
+        cw = (d.c_in + 31u) / 32u;
+        ow = (d.c_out + 31u) / 32u;
+        n = d.k_h * d.k_w * d.c_in;
+        if (d.h_in * d.w_in * cw > CKB_X || d.c_out * d.k_h * d.k_w * cw > CKB_W ||
+            d.c_out * ho * wo > CKB_Y || ho * wo * ow > CKB_Y)
+            continue;
+        for (i = 0; i < d.h_in * d.w_in * cw; i++) ckb_x[i] = eh_bench_rand();
+        for (i = 0; i < d.c_out * d.k_h * d.k_w * cw; i++) ckb_w[i] = eh_bench_rand();
+        for (i = 0; i < d.c_out; i++) ckb_thr[i] = (int32_t)rnd(2u * n + 2u) - (int32_t)n;
+        ckb_y[d.c_out * ho * wo] = 0x5A5A5A5A; /* guards */
+        ckb_yb[ho * wo * ow] = 0x5A5A5A5Au;
+        bad += (uint32_t)(eh_conv2d_b1_s32(&d, pv, ckb_x, ckb_w, ckb_y) != EH_OK);
+        bad += (uint32_t)(eh_conv2d_b1_bits(&d, pv, ckb_x, ckb_w, ckb_thr, ckb_yb) != EH_OK);
+        for (o = 0; o < d.c_out; o++)
+            for (oy = 0; oy < ho; oy++)
+                for (ox = 0; ox < wo; ox++) {
+                    const int32_t r = ref_b1(&d, pv, o, oy, ox);
+                    const uint32_t bit = (ckb_yb[(oy * wo + ox) * ow + (o >> 5)] >> (o & 31u)) & 1u;
+                    compared += 2u;
+                    bad += (uint32_t)(ckb_y[(o * ho + oy) * wo + ox] != r);
+                    bad += (uint32_t)(bit != (uint32_t)(r < ckb_thr[o]));
+                }
+        for (i = 0; i < ho * wo; i++) /* padding bits of the output words are 0 */
+            bad += (uint32_t)((d.c_out & 31u) != 0u && (ckb_yb[i * ow + ow - 1u] >> (d.c_out & 31u)) != 0u);
+        bad += (uint32_t)(ckb_y[d.c_out * ho * wo] != 0x5A5A5A5A) + (uint32_t)(ckb_yb[ho * wo * ow] != 0x5A5A5A5Au);
+    }
+    eh_bench_check("conv2d_b1", compared, bad);
+}
+
+static void setup_b1(void)
+{
+    uint32_t i;
+    for (i = 0; i < B1_HW * B1_HW * B1_CW; i++) b1_x[i] = eh_bench_rand();
+    for (i = 0; i < B1_C * 9u * B1_CW; i++) b1_w[i] = eh_bench_rand();
+    for (i = 0; i < B1_C; i++) b1_thr[i] = (int32_t)rnd(81u) - 40;
+}
+static void setup_b1_check(void) { check_b1(); setup_b1(); }
+
+static void run_b1_bits_zero(void) { (void)eh_conv2d_b1_bits(&B1S, EH_CONV2D_B1_PAD_ZERO, b1_x, b1_w, b1_thr, b1_yb); }
+static void run_b1_bits_one(void) { (void)eh_conv2d_b1_bits(&B1S, EH_CONV2D_B1_PAD_ONE, b1_x, b1_w, b1_thr, b1_yb); }
+static void run_b1_bits_valid(void) { (void)eh_conv2d_b1_bits(&B1V, EH_CONV2D_B1_PAD_ZERO, b1_x, b1_w, b1_thr, b1_yb); }
+static void run_b1_s32(void) { (void)eh_conv2d_b1_s32(&B1S, EH_CONV2D_B1_PAD_ZERO, b1_x, b1_w, b1_y); }
+
+#define B1_MACS (B1_HW * B1_HW * B1_C * 9u * B1_C)              /* 9437184 */
+#define B1V_MACS ((B1_HW - 2u) * (B1_HW - 2u) * B1_C * 9u * B1_C) /* 7225344 */
+
 const eh_bench_case eh_bench_cases_conv2d[] = {
     {"conv2d_q15", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_dense, run_l1_dense},
     {"conv2d_spike_q15", "2x34x34-8k5s2@5%", "mac", L1_MACS, setup_l1_5, run_l1_spike},
@@ -149,5 +269,9 @@ const eh_bench_case eh_bench_cases_conv2d[] = {
     {"conv2d_spike_q15", "8x15x15-16k3p1@10%", "mac", L2_MACS, setup_l2_10, run_l2_spike},
     {"conv2d_spike_q15", "8x15x15-16k3p1@20%", "mac", L2_MACS, setup_l2_20, run_l2_spike},
     {"conv2d_f32", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_f32, run_l1_f32},
+    {"conv2d_b1_bits", "64x16x16-64k3p1", "mac", B1_MACS, setup_b1, run_b1_bits_zero},
+    {"conv2d_b1_bits", "64x16x16-64k3p1one", "mac", B1_MACS, setup_b1, run_b1_bits_one},
+    {"conv2d_b1_bits", "64x16x16-64k3", "mac", B1V_MACS, setup_b1, run_b1_bits_valid},
+    {"conv2d_b1_s32", "64x16x16-64k3p1", "mac", B1_MACS, setup_b1_check, run_b1_s32},
 };
 const uint32_t eh_bench_n_conv2d = sizeof eh_bench_cases_conv2d / sizeof eh_bench_cases_conv2d[0];

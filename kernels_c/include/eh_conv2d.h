@@ -85,6 +85,51 @@ eh_status eh_conv2d_spike_q15(const eh_conv2d_dims *d, const uint8_t *s, const i
                               const int32_t *b, uint32_t shift, int32_t *scratch, int16_t *y);
 
 /*
+ * Binary (XNOR/popcount) 2-D convolution, for BNN layers (Larq / XNOR-Net style), with batch norm
+ * and sign folded into per-channel thresholds like eh_conv1d_b1_bits (eh_binary.h).
+ *
+ * Values are -1 / +1, packed as in eh_binary.h (bit 1 = -1, bit 0 = +1, least significant bit
+ * first), channels innermost: every pixel holds its c_in channels in CW = ceil(c_in / 32)
+ * uint32 words (Larq Compute Engine's bitpacked NHWC, batch 1):
+ *   input  x [h_in][w_in][CW]        channel c of pixel (iy, ix) is bit c % 32 of word
+ *                                    x[(iy * w_in + ix) * CW + c / 32]
+ *   weights w [c_out][k_h][k_w][CW]  (the same packing per tap; PyTorch's (c_out, c_in, k_h, k_w)
+ *                                    weight with its channel axis moved innermost and packed)
+ *   _s32 output y [c_out][h_out][w_out] int32, channel-major like the other conv2d kernels;
+ *   _bits output y [h_out][w_out][ceil(c_out / 32)] words packed like the input (padding bits
+ *                                    0), so it feeds the next binary convolution directly.
+ * The padding bits of every pixel's last word (c_in % 32 != 0), in x and in w, are ignored.
+ * Geometry: eh_conv2d_dims and its checks (stride, padding on each side, dilation); groups must
+ * be 1 (else EH_ERR_RANGE, after the geometry checks). A tap reading outside the input is a
+ * padding tap; pad_value says what it is (else EH_ERR_RANGE, checked next):
+ *   EH_CONV2D_B1_PAD_ZERO (0): padding is 0 and contributes nothing (PyTorch's zero padding of
+ *     a +-1 tensor, Larq's default pad_values=0.0): dot = sum over the taps inside the input only;
+ *   EH_CONV2D_B1_PAD_ONE (1): padding is +1 (Larq's pad_values=1.0, the Larq Compute Engine's
+ *     fast mode, and eh_conv1d_b1's padding frames): a padding tap adds sum(w tap) =
+ *     c_in - 2 * popcount(its real weight bits).
+ * Per output (o, oy, ox), with n = the taps counted (inside the input; all k_h * k_w taps with
+ * PAD_ONE) and count = the positions where input and weight differ over them (real bits only):
+ *   dot = n * c_in - 2 * count, in [-N, N] with N = k_h * k_w * c_in.
+ *   _s32:  y = dot.
+ *   _bits: output bit o = 1 (the value -1) iff dot < thr[o], else 0 (+1); thr[o] in [-N, N + 1]
+ *          (else EH_ERR_RANGE, checked after pad_value): thr = -N never sets the bit, N + 1
+ *          always. Batch norm then sign folds into thr and into sign flips of the weights of
+ *          channels with a negative batch-norm scale (edgehost.sim.conv2d_b1_fold_bn_sign).
+ * Limit: N <= EH_CONV2D_B1_MAX_N (2^24), else EH_ERR_SIZE (checked after pad_value, before thr).
+ * Cortex-M cores with the DSP extension run the Harley-Seal assembly of the binary FC
+ * (kernels_c/src/binary/eh_b1_hs_t2.c) over each output's taps gathered into one contiguous
+ * row (stack buffer of EH_CONV2D_B1_COL_WORDS words) when c_in is a multiple of 32 and
+ * k_h * k_w * CW <= EH_CONV2D_B1_COL_WORDS; results are bit-exact with the portable path.
+ */
+enum { EH_CONV2D_B1_PAD_ZERO = 0, EH_CONV2D_B1_PAD_ONE = 1 };
+enum { EH_CONV2D_B1_MAX_N = 16777216, EH_CONV2D_B1_COL_WORDS = 128 };
+
+eh_status eh_conv2d_b1_s32(const eh_conv2d_dims *d, uint32_t pad_value, const uint32_t *x,
+                           const uint32_t *w, int32_t *y);
+eh_status eh_conv2d_b1_bits(const eh_conv2d_dims *d, uint32_t pad_value, const uint32_t *x,
+                            const uint32_t *w, const int32_t *thr, uint32_t *y);
+
+/*
  * 2-D pooling, channel-major (C, H, W), each channel on its own: SumPool2d and AvgPool2d as NIR
  * and PyTorch define them (no dilation, zero padding; AvgPool2d divides by k_h * k_w whatever
  * the padding, PyTorch's count_include_pad=True with ceil_mode=False).

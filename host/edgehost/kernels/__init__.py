@@ -26,3 +26,5 @@ from .lmu import l2mu_check_q15, l2mu_readout_check_q15, l2mu_readout_q15_unchec
 from .conv2d import conv2d_f32, conv2d_out_size, conv2d_padding, conv2d_q15, conv2d_spike_q15  # noqa: F401
 from .conv2d import (avgpool2d_f32, avgpool2d_q15, avgpool2d_spike_q15, pool2d_out_size,  # noqa: F401
                      pool2d_padding, sumpool2d_f32, sumpool2d_q15, sumpool2d_spike_q15)
+from .conv2d import conv2d_b1_bits, conv2d_b1_s32  # noqa: F401
+from ..sim.conv2d_b1 import conv2d_b1_fold_bn_sign, conv2d_b1_pack_input, conv2d_b1_pack_weights  # noqa: F401

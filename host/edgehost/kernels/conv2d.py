@@ -150,3 +150,48 @@ def sumpool2d_spike_q15(s, kernel, stride=None, padding=0):
 
 def avgpool2d_spike_q15(s, kernel, stride=None, padding=0):
     return _pool("avgpool2d_spike_q15", s, kernel, stride, padding, np.uint8, np.int16, "uint8_t", "int16_t")
+
+
+# --- binary conv2d (eh_conv2d_b1_*): twins of edgehost.sim.conv2d_b1 -------------------------
+
+def _b1_setup(c_in, x, w, stride, padding, dilation):
+    from ..sim.binary import nwords
+    c_in = int(c_in)
+    if c_in < 1 or c_in > _U32:
+        raise ValueError(f"c_in must lie in [1, {_U32}], got {c_in}")
+    x = arr(x, np.uint32) if np.asarray(x).dtype.kind in "iu" else np.asarray(x)
+    w = arr(w, np.uint32) if np.asarray(w).dtype.kind in "iu" else np.asarray(w)
+    for name, a, nd in (("x", x, 3), ("w", w, 4)):
+        if a.ndim != nd or a.size == 0 or a.dtype != np.uint32:
+            raise ValueError(f"{name} must be a non-empty {nd}-D array of uint32 words")
+    if x.shape[2] != nwords(c_in) or w.shape[3] != nwords(c_in):
+        raise ValueError(f"x and w need {nwords(c_in)} words per pixel / tap for c_in={c_in}")
+    d = _dims(c_in, x.shape[0], x.shape[1], w.shape[0], w.shape[1], w.shape[2], stride, padding,
+              dilation, 1)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_conv2d_out_size(d, h, wo)
+    out = (int(h[0]), int(wo[0])) if st == 0 else (1, 1)
+    return x, w, d, out
+
+
+def conv2d_b1_s32(c_in, x, w, stride=1, padding=0, dilation=1, pad_value=0):
+    x, w, d, (ho, wo) = _b1_setup(c_in, x, w, stride, padding, dilation)
+    y = np.zeros((w.shape[0], ho, wo), np.int32)
+    check("eh_conv2d_b1_s32", lib.eh_conv2d_b1_s32(d, _u32("pad_value", int(pad_value)),
+                                                   ptr(ffi, x, "uint32_t"), ptr(ffi, w, "uint32_t"),
+                                                   ptr(ffi, y, "int32_t")))
+    return y
+
+
+def conv2d_b1_bits(c_in, x, w, thr, stride=1, padding=0, dilation=1, pad_value=0):
+    x, w, d, (ho, wo) = _b1_setup(c_in, x, w, stride, padding, dilation)
+    t = np.asarray(thr)
+    if t.ndim != 1 or t.size != w.shape[0] or t.dtype.kind not in "iu":
+        raise ValueError(f"thr must have {w.shape[0]} integer entries")
+    t = arr(t, np.int32)
+    y = np.zeros((ho, wo, (w.shape[0] + 31) // 32), np.uint32)
+    check("eh_conv2d_b1_bits", lib.eh_conv2d_b1_bits(d, _u32("pad_value", int(pad_value)),
+                                                     ptr(ffi, x, "uint32_t"), ptr(ffi, w, "uint32_t"),
+                                                     ptr(ffi, t, "int32_t"), ptr(ffi, y, "uint32_t")))
+    return y
