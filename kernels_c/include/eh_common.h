@@ -30,8 +30,10 @@ typedef enum {
 
 /* How a spiking neuron resets after it fired at the previous step. */
 typedef enum {
-    EH_RESET_SUBTRACT = 0, /* v -= threshold */
-    EH_RESET_ZERO = 1      /* v = 0 (see each kernel for which terms are dropped) */
+    EH_RESET_SUBTRACT = 0,    /* v -= threshold */
+    EH_RESET_ZERO = 1,        /* v = 0 (see each kernel for which terms are dropped) */
+    EH_RESET_NONE = 2,        /* no reset (LIF and CuBa-LIF only: eh_lif.h) */
+    EH_RESET_SUBTRACT_NOW = 3 /* snnTorch's reset_delay=False subtraction (LIF, CuBa-LIF: eh_lif.h) */
 } eh_reset;
 
 /* Human-readable name of a status code (never NULL). */

@@ -10,6 +10,22 @@
  *   CuBa, reset to zero:        v = s_prev ? 0 : leak_mem(v) + i
  *   spike:                      s = (v > thr)   (strictly greater)
  *
+ * Two more modes, LIF and CuBa-LIF only (eh_lif_step_*, eh_cubalif_step_*; the spikes on entry
+ * are not read, only written), with u = leak(v) + x (LIF) or leak_mem(v) + i (CuBa, i as above):
+ *   EH_RESET_NONE (snnTorch reset_mechanism="none"):  v = u,  s = (v > thr)
+ *   EH_RESET_SUBTRACT_NOW (snnTorch reset_delay=False, reset by subtraction; r = (v > thr) of
+ *   the membrane on entry, the one snnTorch's mem_reset reads):
+ *                               w = u - r thr;  s = (w > thr);  v = w + (r - s) thr
+ *     i.e. v = u - s thr, but a neuron whose membrane is still above the threshold on entry
+ *     needs w = u - thr above it to spike (snnTorch subtracts the delayed reset first, then
+ *     "avoids the double reset" by adding back (r - s) thr).
+ *   q15: w and v each saturated to int16 (w = sat16(u - r thr), v = sat16(w + (r - s) thr)).
+ *   float32: u = (beta v) + x, then one subtraction of thr if r, then one subtraction of thr
+ *   (s and not r) or one addition (r and not s), each rounded (snnTorch's own order).
+ *   Reset to zero with reset_delay=False needs no mode: it is the same-step reset to 0 of the
+ *   model blob (format 1.5).
+ *   lif_adapt takes only EH_RESET_SUBTRACT and EH_RESET_ZERO (EH_ERR_ARG otherwise).
+ *
  * float32: leak(v) = beta * v, evaluated as ((beta * v) + x) - thr with one rounding per
  * operation (build with -ffp-contract=off, as this project does on every target).
  * q15: membrane, current, input and threshold are int16 on a per-layer scale chosen by the

@@ -119,7 +119,8 @@ static void test_check_functions(void)
  * arrays (the arrays start one element into an allocation of n + 1 when `off` is 1). */
 static void test_unchecked_equals_checked(void)
 {
-    uint32_t n, cfg, off;
+    uint32_t n, cfg, off, rm;
+    for (rm = 0; rm < 2; rm++) /* rm 1: EH_RESET_NONE and EH_RESET_SUBTRACT_NOW */
     for (n = 1; n <= 45; n++)
         for (off = 0; off < 2; off++)
             for (cfg = 0; cfg < 32; cfg++) {
@@ -133,7 +134,7 @@ static void test_unchecked_equals_checked(void)
                 uint16_t *dk = da + off;
                 uint8_t *s = sa + off, *s2 = sb + off, *hk = ha + off;
                 const uint32_t plen = (cfg & 1u) ? n : 1u, tlen = (cfg & 2u) ? n : 1u;
-                const eh_reset reset = (cfg & 4u) ? EH_RESET_ZERO : EH_RESET_SUBTRACT;
+                const eh_reset reset = (eh_reset)(((cfg & 4u) ? 1u : 0u) + 2u * rm);
                 eh_leak_q15 lk = {(cfg & 8u) ? dk : 0, (cfg & 8u) ? 0 : hk, plen};
                 eh_leak_q15 ls = {(cfg & 16u) ? 0 : dk, (cfg & 16u) ? hk : 0, plen};
                 uint32_t k, bad = 0;
@@ -162,11 +163,54 @@ static void test_unchecked_equals_checked(void)
             }
 }
 
+/* EH_RESET_NONE and EH_RESET_SUBTRACT_NOW (eh_lif.h): the spikes on entry are not read; with
+ * SUBTRACT_NOW a membrane still above the threshold on entry needs leak(v) + x - thr above it. */
+static void test_none_and_subtract_now(void)
+{
+    /* no leak (decay 32768), threshold 100 */
+    uint16_t one = 32768;
+    int16_t thr = 100, x[3] = {-40, 30, 120}, v[3] = {150, 80, 0};
+    uint8_t s[3] = {1, 1, 0};
+    eh_leak_q15 lk = {&one, 0, 1};
+    int16_t i3[3] = {0, 0, 0};
+    float xf[3] = {-0.4f, 0.3f, 1.2f}, vf[3] = {1.5f, 0.8f, 0.0f}, bf = 1.0f, tf = 1.0f, af = 0.0f;
+    float if3[3] = {0.0f, 0.0f, 0.0f};
+    EH_CHECK_EQ(eh_lif_step_q15(3, x, v, s, &lk, &thr, 1, EH_RESET_NONE), EH_OK);
+    EH_CHECK(v[0] == 110 && v[1] == 110 && v[2] == 120 && s[0] == 1 && s[1] == 1 && s[2] == 1);
+    /* snnTorch reset_delay=False: r = v > thr on entry; w = v + x - r thr; s = w > thr;
+     * v = w + (r - s) thr */
+    v[0] = 150; v[1] = 80; v[2] = 0; s[0] = 0; s[1] = 0; s[2] = 1;
+    EH_CHECK_EQ(eh_lif_step_q15(3, x, v, s, &lk, &thr, 1, EH_RESET_SUBTRACT_NOW), EH_OK);
+    EH_CHECK(s[0] == 0 && v[0] == 110);   /* r 1: w = 10, no spike, v = 110 (stays above) */
+    EH_CHECK(s[1] == 1 && v[1] == 10);    /* r 0: w = 110, spike, v = 10 */
+    EH_CHECK(s[2] == 1 && v[2] == 20);
+    v[0] = 150; v[1] = 80; v[2] = 0; s[0] = 0; s[1] = 0; s[2] = 1;
+    EH_CHECK_EQ(eh_cubalif_step_q15(3, x, i3, v, s, &lk, &lk, &thr, 1, EH_RESET_SUBTRACT_NOW), EH_OK);
+    EH_CHECK(s[0] == 0 && v[0] == 110 && s[1] == 1 && v[1] == 10 && i3[2] == 120);
+    EH_CHECK_EQ(eh_lif_step_f32(3, xf, vf, s, &bf, 1, &tf, 1, EH_RESET_SUBTRACT_NOW), EH_OK);
+    EH_CHECK(s[0] == 0 && s[1] == 1 && s[2] == 1 && vf[0] > 1.0f && vf[1] < 0.2f);
+    vf[0] = 1.5f; vf[1] = 0.8f; vf[2] = 0.0f;
+    EH_CHECK_EQ(eh_cubalif_step_f32(3, xf, if3, vf, s, &af, 1, &bf, 1, &tf, 1, EH_RESET_NONE), EH_OK);
+    EH_CHECK(s[0] == 1 && s[1] == 1 && s[2] == 1 && vf[2] == 1.2f);
+    /* lif_adapt takes neither; an unknown mode changes nothing */
+    {
+        int16_t a[3] = {0, 0, 0}, v0 = v[0];
+        float fa[3] = {0, 0, 0};
+        EH_CHECK_EQ(eh_lif_adapt_step_q15(3, x, x, v, a, s, &lk, &lk, &thr, 1, EH_RESET_NONE), EH_ERR_ARG);
+        EH_CHECK_EQ(eh_lif_adapt_step_f32(3, xf, xf, vf, fa, s, &bf, 1, &bf, 1, &tf, 1, EH_RESET_SUBTRACT_NOW),
+                    EH_ERR_ARG);
+        EH_CHECK_EQ(eh_lif_step_q15(3, x, v, s, &lk, &thr, 1, (eh_reset)4), EH_ERR_ARG);
+        EH_CHECK_EQ(eh_cubalif_step_f32(3, xf, if3, vf, s, &af, 1, &bf, 1, &tf, 1, (eh_reset)4), EH_ERR_ARG);
+        EH_CHECK(v[0] == v0 && a[0] == 0);
+    }
+}
+
 int main(void)
 {
     test_bad_arguments();
     test_exact_buffers();
     test_check_functions();
     test_unchecked_equals_checked();
+    test_none_and_subtract_now();
     EH_TEST_DONE();
 }

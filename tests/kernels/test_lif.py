@@ -8,6 +8,7 @@ import edgehost.kernels as K
 import edgehost.sim as S
 
 sizes = st.integers(1, 97)
+RESETS = ["subtract", "zero", "none", "subtract_now"]   # the LIF / CuBa-LIF modes (eh_lif.h)
 i16 = st.integers(-32768, 32767)
 f32 = st.floats(-1e4, 1e4, width=32, allow_subnormal=False)
 
@@ -25,7 +26,7 @@ def q15_case(draw, cuba=False):
         v=draw(hnp.arrays(np.int16, n, elements=i16)),
         spikes=draw(hnp.arrays(np.uint8, n, elements=st.integers(0, 1))),
         threshold=draw(per_neuron(n, st.integers(1, 32767), np.int16)),
-        reset=draw(st.sampled_from(["subtract", "zero"])),
+        reset=draw(st.sampled_from(RESETS)),
     )
     prefixes = ["syn_", "mem_"] if cuba else [""]
     for p in prefixes:
@@ -47,7 +48,7 @@ def f32_case(draw, cuba=False):
         spikes=draw(hnp.arrays(np.uint8, n, elements=st.integers(0, 1))),
         beta=draw(per_neuron(n, st.floats(0, 1, width=32), np.float32)),
         threshold=draw(per_neuron(n, st.floats(0.0009765625, 1024.0, width=32), np.float32)),
-        reset=draw(st.sampled_from(["subtract", "zero"])),
+        reset=draw(st.sampled_from(RESETS)),
     )
     if cuba:
         case["i_syn"] = draw(hnp.arrays(np.float32, n, elements=f32))
@@ -171,6 +172,7 @@ def test_empty_rejected():
 @st.composite
 def adapt_q15_case(draw):
     case = draw(q15_case())
+    case["reset"] = draw(st.sampled_from(RESETS[:2]))
     n = case["x"].size
     leak = {k: case.pop(k) for k in ("decay", "shift") if k in case}
     case.update({"mem_" + k: v for k, v in leak.items()})
@@ -186,6 +188,7 @@ def adapt_q15_case(draw):
 @st.composite
 def adapt_f32_case(draw):
     case = draw(f32_case())
+    case["reset"] = draw(st.sampled_from(RESETS[:2]))
     n = case["x"].size
     case["beta_th"] = draw(per_neuron(n, st.floats(0, 1, width=32), np.float32))
     case["x_th"] = draw(hnp.arrays(np.float32, n, elements=st.floats(-2, 2, width=32)))
@@ -316,3 +319,48 @@ def test_cubalif_check_q15_rejects_what_the_step_rejects(kw):
         K.cubalif_step_q15_unchecked(x, x, x, s, **kw)
     assert K.cubalif_check_q15(3, 10, syn_shift=3, mem_decay=[0, 1, 32768]) is None
     assert S.cubalif_check_q15(3, 10, syn_shift=3, mem_decay=[0, 1, 32768]) is None
+
+
+@pytest.mark.parametrize("reset", ["none", "subtract_now"])
+def test_lif_adapt_rejects_the_lif_only_modes(reset):
+    """none / subtract_now are LIF and CuBa-LIF modes: lif_adapt refuses them in both twins."""
+    x = np.zeros(3, np.int16)
+    for impl in (S, K):
+        with pytest.raises(ValueError):
+            impl.lif_adapt_step_q15(x, x, x, x, np.zeros(3, np.uint8), 10, mem_shift=3, th_shift=3, reset=reset)
+        with pytest.raises(ValueError):
+            impl.lif_adapt_step_f32(x.astype(np.float32), x.astype(np.float32), x.astype(np.float32),
+                                    x.astype(np.float32), np.zeros(3, np.uint8), 0.5, 0.5, 1.0, reset=reset)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 2**32 - 1), st.sampled_from(["none", "subtract_now"]))
+def test_none_and_subtract_now_follow_their_equations_over_time(n, seed, reset):
+    """Over 50 steps from rest, with no leak (decay 32768): "none" never resets (v is the running
+    sum of the inputs, saturated), "subtract_now" keeps v = sum - thr * (spikes so far) and a
+    neuron spikes only when v - thr (v - 2 thr if it entered above thr) exceeds thr; both twins."""
+    rng = np.random.default_rng(seed)
+    thr = np.int16(rng.integers(50, 2000))
+    xs = rng.integers(-1500, 2500, (50, n)).astype(np.int16)
+    for impl in (S, K):
+        v = np.zeros(n, np.int16)
+        s = np.zeros(n, np.uint8)
+        total = np.zeros(n, np.int64)
+        fired = np.zeros(n, np.int64)
+        clean = np.ones(n, bool)          # neurons whose sums never came near saturation
+        for x in xs:
+            entered_above = v.astype(np.int64) > thr
+            v_prev = v.astype(np.int64)
+            v, s = impl.lif_step_q15(x, v, s, thr, decay=32768, reset=reset)
+            if reset == "none":
+                total = np.clip(total + x, -32768, 32767)
+                np.testing.assert_array_equal(v, total)
+                np.testing.assert_array_equal(s, (total > thr).astype(np.uint8))
+            else:
+                u = v_prev + x
+                need = np.where(entered_above, 2 * thr, thr)
+                np.testing.assert_array_equal(s, (u > need).astype(np.uint8))
+                fired += s
+                total += x
+                clean &= np.abs(u) < 30000
+                np.testing.assert_array_equal(v[clean], (total - fired * thr)[clean])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._util import arr, check, load, out, params, ptr
-from ..sim._checks import reset_mode
+from ..sim._checks import RESETS_LIF, reset_mode
 
 ffi, lib = load("lif")
 
@@ -37,7 +37,7 @@ def lif_step_f32(x, v, spikes, beta, threshold, reset="subtract"):
         raise ValueError("x, v and spikes must have the same length")
     check("eh_lif_step_f32", lib.eh_lif_step_f32(
         x.size, ptr(ffi, x, "float"), ptr(ffi, v, "float"), ptr(ffi, s, "uint8_t"),
-        ptr(ffi, b, "float"), b.size, ptr(ffi, t, "float"), t.size, reset_mode(reset)))
+        ptr(ffi, b, "float"), b.size, ptr(ffi, t, "float"), t.size, reset_mode(reset, RESETS_LIF)))
     return v, s
 
 
@@ -52,7 +52,7 @@ def lif_step_q15(x, v, spikes, threshold, decay=None, shift=None, reset="subtrac
     leak = _leak(decay, shift, keep)
     check("eh_lif_step_q15", lib.eh_lif_step_q15(
         x.size, ptr(ffi, x, "int16_t"), ptr(ffi, v, "int16_t"), ptr(ffi, s, "uint8_t"),
-        leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+        leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF)))
     return v, s
 
 
@@ -69,7 +69,7 @@ def cubalif_step_f32(x, i_syn, v, spikes, alpha, beta, threshold, reset="subtrac
     check("eh_cubalif_step_f32", lib.eh_cubalif_step_f32(
         x.size, ptr(ffi, x, "float"), ptr(ffi, i, "float"), ptr(ffi, v, "float"),
         ptr(ffi, s, "uint8_t"), ptr(ffi, a, "float"), a.size, ptr(ffi, b, "float"), b.size,
-        ptr(ffi, t, "float"), t.size, reset_mode(reset)))
+        ptr(ffi, t, "float"), t.size, reset_mode(reset, RESETS_LIF)))
     return i, v, s
 
 
@@ -87,7 +87,7 @@ def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=N
     lm = _leak(mem_decay, mem_shift, keep)
     check("eh_cubalif_step_q15", lib.eh_cubalif_step_q15(
         x.size, ptr(ffi, x, "int16_t"), ptr(ffi, i, "int16_t"), ptr(ffi, v, "int16_t"),
-        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF)))
     return i, v, s
 
 
@@ -143,7 +143,7 @@ def lif_check_q15(n, threshold, decay=None, shift=None, reset="subtract") -> Non
     t = params(threshold, np.int16)
     leak = _leak(decay, shift, keep)
     check("eh_lif_check_q15", lib.eh_lif_check_q15(
-        _count(n), leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+        _count(n), leak, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF)))
 
 
 def lif_step_q15_unchecked(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
@@ -159,10 +159,10 @@ def lif_step_q15_unchecked(x, v, spikes, threshold, decay=None, shift=None, rese
         raise ValueError("x, v and spikes must have the same length")
     leak = _leak(decay, shift, keep)
     check("eh_lif_check_q15", lib.eh_lif_check_q15(x.size, leak, ptr(ffi, t, "int16_t"), t.size,
-                                                   reset_mode(reset)))
+                                                   reset_mode(reset, RESETS_LIF)))
     lib.eh_lif_step_q15_unchecked(x.size, ptr(ffi, x, "int16_t"), ptr(ffi, v, "int16_t"),
                                   ptr(ffi, s, "uint8_t"), leak, ptr(ffi, t, "int16_t"), t.size,
-                                  reset_mode(reset))
+                                  reset_mode(reset, RESETS_LIF))
     return v, s
 
 
@@ -174,7 +174,7 @@ def cubalif_check_q15(n, threshold, syn_decay=None, syn_shift=None, mem_decay=No
     ls = _leak(syn_decay, syn_shift, keep)
     lm = _leak(mem_decay, mem_shift, keep)
     check("eh_cubalif_check_q15", lib.eh_cubalif_check_q15(
-        _count(n), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+        _count(n), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF)))
 
 
 def cubalif_step_q15_unchecked(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,
@@ -191,8 +191,8 @@ def cubalif_step_q15_unchecked(x, i_syn, v, spikes, threshold, syn_decay=None, s
     ls = _leak(syn_decay, syn_shift, keep)
     lm = _leak(mem_decay, mem_shift, keep)
     check("eh_cubalif_check_q15", lib.eh_cubalif_check_q15(
-        x.size, ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset)))
+        x.size, ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF)))
     lib.eh_cubalif_step_q15_unchecked(
         x.size, ptr(ffi, x, "int16_t"), ptr(ffi, i, "int16_t"), ptr(ffi, v, "int16_t"),
-        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset))
+        ptr(ffi, s, "uint8_t"), ls, lm, ptr(ffi, t, "int16_t"), t.size, reset_mode(reset, RESETS_LIF))
     return i, v, s

@@ -8,13 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 RESETS = {"subtract": 0, "zero": 1}
+# LIF and CuBa-LIF also take these (EH_RESET_NONE, EH_RESET_SUBTRACT_NOW: kernels_c/include/eh_lif.h)
+RESETS_LIF = {**RESETS, "none": 2, "subtract_now": 3}
 
 
-def reset_mode(reset: str) -> int:
+def reset_mode(reset: str, modes: dict = RESETS) -> int:
     try:
-        return RESETS[reset]
-    except KeyError:
-        raise ValueError(f"reset must be one of {sorted(RESETS)}, got {reset!r}") from None
+        return modes[reset]
+    except (KeyError, TypeError):
+        raise ValueError(f"reset must be one of {sorted(modes)}, got {reset!r}") from None
 
 
 def vector(name: str, a, dtype, n: int | None = None) -> np.ndarray:

@@ -64,8 +64,9 @@ def leak_q15(v: np.ndarray, n: int, decay=None, shift=None, name="leak") -> np.n
 
 
 def lif_step_f32(x, v, spikes, beta, threshold, reset="subtract"):
-    """One LIF step in float32. Returns (v, spikes); the inputs are not modified."""
-    mode = c.reset_mode(reset)
+    """One LIF step in float32. Returns (v, spikes); the inputs are not modified.
+    reset: "subtract", "zero", "none" or "subtract_now" (eh_lif.h)."""
+    mode = c.reset_mode(reset, c.RESETS_LIF)
     x = c.vector("x", x, np.float32)
     n = x.size
     v = c.vector("v", v, np.float32, n)
@@ -73,6 +74,8 @@ def lif_step_f32(x, v, spikes, beta, threshold, reset="subtract"):
     b = _decay_f32("beta", beta, n)
     t = _thr_f32(threshold, n)
     t = np.broadcast_to(t, (n,))
+    if mode >= 2:
+        return _now_f32((b * v + x).astype(np.float32), v, t, mode)
     if mode == 0:
         u = b * v
         u = u + x
@@ -84,15 +87,39 @@ def lif_step_f32(x, v, spikes, beta, threshold, reset="subtract"):
     return u, (u > t).astype(np.uint8)
 
 
+def _now_f32(u, v, t, mode):
+    """Modes none (2) and subtract_now (3) from u = leak(v) + input, float32 (eh_lif.h)."""
+    if mode == 2:
+        return u, (u > t).astype(np.uint8)
+    r = v > t
+    w = np.where(r, u - t, u).astype(np.float32)
+    s = w > t
+    out = np.where(s & ~r, w - t, np.where(r & ~s, w + t, w)).astype(np.float32)
+    return out, s.astype(np.uint8)
+
+
+def _now_q15(u, v, t, mode):
+    """Modes none (2) and subtract_now (3) from u = leak(v) + input (int32, unsaturated), Q15."""
+    if mode == 2:
+        u = _sat16(u)
+        return u, (u.astype(np.int32) > t).astype(np.uint8)
+    r = (v.astype(np.int32) > t).astype(np.int32)
+    w = _sat16(u - r * t).astype(np.int32)
+    s = (w > t).astype(np.int32)
+    return _sat16(w + (r - s) * t), s.astype(np.uint8)
+
+
 def lif_step_q15(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
     """One LIF step in Q15 fixed point. Returns (v, spikes); the inputs are not modified."""
-    mode = c.reset_mode(reset)
+    mode = c.reset_mode(reset, c.RESETS_LIF)
     x = c.vector("x", x, np.int16)
     n = x.size
     v = c.vector("v", v, np.int16, n)
     s = c.spikes("spikes", spikes, n).astype(bool)
     t = _thr_q15(threshold, n)
     lv = leak_q15(v, n, decay, shift)
+    if mode >= 2:
+        return _now_q15(lv + x.astype(np.int32), v, t, mode)
     if mode == 0:
         u = lv + x.astype(np.int32) - np.where(s, t, 0)
     else:
@@ -103,7 +130,7 @@ def lif_step_q15(x, v, spikes, threshold, decay=None, shift=None, reset="subtrac
 
 def cubalif_step_f32(x, i_syn, v, spikes, alpha, beta, threshold, reset="subtract"):
     """One current-based LIF step in float32. Returns (i_syn, v, spikes)."""
-    mode = c.reset_mode(reset)
+    mode = c.reset_mode(reset, c.RESETS_LIF)
     x = c.vector("x", x, np.float32)
     n = x.size
     i_syn = c.vector("i_syn", i_syn, np.float32, n)
@@ -116,6 +143,8 @@ def cubalif_step_f32(x, i_syn, v, spikes, alpha, beta, threshold, reset="subtrac
     i = (i + x).astype(np.float32)
     u = b * v
     u = u + i
+    if mode >= 2:
+        return (i,) + _now_f32(u.astype(np.float32), v, t, mode)
     if mode == 0:
         u = np.where(s, u - t, u)
     else:
@@ -127,7 +156,7 @@ def cubalif_step_f32(x, i_syn, v, spikes, alpha, beta, threshold, reset="subtrac
 def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,
                      mem_decay=None, mem_shift=None, reset="subtract"):
     """One current-based LIF step in Q15 fixed point. Returns (i_syn, v, spikes)."""
-    mode = c.reset_mode(reset)
+    mode = c.reset_mode(reset, c.RESETS_LIF)
     x = c.vector("x", x, np.int16)
     n = x.size
     i_syn = c.vector("i_syn", i_syn, np.int16, n)
@@ -136,6 +165,8 @@ def cubalif_step_q15(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=N
     t = _thr_q15(threshold, n)
     i = _sat16(leak_q15(i_syn, n, syn_decay, syn_shift, "syn leak") + x.astype(np.int32))
     lv = leak_q15(v, n, mem_decay, mem_shift, "mem leak")
+    if mode >= 2:
+        return (i,) + _now_q15(lv + i.astype(np.int32), v, t, mode)
     if mode == 0:
         u = _sat16(lv + i.astype(np.int32) - np.where(s, t, 0))
     else:
@@ -202,7 +233,7 @@ def lif_check_q15(n, threshold, decay=None, shift=None, reset="subtract") -> Non
     n = int(n)
     leak_q15(np.zeros(n, np.int32), n, decay, shift)
     _thr_q15(threshold, n)
-    c.reset_mode(reset)
+    c.reset_mode(reset, c.RESETS_LIF)
 
 
 def lif_step_q15_unchecked(x, v, spikes, threshold, decay=None, shift=None, reset="subtract"):
@@ -221,7 +252,7 @@ def cubalif_check_q15(n, threshold, syn_decay=None, syn_shift=None, mem_decay=No
     leak_q15(np.zeros(n, np.int32), n, syn_decay, syn_shift, "syn leak")
     leak_q15(np.zeros(n, np.int32), n, mem_decay, mem_shift, "mem leak")
     _thr_q15(threshold, n)
-    c.reset_mode(reset)
+    c.reset_mode(reset, c.RESETS_LIF)
 
 
 def cubalif_step_q15_unchecked(x, i_syn, v, spikes, threshold, syn_decay=None, syn_shift=None,

@@ -14,7 +14,7 @@ eh_status eh_cubalif_step_f32(uint32_t n, const float *x, float *i_syn, float *v
     if ((st = eh_decay_f32_check(alpha, alpha_len, n)) != EH_OK) return st;
     if ((st = eh_decay_f32_check(beta, beta_len, n)) != EH_OK) return st;
     if ((st = eh_thr_f32_check(thr, thr_len, n)) != EH_OK) return st;
-    if ((st = eh_reset_check(reset)) != EH_OK) return st;
+    if ((st = eh_reset_check_lif(reset)) != EH_OK) return st;
 
     for (k = 0; k < n; k++) {
         const float a = alpha[alpha_len == 1u ? 0u : k];
@@ -28,11 +28,21 @@ eh_status eh_cubalif_step_f32(uint32_t n, const float *x, float *i_syn, float *v
             u = b * v[k];
             u = u + i;
             if (spikes[k]) u = u - t;
-        } else if (spikes[k]) {
+        } else if (reset == EH_RESET_ZERO && spikes[k]) {
             u = 0.0f;
-        } else {
+        } else if (reset != EH_RESET_SUBTRACT_NOW) {
             u = b * v[k];
             u = u + i;
+        } else {
+            const int r = v[k] > t;
+            int s;
+            u = b * v[k];
+            u = u + i;
+            if (r) u = u - t;
+            s = u > t;
+            v[k] = (s && !r) ? u - t : (r && !s) ? u + t : u;
+            spikes[k] = (uint8_t)s;
+            continue;
         }
         v[k] = u;
         spikes[k] = (uint8_t)(u > t);

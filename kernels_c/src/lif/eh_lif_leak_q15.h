@@ -40,4 +40,10 @@ static inline eh_status eh_reset_check(eh_reset reset)
     return (reset == EH_RESET_SUBTRACT || reset == EH_RESET_ZERO) ? EH_OK : EH_ERR_ARG;
 }
 
+/* LIF and CuBa-LIF also take EH_RESET_NONE and EH_RESET_SUBTRACT_NOW (eh_lif.h). */
+static inline eh_status eh_reset_check_lif(eh_reset reset)
+{
+    return ((uint32_t)reset <= (uint32_t)EH_RESET_SUBTRACT_NOW) ? EH_OK : EH_ERR_ARG;
+}
+
 #endif

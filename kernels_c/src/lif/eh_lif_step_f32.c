@@ -12,7 +12,7 @@ eh_status eh_lif_step_f32(uint32_t n, const float *x, float *v, uint8_t *spikes,
     if (n == 0) return EH_ERR_SIZE;
     if ((st = eh_decay_f32_check(beta, beta_len, n)) != EH_OK) return st;
     if ((st = eh_thr_f32_check(thr, thr_len, n)) != EH_OK) return st;
-    if ((st = eh_reset_check(reset)) != EH_OK) return st;
+    if ((st = eh_reset_check_lif(reset)) != EH_OK) return st;
 
     for (k = 0; k < n; k++) {
         const float b = beta[beta_len == 1u ? 0u : k];
@@ -22,9 +22,22 @@ eh_status eh_lif_step_f32(uint32_t n, const float *x, float *v, uint8_t *spikes,
             u = b * v[k];
             u = u + x[k];
             if (spikes[k]) u = u - t;
-        } else {
+        } else if (reset == EH_RESET_ZERO) {
             u = spikes[k] ? 0.0f : b * v[k];
             u = u + x[k];
+        } else if (reset == EH_RESET_NONE) {
+            u = b * v[k];
+            u = u + x[k];
+        } else {
+            const int r = v[k] > t;
+            int s;
+            u = b * v[k];
+            u = u + x[k];
+            if (r) u = u - t;
+            s = u > t;
+            v[k] = (s && !r) ? u - t : (r && !s) ? u + t : u;
+            spikes[k] = (uint8_t)s;
+            continue;
         }
         v[k] = u;
         spikes[k] = (uint8_t)(u > t);

@@ -23,7 +23,32 @@ eh_status eh_lif_check_q15(uint32_t n, const eh_leak_q15 *leak,
     if (n == 0) return EH_ERR_SIZE;
     if ((st = eh_leak_q15_check(leak, n)) != EH_OK) return st;
     if ((st = eh_thr_q15_check(thr, thr_len, n)) != EH_OK) return st;
-    return eh_reset_check(reset);
+    return eh_reset_check_lif(reset);
+}
+
+/* EH_RESET_NONE and EH_RESET_SUBTRACT_NOW (every core: the reference arithmetic of eh_lif.h,
+ * neuron by neuron; the spikes on entry are not read). */
+static void lif_plain_now(uint32_t n, const int16_t *x, int16_t *v, uint8_t *spikes,
+                          const eh_leak_q15 *leak, const int16_t *thr, uint32_t thr_len,
+                          eh_reset reset)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        const int32_t tk = thr[thr_len == 1u ? 0u : k];
+        int32_t u = eh_leak_q15_apply(leak, k, v[k]) + x[k];
+        int32_t s;
+        if (reset == EH_RESET_SUBTRACT_NOW) {
+            const int32_t r = v[k] > tk;
+            u = eh_sat16(u - r * tk);
+            s = u > tk;
+            u = eh_sat16(u + (r - s) * tk);
+        } else {
+            u = eh_sat16(u);
+            s = u > tk;
+        }
+        v[k] = (int16_t)u;
+        spikes[k] = (uint8_t)s;
+    }
 }
 
 /* Neurons [k0, k1): the reference loops. */
@@ -444,6 +469,10 @@ void eh_lif_step_q15_unchecked(uint32_t n, const int16_t *x, int16_t *v, uint8_t
                                const eh_leak_q15 *leak,
                                const int16_t *thr, uint32_t thr_len, eh_reset reset)
 {
+    if (reset == EH_RESET_NONE || reset == EH_RESET_SUBTRACT_NOW) {
+        lif_plain_now(n, x, v, spikes, leak, thr, thr_len, reset);
+        return;
+    }
 #if EH_LIF_HAVE_DSP
     /* [leak kind][per-neuron threshold][reset to zero] */
     static const lif_fn table[3][2][2] = {
