@@ -158,10 +158,12 @@ def plot_file(path, option: str = "--plot"):
     return output_file(path, option)
 
 
-def need_device(board, port) -> None:
+def need_device(board, port, place=None) -> None:
     """Before any work: a device to use must be named."""
-    if not board and not port:
-        raise UserError("give --board B (or --port URL)")
+    if not board and not port and not place:
+        raise UserError("give --board B (or --port URL, or --place NAME)")
+    if port and place:
+        raise UserError("give --port or --place, not both")
     if board:
         from ..boards import get
         get(board)      # an unknown board: one line naming it and the known ones
@@ -169,8 +171,18 @@ def need_device(board, port) -> None:
 
 def open_device(board, port):
     """validate.open_device under the board's session lock when it may start the board (so
-    parallel commands of one board start one emulator, recorded)."""
+    parallel commands of one board start one emulator, recorded). A place's port (place_port)
+    is opened as the place: its errors name it."""
     from .. import validate as V
+    if port is not None and port in _PLACES:
+        place = _PLACES[port]
+        try:
+            return place.open_device()
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - LinkError, OSError: one line naming the place
+            raise UserError(f"place {place.name} ({place.board.name}): cannot connect to {port}: {e}",
+                            code=1) from None
     if port is None and board:
         from ..boards import get
         from ..flash.sessions import board_lock
@@ -226,3 +238,45 @@ class Progress:
         if self._prog is not None:
             self._prog.__exit__(*exc)
         return False
+
+
+# ---- labgrid places (docs/farm.md) ----------------------------------------------------------------
+
+#: serial URL -> the acquired edgehost.farm.Place (this process)
+_PLACES: dict = {}
+
+
+def place_options(p, group=None) -> None:
+    """--place / --coordinator: use a board on a labgrid farm (edgehost.farm). `group`: a
+    mutually exclusive group to put --place in (beside --board/--port)."""
+    (group or p).add_argument(
+        "--place", metavar="NAME", type=nonempty("a labgrid place name or pattern"),
+        help="a labgrid place (or a pattern, e.g. 'mps2-*': the first free one): acquired for this "
+             "command, talked to over its network serial port, released on exit (docs/farm.md)")
+    p.add_argument("--coordinator", metavar="HOST[:PORT]", type=nonempty("a coordinator address"),
+                   help="labgrid coordinator with --place (default: $LG_COORDINATOR, else 127.0.0.1:20408)")
+
+
+def place_port(args, *, flash: bool = False, elf=None) -> str | None:
+    """With --place: acquires the place (released when the command exits: normally, on an error,
+    on Ctrl-C or SIGTERM), flashes it when `flash`, and returns its serial URL (rfc2217://...).
+    Without --place: None. `args.board`, when given, must be the place's board."""
+    name = getattr(args, "place", None)
+    if not name:
+        return None
+    import atexit
+    import signal
+    import threading
+
+    from .. import farm
+    place = farm.acquire(name, coordinator=getattr(args, "coordinator", None), board=getattr(args, "board", None))
+    atexit.register(place.release)
+    if threading.current_thread() is threading.main_thread():
+        def _term(*_):
+            raise KeyboardInterrupt            # the CLI's handler runs, then atexit releases the place
+        signal.signal(signal.SIGTERM, _term)
+    args.board = place.board.name
+    _PLACES[place.serial_url] = place
+    if flash:
+        args.place_flash = place.flash(elf)
+    return place.serial_url

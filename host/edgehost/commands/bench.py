@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..cli import UserError
+from . import _args as A
 
 
 def register(sub) -> None:
@@ -28,6 +29,7 @@ def register(sub) -> None:
                         "require equal counts")
     p.add_argument("--memory", action="store_true",
                    help="also report the runtime firmware's flash and RAM per board (from the ELF)")
+    A.place_options(p)
     p.add_argument("--link", action="store_true",
                    help="also measure the link: PING round trip and ECHO throughput (starts emulated boards)")
     p.add_argument("--no-kernels", action="store_true", help="skip the kernel cases (with --memory/--link)")
@@ -89,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
     from ..bench import system
 
     runs, mem, lnk = [], [], []
+    place_url = None
+    if getattr(args, "place", None):               # the link of a board on a labgrid farm
+        if not args.link or len(args.board) > 1:
+            raise UserError("--place measures one farm board's link: give --link (and at most one --board)")
+        args.board = args.board[0] if args.board else None
+        place_url = A.place_port(args)
+        args.board = [args.board]
     if not args.board and not args.host:
         raise UserError("give at least one --board (or --host)")
     from ..boards import get
@@ -102,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             if args.memory:
                 mem.append(system.memory(name))
             if args.link:
-                lnk.append(system.link(name))
+                lnk.append(system.link(name, port=place_url))
             if args.no_kernels:
                 continue
             runs.append(bench.run_bench(name, quick=args.quick, check=args.cross_check))

@@ -16,7 +16,7 @@ def register(sub) -> None:
                     "the background (the host board as a native process) or program a real board "
                     "(pyocd, nrfjprog, openocd, uf2, dfu, nrfutil), wait until it answers HELLO and "
                     "record the session for run/stream/validate/monitor/stop. docs/flashing.md.")
-    p.add_argument("--board", "-b", required=True, help="board name or alias (edgehost boards)")
+    p.add_argument("--board", "-b", help="board name or alias (edgehost boards); required unless --place")
     p.add_argument("--method", "-m", help="flash method (default: the board's, tried in order)")
     p.add_argument("--output", "-o", metavar="FILE", help="write a UF2 file instead of flashing (implies --method uf2)")
     p.add_argument("--foreground", action="store_true",
@@ -28,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=A.number(0, 3600, lo_open=True, unit=" (seconds)"), default=30.0,
                    help="seconds to wait for HELLO (default 30)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    A.place_options(p)
     p.set_defaults(func=run)
 
 
@@ -66,6 +67,10 @@ def run(args) -> int:
     from ..flash.sessions import board_lock
     from ..flash.uf2 import UF2Error
 
+    if getattr(args, "place", None):
+        return _flash_place(args)
+    if not args.board:
+        raise UserError("the following arguments are required: --board/-b (or --place NAME)")
     board = get(args.board)                 # an unknown board: one line, before any work
     if args.elf is not None:
         _check_elf(args.elf)
@@ -111,6 +116,31 @@ def run(args) -> int:
             _, what = stop_session(res["board"])
             print(f"{res['board']}: {what}", file=sys.stderr)
             return 0
+    return 0
+
+
+def _flash_place(args) -> int:
+    """--place: acquire, flash through the place's resources, HELLO, release (docs/farm.md)."""
+    if args.output is not None or args.foreground or args.method or args.port:
+        raise UserError("--place flashes through the place's resources: --output, --foreground, --method "
+                        "and --port do not go with it")
+    if args.board:
+        from ..boards import get
+        get(args.board)
+    if args.elf is not None:
+        _check_elf(args.elf)
+    A.place_port(args)
+    place = A._PLACES[next(reversed(A._PLACES))]
+    res = place.flash(args.elf, timeout=args.timeout)
+    res["notes"] = [f"the place is released when this command exits; keep it with "
+                    f"`labgrid-client -p {place.name} acquire` around your commands"]
+    if args.json:
+        print(json.dumps(res, indent=2, default=str))
+    else:
+        h = res.get("hello") or {}
+        print(f"place {res['place']}: {h.get('board', res['board'])} ({h.get('core', '?')}), firmware "
+              f"{h.get('firmware_version', '?')} via {res['method']} in {res['seconds']} s")
+        print(f"  port  {res['port']}")
     return 0
 
 

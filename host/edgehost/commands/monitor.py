@@ -17,6 +17,7 @@ def register(sub) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--board", "-b", help="board with a running session (edgehost flash)")
     g.add_argument("--port", help="a pyserial URL or device path")
+    A.place_options(p, g)
     p.add_argument("--raw", action="store_true", help="hex dump of the bytes instead of frames")
     p.add_argument("--seconds", type=A.number(0, 1e7, lo_open=True), help="stop after this many seconds")
     p.add_argument("--hello", action="store_true", help="send one HELLO first (to see an answer)")
@@ -29,7 +30,7 @@ def run(args) -> int:
     from ..link import LinkError, Transport
     from ..link import protocol as P
 
-    port = args.port
+    port = args.port or A.place_port(args)
     if port is None:
         from ..boards import get
         from ..flash.sessions import find_session

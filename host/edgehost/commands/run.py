@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("model", metavar="MODEL.ehm")
     p.add_argument("--board", "-b", help="board name (started when emulated and not running)")
     p.add_argument("--port", help="use the device on this pyserial URL or path")
+    A.place_options(p)
     p.add_argument("--input", required=True, metavar="X.npy",
                    help="(steps, features) or (features,) for one step; integers are device values, floats "
                         "are quantised with the input tensor's scale")
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import validate as V
     from ..convert.validate_input import InputDataError, check_array, saturating_inputs
     from ..link import LinkError
-    A.need_device(args.board, args.port)
+    A.need_device(args.board, args.port, getattr(args, "place", None))
     blob, model = V.load_model_file(A.model_file(args.model, "MODEL"))
     x = A.load_array(args.input, "--input")
     n = model.input_tensor.storage_len
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"edgehost run: warning: {over} of {total} input values lie outside the model's input range "
               f"({lim}) and saturate on the device", file=sys.stderr)
     xd = V.to_device_inputs(x, model, what)
-    dev = A.open_device(args.board, args.port)
+    dev = A.open_device(args.board, A.place_port(args) or args.port)
     try:
         V.load_on_device(dev, blob, model)
         res = dev.infer(xd)

@@ -21,6 +21,7 @@ def register(sub) -> None:
                     "Reports frames/s, latency per step, link use and dropped frames.")
     p.add_argument("--board", "-b", help="board name (started when emulated and not running)")
     p.add_argument("--port", help="use the device on this pyserial URL or path")
+    A.place_options(p)
     p.add_argument("--model", "-m", required=True, metavar="MODEL.ehm")
     p.add_argument("--source", "-s", required=True, metavar="S")
     g = p.add_mutually_exclusive_group()
@@ -40,7 +41,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import stream as S
     from .. import validate as V
-    A.need_device(args.board, args.port)
+    A.need_device(args.board, args.port, getattr(args, "place", None))
     if args.source.startswith("synthetic:") and args.steps is None:
         raise UserError(f"--source {args.source} never ends: give --steps N")
     blob, model = V.load_model_file(A.model_file(args.model, "--model"))
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.board:
         from ..boards import get
         board = get(args.board)
-    dev = A.open_device(args.board, args.port)
+    dev = A.open_device(args.board, A.place_port(args) or args.port)
     outputs: list = []
     try:
         V.load_on_device(dev, blob, model)

@@ -23,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("model", metavar="MODEL.ehm")
     p.add_argument("--board", "-b", help="board name (started when emulated and not running)")
     p.add_argument("--port", help="use the device on this pyserial URL or path")
+    A.place_options(p)
     p.add_argument("--inputs", metavar="X.npy",
                    help="(steps, features) or (sequences, steps, features); integers are device values, "
                         "floats are quantised with the input tensor's scale (default: seeded random)")
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_path
     from ..convert.validate_input import InputDataError, check_array, saturating_inputs
     from ..link import LinkError
-    A.need_device(args.board, args.port)
+    A.need_device(args.board, args.port, getattr(args, "place", None))
     if args.plot is not None:
         A.plot_file(args.plot, "--plot")           # before the run, not after it
     blob, model = V.load_model_file(A.model_file(args.model, "MODEL"))
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     total = xs.shape[0] * xs.shape[1]
     if total > MAX_STEPS:
         raise UserError(f"--inputs {args.inputs!r} holds {total:,} steps in all: at most {MAX_STEPS:,} allowed")
-    dev = A.open_device(args.board, args.port)
+    dev = A.open_device(args.board, A.place_port(args) or args.port)
     try:
         from ..blob import read
         model = read(blob)
