@@ -150,6 +150,81 @@ static void run_l1_f32(void) { (void)eh_conv2d_f32(&L1, xf, wf, bf, yf); }
 #define L1_MACS (8u * 15u * 15u * 2u * 25u) /* 90000 */
 #define L2_MACS (16u * 15u * 15u * 8u * 9u) /* 259200 */
 
+/* --- event-driven, saturating 16-bit currents (QADD16 on Cortex-M4) --- */
+static int16_t b16[16], scratch16[MAX_Y];
+
+static void fill_sat(const eh_conv2d_dims *d, uint32_t pct)
+{
+    uint32_t i;
+    fill(d, pct);
+    for (i = 0; i < d->c_out; i++) b16[i] = (int16_t)b[i];
+}
+
+/* Self-check: eh_conv2d_spike_sat_q15 against the header's arithmetic written out (each output's
+ * contributions in spike order, sat16 at every addition), saturating weights, 24 geometries. */
+static int16_t cks_w[CK_W];
+static int16_t cks_b[8];
+
+static void check_sat(void)
+{
+    uint32_t compared = 0, bad = 0, it, i, o, oy, ox, ho, wo;
+    for (it = 0; it < 24u; it++) {
+        eh_conv2d_dims d;
+        uint32_t cg, og, n_in, n_w;
+        d.groups = 1u + rnd(2);
+        d.c_in = d.groups * (1u + rnd(3));
+        d.c_out = d.groups * (1u + rnd(6));
+        d.k_h = 1u + rnd(5); d.k_w = 1u + rnd(5);
+        d.dil_h = 1u + rnd(2); d.dil_w = 1u + rnd(2);
+        d.stride_h = 1u + rnd(2); d.stride_w = 1u + rnd(2);
+        d.pad_top = rnd(d.dil_h * (d.k_h - 1u) + 1u); d.pad_bottom = rnd(d.dil_h * (d.k_h - 1u) + 1u);
+        d.pad_left = rnd(d.dil_w * (d.k_w - 1u) + 1u); d.pad_right = rnd(d.dil_w * (d.k_w - 1u) + 1u);
+        d.h_in = 3u + rnd(8); d.w_in = 3u + rnd(9);
+        if (eh_conv2d_out_size(&d, &ho, &wo) != EH_OK) continue;
+        cg = d.c_in / d.groups; og = d.c_out / d.groups;
+        n_in = d.c_in * d.h_in * d.w_in;
+        n_w = d.c_out * cg * d.k_h * d.k_w;
+        if (n_in > CK_X || n_w > CK_W || d.c_out * ho * wo > CK_Y) continue;
+        for (i = 0; i < n_in; i++) ck_s[i] = (uint8_t)(rnd(3) == 0u);
+        for (i = 0; i < n_w; i++) cks_w[i] = (int16_t)eh_bench_rand();
+        for (i = 0; i < d.c_out; i++) cks_b[i] = (int16_t)eh_bench_rand();
+        ck_y[d.c_out * ho * wo] = 0x5A5A; /* guard */
+        bad += (uint32_t)(eh_conv2d_spike_sat_q15(&d, ck_s, cks_w, cks_b, (int16_t *)ck_scratch, ck_y) != EH_OK);
+        for (o = 0; o < d.c_out; o++)
+            for (oy = 0; oy < ho; oy++)
+                for (ox = 0; ox < wo; ox++) {
+                    const uint32_t g = o / og;
+                    int32_t acc = cks_b[o];
+                    uint32_t ci, iy, ix, ky, kx;
+                    for (ci = g * cg; ci < (g + 1u) * cg; ci++)
+                        for (iy = 0; iy < d.h_in; iy++)
+                            for (ix = 0; ix < d.w_in; ix++) {
+                                if (!ck_s[(ci * d.h_in + iy) * d.w_in + ix]) continue;
+                                for (ky = 0; ky < d.k_h; ky++)
+                                    for (kx = 0; kx < d.k_w; kx++)
+                                        if (oy * d.stride_h + ky * d.dil_h == iy + d.pad_top &&
+                                            ox * d.stride_w + kx * d.dil_w == ix + d.pad_left) {
+                                            acc += cks_w[((ci * d.k_h + ky) * d.k_w + kx) * og + (o - g * og)];
+                                            acc = acc > 32767 ? 32767 : acc < -32768 ? -32768 : acc;
+                                        }
+                            }
+                    compared++;
+                    bad += (uint32_t)(ck_y[(o * ho + oy) * wo + ox] != (int16_t)acc);
+                }
+        bad += (uint32_t)(ck_y[d.c_out * ho * wo] != 0x5A5A);
+    }
+    eh_bench_check("conv2d_spike_sat", compared, bad);
+}
+
+static void setup_sat_l1_5(void) { check_sat(); fill_sat(&L1, 5u); }
+static void setup_sat_l1_10(void) { fill_sat(&L1, 10u); }
+static void setup_sat_l1_20(void) { fill_sat(&L1, 20u); }
+static void setup_sat_l2_5(void) { fill_sat(&L2, 5u); }
+static void setup_sat_l2_10(void) { fill_sat(&L2, 10u); }
+static void setup_sat_l2_20(void) { fill_sat(&L2, 20u); }
+static void run_sat_l1(void) { (void)eh_conv2d_spike_sat_q15(&L1, s, w, b16, scratch16, y); }
+static void run_sat_l2(void) { (void)eh_conv2d_spike_sat_q15(&L2, s, w, b16, scratch16, y); }
+
 /* --- binary conv2d --- */
 #define B1_C 64u
 #define B1_HW 16u
@@ -268,6 +343,12 @@ const eh_bench_case eh_bench_cases_conv2d[] = {
     {"conv2d_spike_q15", "8x15x15-16k3p1@5%", "mac", L2_MACS, setup_l2_5, run_l2_spike},
     {"conv2d_spike_q15", "8x15x15-16k3p1@10%", "mac", L2_MACS, setup_l2_10, run_l2_spike},
     {"conv2d_spike_q15", "8x15x15-16k3p1@20%", "mac", L2_MACS, setup_l2_20, run_l2_spike},
+    {"conv2d_spike_sat_q15", "2x34x34-8k5s2@5%", "mac", L1_MACS, setup_sat_l1_5, run_sat_l1},
+    {"conv2d_spike_sat_q15", "2x34x34-8k5s2@10%", "mac", L1_MACS, setup_sat_l1_10, run_sat_l1},
+    {"conv2d_spike_sat_q15", "2x34x34-8k5s2@20%", "mac", L1_MACS, setup_sat_l1_20, run_sat_l1},
+    {"conv2d_spike_sat_q15", "8x15x15-16k3p1@5%", "mac", L2_MACS, setup_sat_l2_5, run_sat_l2},
+    {"conv2d_spike_sat_q15", "8x15x15-16k3p1@10%", "mac", L2_MACS, setup_sat_l2_10, run_sat_l2},
+    {"conv2d_spike_sat_q15", "8x15x15-16k3p1@20%", "mac", L2_MACS, setup_sat_l2_20, run_sat_l2},
     {"conv2d_f32", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_f32, run_l1_f32},
     {"conv2d_b1_bits", "64x16x16-64k3p1", "mac", B1_MACS, setup_b1, run_b1_bits_zero},
     {"conv2d_b1_bits", "64x16x16-64k3p1one", "mac", B1_MACS, setup_b1, run_b1_bits_one},

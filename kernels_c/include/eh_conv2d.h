@@ -172,4 +172,32 @@ eh_status eh_avgpool2d_q15(const eh_pool2d_dims *d, const int16_t *x, int16_t *y
 eh_status eh_sumpool2d_spike_q15(const eh_pool2d_dims *d, const uint8_t *s, int16_t *y);
 eh_status eh_avgpool2d_spike_q15(const eh_pool2d_dims *d, const uint8_t *s, int16_t *y);
 
+/*
+ * Event-driven Q15 convolution on spikes with saturating 16-bit currents (eh_conv2d_spike_sat_q15):
+ * a variant of eh_conv2d_spike_q15 whose arithmetic allows two output channels per 32-bit word
+ * (QADD16 on cores with the DSP extension). Geometry, limits and their checks as above (NULL
+ * pointers first; the bias may be NULL); then the input s holds 0 or 1, else EH_ERR_RANGE. No
+ * shift: the weights are in the output's scale.
+ *   weights wt [c_in][k_h][k_w][og], og = c_out / groups, "tap-major": wt[ci][ky][kx][j] is the
+ *           weight from input channel ci to output channel g * og + j of ci's group g =
+ *           ci / (c_in / groups), i.e. PyTorch's w[g * og + j][ci - g * cg][ky][kx]
+ *           (edgehost.sim.conv2d_spike_sat_weights converts);
+ *   bias b [c_out] int16, may be NULL (0);
+ *   scratch [h_out][w_out][c_out] int16 (the currents, channels innermost; content on return
+ *           unspecified; a rejected call does not touch it); output y [c_out][h_out][w_out].
+ * Arithmetic, exactly: every current starts at b[o]. The input spikes are taken in the order
+ * (ci, iy, ix) ascending (channel-major, as stored); for each spike and each kernel tap (ky, kx)
+ * whose output (oy, ox) = ((iy + pad_top - ky * dil_h) / stride_h,
+ * (ix + pad_left - kx * dil_w) / stride_w) divides exactly and lies inside the output, every
+ * output channel o of the spike's group does acc[oy][ox][o] = sat16(acc + wt[ci][ky][kx][o - g og])
+ * (saturating at each addition, so the order above is part of the result). Distinct taps of one
+ * spike land on distinct outputs, so each current sees its contributions in spike order.
+ * y[o][oy][ox] = acc[oy][ox][o]. Without saturation (|b[o]| + sum |w| of channel o <= 32767) this
+ * equals eh_conv2d_spike_q15 with shift 0 on the same (transposed) weights.
+ * Cortex-M cores with the DSP extension add two adjacent output channels per QADD16 (per-lane
+ * saturation: bit-exact with the portable per-channel sat16).
+ */
+eh_status eh_conv2d_spike_sat_q15(const eh_conv2d_dims *d, const uint8_t *s, const int16_t *wt,
+                                  const int16_t *b, int16_t *scratch, int16_t *y);
+
 #endif /* EH_CONV2D_H */

@@ -195,3 +195,33 @@ def conv2d_b1_bits(c_in, x, w, thr, stride=1, padding=0, dilation=1, pad_value=0
                                                      ptr(ffi, x, "uint32_t"), ptr(ffi, w, "uint32_t"),
                                                      ptr(ffi, t, "int32_t"), ptr(ffi, y, "uint32_t")))
     return y
+
+
+# --- event-driven, saturating 16-bit currents (eh_conv2d_spike_sat_q15) ----------------------
+
+def conv2d_spike_sat_q15(s, wt, b=None, stride=1, padding=0, dilation=1, groups=1):
+    s = _tensor("s", s, np.uint8, 3)
+    wt = _tensor("wt", wt, np.int16, 4)
+    g = _ints("groups", groups, 1)[0]
+    if wt.shape[0] != s.shape[0]:
+        raise ValueError(f"wt has {wt.shape[0]} input channels, s {s.shape[0]}")
+    if g < 1:
+        raise ValueError("groups must be >= 1")
+    c_out = wt.shape[3] * g
+    d = _dims(s.shape[0], s.shape[1], s.shape[2], c_out, wt.shape[1], wt.shape[2], stride, padding,
+              dilation, g)
+    if b is not None:
+        b = np.asarray(b)
+        if b.ndim != 1 or b.size != c_out:
+            raise ValueError(f"bias must have {c_out} entries")
+        b = arr(b, np.int16)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_conv2d_out_size(d, h, wo)
+    shape = (c_out, int(h[0]), int(wo[0])) if st == 0 else (1, 1, 1)
+    y = np.zeros(shape, np.int16)
+    scratch = np.zeros(shape, np.int16)
+    check("eh_conv2d_spike_sat_q15", lib.eh_conv2d_spike_sat_q15(
+        d, ptr(ffi, s, "uint8_t"), ptr(ffi, wt, "int16_t"), ptr(ffi, b, "int16_t"),
+        ptr(ffi, scratch, "int16_t"), ptr(ffi, y, "int16_t")))
+    return y
