@@ -13,6 +13,7 @@ from edgehost.blob import BlobError, crc32, fnv1a32, read
 from edgehost.blob import format as F
 from edgehost.convert import Fc, Graph, Li, Lif, build
 from edgehost.convert.examples import random_adapt_blob, random_blob, random_graph_model, random_l2mu_blob
+from edgehost.convert.examples import random_conv2d_model
 from edgehost.runtime.native import CTool, build_tool
 
 ARENA = 1 << 16
@@ -286,11 +287,13 @@ def mutate(rng, blob: bytes) -> bytes:
 
 def _fuzz(n_cases, seed, ctool):
     """Mutants of random seeds through both loaders. Seeds: random models of every layer type,
-    L2MU, lif_adapt and format-1.5 graphs (add, delay, same-step resets, v_reset)."""
+    L2MU, lif_adapt, format-1.5 graphs (add, delay, same-step resets, v_reset) and format-1.6
+    spiking CNNs (conv2d_*, sumpool2d_*, avgpool2d_*)."""
     rng = np.random.default_rng(seed)
     seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
     seeds += [random_adapt_blob(rng)[1] for _ in range(5)]
     seeds += [random_graph_model(rng).to_bytes() for _ in range(8)]
+    seeds += [random_conv2d_model(rng).to_bytes() for _ in range(8)]     # format 1.6: conv2d, pooling
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired

@@ -585,8 +585,8 @@ def graph_cases():
         ("v_reset_len0", layer_field(b, 3, 32 + 20, "<I", 0), F.E_PARAM,
          f"layer 3 (lif_q15): param 2 (v_reset): length 0 but offset 0x{vr_off:x}"),
         ("v_reset_nan", refresh(fnan), F.E_PARAM, "layer 0 (lif_f32): param 2 (v_reset): entry 0"),
-        ("minor_6", refresh(bytearray(b[:6] + struct.pack("<H", 6) + b[8:])), F.E_VERSION,
-         "header: format version 1.6 not supported (this loader reads 1.0 to 1.5)"),
+        ("minor_7", refresh(bytearray(b[:6] + struct.pack("<H", 7) + b[8:])), F.E_VERSION,
+         "header: format version 1.7 not supported (this loader reads 1.0 to 1.6)"),
     ]
 
 

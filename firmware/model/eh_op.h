@@ -37,7 +37,7 @@
 #define EH_NONE_ID 0xFFFFu
 #define EH_MAX_ELEMS (1u << 24)
 #define EH_F32_MAX 3.402823466e+38f
-#define EH_OP_CODES 49u /* layer type codes 0 .. 48 (0 and the gaps: unknown) */
+#define EH_OP_CODES 64u /* layer type codes 0 .. 63 (0 and the gaps: unknown) */
 
 /* dtype codes, short */
 #define DT_F32 EH_MODEL_DT_F32

@@ -10,6 +10,7 @@
 extern const eh_op eh_op_convert[], eh_op_fc[], eh_op_lif[], eh_op_cubalif[], eh_op_li[], eh_op_relu[], eh_op_argmax[],
     eh_op_spike_count[], eh_op_fc_s8[], eh_op_lif_adapt[], eh_op_add[], eh_op_delay[], eh_op_fc_b1[], eh_op_conv1d_b1[],
     eh_op_mst_fc_b1[], eh_op_pack_b1[], eh_op_shiftadd_fc[], eh_op_bcq_fc[], eh_op_l2mu[];
+extern const eh_op eh_op_conv2d[], eh_op_pool2d[]; /* format 1.6 */
 
 const eh_op *const eh_op_table[EH_OP_CODES] = {
     [1] = &eh_op_convert[0],      /* input_q15 */
@@ -37,6 +38,12 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [23] = &eh_op_add[0],         /* add_f32 (1.5) */
     [24] = &eh_op_add[1],         /* add_q15 (1.5) */
     [25] = &eh_op_delay[0],       /* delay (1.5) */
+    [26] = &eh_op_conv2d[0],      /* conv2d_f32 (1.6) */
+    [27] = &eh_op_conv2d[1],      /* conv2d_q15 (1.6) */
+    [28] = &eh_op_conv2d[2],      /* conv2d_spike_q15 (1.6) */
+    [29] = &eh_op_pool2d[0],      /* sumpool2d_f32 (1.6) */
+    [30] = &eh_op_pool2d[1],      /* sumpool2d_q15 (1.6) */
+    [31] = &eh_op_pool2d[2],      /* sumpool2d_spike_q15 (1.6) */
     [32] = &eh_op_fc_b1[0],       /* fc_b1_f32 */
     [33] = &eh_op_conv1d_b1[0],   /* conv1d_b1_bits (1.4) */
     [34] = &eh_op_mst_fc_b1[0],   /* mst_fc_b1_f32 (1.4) */
@@ -50,4 +57,7 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [42] = &eh_op_mst_fc_b1[1],   /* mst_fc_b1_bits (1.4) */
     [43] = &eh_op_pack_b1[1],     /* pack_signs_b1 (1.4) */
     [48] = &eh_op_l2mu[0],        /* l2mu_q15 (1.1) */
+    [49] = &eh_op_pool2d[3],      /* avgpool2d_f32 (1.6) */
+    [50] = &eh_op_pool2d[4],      /* avgpool2d_q15 (1.6) */
+    [51] = &eh_op_pool2d[5],      /* avgpool2d_spike_q15 (1.6) */
 };

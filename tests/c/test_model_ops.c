@@ -168,8 +168,18 @@ static void test_table(void)
         for (uint32_t d = c + 1; d < EH_OP_CODES; d++)
             if (eh_op_table[d]) EH_CHECK(strcmp(op->name, eh_op_table[d]->name) != 0);
     }
-    EH_CHECK_EQ(n, 38u); /* 1..25, 32..43, 48 */
-    EH_CHECK(eh_op_table[0] == NULL && eh_op_table[26] == NULL && eh_op_table[44] == NULL && eh_op_table[47] == NULL);
+    {
+        /* 1..43 and 48..51 are all there, 0 and 52..55 not; 44..47 (binary conv2d) and 56..59 (int8
+         * conv1d) are counted as their files register them */
+        uint32_t other = 0;
+        for (uint32_t c = 1; c <= 51; c++)
+            if (c < 44 || c > 47) EH_CHECK(eh_op_table[c] != NULL);
+        for (uint32_t c = 44; c < EH_OP_CODES; c++)
+            if ((c <= 47 || (c >= 56 && c <= 59)) && eh_op_table[c]) other++;
+        EH_CHECK(eh_op_table[0] == NULL);
+        for (uint32_t c = 52; c <= 55; c++) EH_CHECK(eh_op_table[c] == NULL);
+        EH_CHECK_EQ(n, 47u + other);
+    }
 }
 
 /* ---- add and delay ---------------------------------------------------------------------------- */
@@ -286,8 +296,8 @@ static void test_add_delay(void)
         DL[1].type = 25;
         len = build(blob, 4, DL, 2, D, 3, 0, 1, &asz); /* the loader does not tie layers to the minor */
         EH_CHECK(load(len, asz) == 0);
-        len = build(blob, 6, DL, 2, D, 3, 0, 1, &asz);
-        EH_CHECK(expect_error(len, asz, EH_MODEL_E_VERSION, "header: format version 1.6 not supported (this loader reads 1.0 to 1.5)"));
+        len = build(blob, 7, DL, 2, D, 3, 0, 1, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_VERSION, "header: format version 1.7 not supported (this loader reads 1.0 to 1.6)"));
     }
     /* delay of spikes (any dtype) and the dtype rule */
     {
@@ -428,10 +438,83 @@ static void test_resets(void)
     }
 }
 
+/* ---- conv2d and pooling (format 1.6) ----------------------------------------------------------
+ * spikes [1][4][5] -> conv2d_spike_q15 (2 channels, 3x3, stride (1, 2), pad (1, 1, 1, 0), bias, shift 1;
+ * state 0 the s32 scratch) -> q15 [2][4][2] -> sumpool2d_q15 / avgpool2d_q15 2x2 stride 2 -> q15 [2][2][1] */
+static void test_conv2d_pool(void)
+{
+    static const uint32_t geom[15] = {1, 4, 5, 2, 3, 3, 1, 2, 1, 1, 1, 0, 1, 1, 1};
+    static const uint32_t pgeom[11] = {2, 4, 2, 2, 2, 2, 2, 0, 0, 0, 0};
+    static const int32_t bias[2] = {-3, 1000};
+    static int16_t w[18];
+    uint8_t x[20];
+    int16_t y[4], conv[2][4][2];
+    tdesc T[4] = {{EH_MODEL_DT_SPIKE, 0, 20, 1}, {EH_MODEL_DT_Q15, 0, 16, 1}, {EH_MODEL_DT_S32, 0, 16, 1},
+                  {EH_MODEL_DT_Q15, 0, 4, 1}};
+    ldesc L[2] = {{28, 0, 0, 0, 1, {2, NO, NO}, 0, 20, 16, 1, {geom, w, bias}, {60, 36, 8}},
+                  {30, 0, 0, 1, 3, {NO, NO, NO}, 0, 16, 4, 0, {pgeom}, {44}}};
+    uint32_t asz, len, ol;
+    for (int i = 0; i < 18; i++) w[i] = (int16_t)(i * 777 - 5000);
+    for (int i = 0; i < 20; i++) x[i] = (uint8_t)((i * 7) % 3 == 0);
+    /* the convolution from its definition, then the output stage sat16(rshift_round(acc, 1)) */
+    for (int o = 0; o < 2; o++)
+        for (int oy = 0; oy < 4; oy++)
+            for (int ox = 0; ox < 2; ox++) {
+                int64_t acc = bias[o];
+                for (int ky = 0; ky < 3; ky++)
+                    for (int kx = 0; kx < 3; kx++) {
+                        int iy = oy - 1 + ky, ix = ox * 2 - 1 + kx;
+                        if (iy >= 0 && iy < 4 && ix >= 0 && ix < 5) acc += (int64_t)w[o * 9 + ky * 3 + kx] * x[iy * 5 + ix];
+                    }
+                acc = (acc + 1) >> 1;
+                conv[o][oy][ox] = (int16_t)(acc > 32767 ? 32767 : acc < -32768 ? -32768 : acc);
+            }
+    for (int pass = 0; pass < 2; pass++) {
+        L[1].type = pass ? 50 : 30;
+        len = build(blob, 6, L, 2, T, 4, 0, 3, &asz);
+        EH_CHECK_EQ(load(len, asz), 0);
+        EH_CHECK_EQ(eh_model_step(&m, x, 20, (uint8_t *)y, 8, &ol), 0);
+        for (int o = 0; o < 2; o++)
+            for (int py = 0; py < 2; py++) {
+                int64_t s = (int64_t)conv[o][2 * py][0] + conv[o][2 * py][1] + conv[o][2 * py + 1][0] + conv[o][2 * py + 1][1];
+                int64_t want = pass ? (2 * s + 4 >= 0 ? (2 * s + 4) / 8 : -((-(2 * s + 4) + 7) / 8)) : s;
+                want = want > 32767 ? 32767 : want < -32768 ? -32768 : want;
+                EH_CHECK_EQ(y[o * 2 + py], want);
+            }
+        mutate_all(len);
+    }
+    /* errors: a kernel larger than the padded input; an output size that does not match */
+    {
+        uint32_t g2[15];
+        memcpy(g2, geom, sizeof g2);
+        g2[4] = 7; /* k_h 7 > 4 + 1 + 1 */
+        L[0].p[0] = g2;
+        len = build(blob, 6, L, 2, T, 4, 0, 3, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_PARAM,
+                              "layer 0 (conv2d_spike_q15): param 0 (geom): kernel span 7 x 3 larger than the padded input 6 x 6"));
+        g2[4] = 3;
+        g2[11] = 3; /* pad_right 3 >= the kernel's 3 columns */
+        len = build(blob, 6, L, 2, T, 4, 0, 3, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_PARAM,
+                              "layer 0 (conv2d_spike_q15): param 0 (geom): pad_right 3 outside [0, 2] (the kernel span - 1)"));
+        memcpy(g2, geom, sizeof g2);
+        g2[7] = 1; /* stride_w 1: 4 x 4 outputs per channel, n_out says 16 */
+        len = build(blob, 6, L, 2, T, 4, 0, 3, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_PARAM,
+                              "layer 0 (conv2d_spike_q15): param 0 (geom): output c_out x h_out x w_out = 2 x 4 x 4, n_out is 16"));
+        L[0].p[0] = geom;
+        L[1].type = 31; /* sumpool2d_spike_q15 on a q15 input */
+        len = build(blob, 6, L, 2, T, 4, 0, 3, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_LAYER, "layer 1 (sumpool2d_spike_q15): input tensor 1 dtype q15, expected spike"));
+        L[1].type = 30;
+    }
+}
+
 int main(void)
 {
     test_table();
     test_add_delay();
     test_resets();
+    test_conv2d_pool();
     EH_TEST_DONE();
 }

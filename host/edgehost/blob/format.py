@@ -10,9 +10,10 @@ from __future__ import annotations
 
 MAGIC = b"EHMB"
 VERSION_MAJOR = 1
-VERSION_MINOR = 5       # 1.1 added the l2mu_q15 layer, 1.2 the int8 layers, 1.3 lif_adapt_*,
+VERSION_MINOR = 6       # 1.1 added the l2mu_q15 layer, 1.2 the int8 layers, 1.3 lif_adapt_*,
                         # 1.4 conv1d_b1_*, mst_fc_b1_*, shiftadd_fc_q15, bcq_fc_q15, pack_signs_b1,
-                        # 1.5 add_*, delay, same-step resets and v_reset (graphs);
+                        # 1.5 add_*, delay, same-step resets and v_reset (graphs),
+                        # 1.6 conv2d_*, sumpool2d_*, avgpool2d_*, binary conv2d, int8 conv1d;
                         # the writer writes the lowest minor a model needs
 
 HEADER_SIZE = 64

@@ -561,3 +561,106 @@ def random_graph_model(rng: np.random.Generator, quantize: str | None = None, re
         Ls.append(Layer("delay", c, dc, n_h, n_h))      # read before it, by the second add
     Ls.append(Layer("delay", s, d, n_h, n_h))           # the recurrent edge: read by the fc at the top
     return plan(Model(Ls, T, x, out, 0), reuse=reuse)
+
+
+def random_conv2d_model(rng: np.random.Generator, quantize: str | None = None, reuse: bool = True):
+    """A random spiking CNN with the format-1.6 layers (issue 14): an input (C, H, W), a dense
+    conv2d (f32 / q15), LIF, an event-driven conv2d_spike_q15 (Q15) or conv2d_f32 on the spikes as
+    floats, LIF, a sum or average pooling of the spikes (or of the currents: sumpool2d_q15 /
+    avgpool2d_q15 / *_f32), a dense readout. Odd sizes, strides, asymmetric padding, dilation,
+    groups. Returns the planned Model (the tests' lockstep models and fuzz seeds)."""
+    from ..blob.model import Layer, Model
+    from ..ops.conv2d import make_geom, out_shape
+    from ..ops.pool2d import make_geom as pool_geom, out_shape as pool_out
+    from .planner import plan
+    q = quantize or ("q15" if rng.random() < 0.6 else "none")
+    R = _Rand(rng)
+    T, Ls, t = R.T, [], R.t
+
+    def conv_geom(c, h, w):
+        groups = int(rng.choice([1, 1, 2])) if c % 2 == 0 else 1
+        c_out = groups * int(rng.integers(1, 4))
+        k_h, k_w = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        dil = (1, 1) if rng.random() < 0.7 else (int(rng.integers(1, 3)), 1)
+        if dil[0] * (k_h - 1) + 1 > h:
+            dil = (1, 1)
+        pad = tuple(int(rng.integers(0, s)) for s in (dil[0] * (k_h - 1) + 1, k_w, dil[0] * (k_h - 1) + 1, k_w))
+        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        return make_geom(c, h, w, c_out, k_h, k_w, stride, pad, dil, groups)
+
+    def conv(kind, x, c, h, w, dt_out, scale):
+        g = conv_geom(c, h, w)
+        co, ho, wo = out_shape(g)
+        n_w = int(g[3]) * (c // int(g[14])) * int(g[4]) * int(g[5])
+        o = t(dt_out, co * ho * wo, scale=scale)
+        if kind == "conv2d_f32":
+            p = [g, rng.normal(size=n_w).astype(np.float32),
+                 rng.normal(size=co).astype(np.float32) if rng.random() < 0.5 else None]
+            Ls.append(Layer(kind, x, o, c * h * w, co * ho * wo, p))
+        else:
+            p = [g, rng.integers(-3000, 3000, n_w).astype(np.int16),
+                 rng.integers(-2**14, 2**14, co).astype(np.int32) if rng.random() < 0.5 else None]
+            st = [t("s32", co * ho * wo)] if kind == "conv2d_spike_q15" else []
+            Ls.append(Layer(kind, x, o, c * h * w, co * ho * wo, p, st, shift=int(rng.integers(0, 8))))
+        return o, co, ho, wo
+
+    def lif(x, n):
+        s = t("spike", n, "state")
+        if q == "q15":
+            v = t("q15", n, "state", 1e-3)
+            lk, kind = R.leak(n, 4, 20000)
+            Ls.append(Layer("lif_q15", x, s, n, n, [lk, R.per(n, 200, 3000, np.int16)], [v], leak=(kind,)))
+        else:
+            v = t("f32", n, "state")
+            Ls.append(Layer("lif_f32", x, s, n, n, [R.per(n, 0.5, 1.0, np.float32), R.per(n, 0.5, 2.0, np.float32)],
+                            [v]))
+        return s
+
+    c, h, w = R.size(3), int(rng.integers(3, 10)), int(rng.integers(3, 10))
+    x = t("f32", c * h * w)
+    if q == "q15":
+        xq = t("q15", c * h * w, scale=1 / 4096)
+        Ls.append(Layer("input_q15", x, xq, c * h * w, c * h * w,
+                        [np.zeros(1, np.float32), np.full(1, 4096.0, np.float32)]))
+        cur, c, h, w = conv("conv2d_q15", xq, c, h, w, "q15", 1e-3)
+    else:
+        cur, c, h, w = conv("conv2d_f32", x, c, h, w, "f32", 1.0)
+    if rng.random() < 0.3:                         # pool the currents
+        k_h, k_w = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+        g = pool_geom(c, h, w, k_h, k_w, (int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+                      (int(rng.integers(0, k_h)), int(rng.integers(0, k_w)), 0, 0))
+        c2, h2, w2 = pool_out(g)
+        kind = ("sumpool2d_" if rng.random() < 0.5 else "avgpool2d_") + ("q15" if q == "q15" else "f32")
+        o = t(T[cur].dtype, c2 * h2 * w2, scale=T[cur].scale)
+        Ls.append(Layer(kind, cur, o, c * h * w, c2 * h2 * w2, [g]))
+        cur, c, h, w = o, c2, h2, w2
+    s = lif(cur, c * h * w)
+    if q == "q15":
+        cur, c, h, w = conv("conv2d_spike_q15", s, c, h, w, "q15", 1e-3)
+    else:
+        sf = t("f32", c * h * w)
+        Ls.append(Layer("spike_f32", s, sf, c * h * w, c * h * w))
+        cur, c, h, w = conv("conv2d_f32", sf, c, h, w, "f32", 1.0)
+    s = lif(cur, c * h * w)
+    k_h, k_w = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+    g = pool_geom(c, h, w, k_h, k_w, None if rng.random() < 0.5 else (int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+                  (0, 0, int(rng.integers(0, k_h)), int(rng.integers(0, k_w))))
+    c2, h2, w2 = pool_out(g)
+    n = c2 * h2 * w2
+    if q == "q15":
+        kind = "sumpool2d_spike_q15" if rng.random() < 0.5 else "avgpool2d_spike_q15"
+        o = t("q15", n, scale=1.0 if kind.startswith("sum") else 1 / 32768)
+        Ls.append(Layer(kind, s, o, c * h * w, n, [g]))
+        m = R.size(6)
+        y = t("q15", m, scale=1e-3)
+        Ls.append(Layer("fc_q15", o, y, n, m, [rng.integers(-2000, 2000, m * n).astype(np.int16), None], shift=4))
+    else:
+        sf = t("f32", c * h * w)
+        Ls.append(Layer("spike_f32", s, sf, c * h * w, c * h * w))
+        kind = "sumpool2d_f32" if rng.random() < 0.5 else "avgpool2d_f32"
+        o = t("f32", n)
+        Ls.append(Layer(kind, sf, o, c * h * w, n, [g]))
+        m = R.size(6)
+        y = t("f32", m)
+        Ls.append(Layer("fc_f32", o, y, n, m, [rng.normal(size=m * n).astype(np.float32), None]))
+    return plan(Model(Ls, T, x, y, 0), reuse=reuse)

@@ -25,7 +25,7 @@ from .. import ops as _ops
 from ..blob import Model, read
 
 BACKENDS = ("sim", "kernels")
-FAMILIES = ("lif", "basic", "binary", "lmu", "mst", "shiftadd")
+FAMILIES = ("lif", "basic", "binary", "lmu", "mst", "shiftadd", "conv2d")
 
 
 class HostModel:

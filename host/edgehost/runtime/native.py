@@ -28,7 +28,7 @@ def sources() -> list[str]:
     model = os.path.join(ROOT, "firmware", "model")
     src = [os.path.join(model, f) for f in ("eh_model.c", "eh_op_table.c", "eh_op_util.c")]
     src += sorted(glob.glob(os.path.join(model, "ops", "*.c")))
-    for fam in ("common", "lif", "basic", "binary", "lmu", "mst", "shiftadd"):
+    for fam in ("common", "lif", "basic", "binary", "lmu", "mst", "shiftadd", "conv2d"):
         src += sorted(glob.glob(os.path.join(k, fam, "*.c")))
     return src
 
