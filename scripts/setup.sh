@@ -12,6 +12,7 @@ APT_PACKAGES=(
   qemu-system-arm qemu-system-misc
   verilator iverilog yosys nextpnr-ice40 fpga-icestorm
   clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan runtimes: bench/fuzz/run.sh, tests/test_fuzz_short.py
+  ser2net                    # the labgrid exporters publish serial ports through it (docs/farm.md)
 )
 
 missing=()
@@ -36,7 +37,7 @@ if ! $PY -c "import torch" 2>/dev/null; then
 fi
 echo "setup: installing the edgehost Python package, its test tools, importers, training and HAR data"
 echo "setup: (pip may report that norse lacks torchvision and sinabs samna / nir<=1.0.4: they are installed without them on purpose, below)"
-$PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga,nir-frameworks]"
+$PIP -e ".[test,import,train,har,blimp,tflite-test,boards,fpga,nir-frameworks,farm]"
 # Norse and Sinabs for the NIR cross-checks (tests/test_convert_nir_frameworks.py), without their
 # declared dependencies: norse's torchvision would replace the CPU torch with a CUDA build, sinabs'
 # samna pins an older nir. What the tests use of them needs nothing more than the packages above.

@@ -19,6 +19,10 @@ Options:
   --flash/--no-flash  build and start/flash the board once per session (default), or use the
                       session `edgehost flash --board B` started
   --model M.ehm       a model blob for the tests (the `edgehost_model` fixture)
+  --place PATTERN     boards from a labgrid farm (docs/farm.md): each board, and each pytest-xdist
+                      worker (`-n 4`), acquires its own free place matching PATTERN; released at
+                      the end (also on Ctrl-C). Without --place, each xdist worker starts its own
+                      emulator instance (private: no session file, no board lock, its own port)
 
 With --board, --port or --model the session header names what the tests run against: each
 board (core, how it runs), its firmware build (version, protocol, image and its size and
@@ -61,11 +65,25 @@ def pytest_addoption(parser):
                 help="use the session started by `edgehost flash`")
     g.addoption("--model", dest="edgehost_model", default=None, metavar="M.ehm",
                 help="a model blob for the tests (the edgehost_model fixture); named in the header")
+    g.addoption("--place", dest="edgehost_place", default=None, metavar="PATTERN",
+                help="run on labgrid places (a name or a pattern like 'mps2-an386-*': each board, and "
+                     "each xdist worker, acquires the first free matching place of that board; "
+                     "released at the end; docs/farm.md)")
+    g.addoption("--coordinator", dest="edgehost_coordinator", default=None, metavar="HOST[:PORT]",
+                help="labgrid coordinator for --place (default: $LG_COORDINATOR)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "edgehost_boards(*names): default boards of a HIL test "
                                        "(overridden by --board)")
+    n = getattr(config.option, "numprocesses", None)      # pytest-xdist's -n, in the controller
+    workers = n if isinstance(n, int) else (2 if n else 1)  # "auto"/"logical": several
+    if workers > 1 and (_opt(config, "edgehost_port") or not _opt(config, "edgehost_flash", True)):
+        # each xdist worker needs its own device: one --port (or the one session of --no-flash)
+        # would be shared by every worker, and their requests would interleave on one link
+        raise pytest.UsageError(f"-n {n}: xdist workers cannot share one device: --port and --no-flash "
+                                "name one; let each worker start its own emulator (drop them), or give "
+                                "--place PATTERN matching a place per worker (docs/farm.md)")
 
 
 def _opt(config, name, default=None):
@@ -101,6 +119,7 @@ class Running:
     device: object | None = None
     elf: str | None = None          # the image this session built and started/flashed
     error: str | None = None        # why this board cannot be used (said again at each use)
+    place: object | None = None     # the edgehost.farm.Place it runs on (--place)
 
 
 @dataclass
@@ -116,6 +135,9 @@ class Farm:
     """Boards started for this test session (each once), and the devices connected to them."""
     port: str | None = None
     do_flash: bool = True
+    place: str | None = None                # --place pattern: boards come from a labgrid farm
+    coordinator: str | None = None
+    places: list = field(default_factory=list)   # acquired edgehost.farm.Place, released in close()
     running: dict = field(default_factory=dict)
     private: list = field(default_factory=list)
     log_root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="edgehost-hil-")))
@@ -157,6 +179,8 @@ class Farm:
             pytest.fail(r.error, pytrace=False)
         if r is not None and r.device is not None:
             return r.device
+        if self.place:
+            return self._place_device(board)
         if self.port:
             r = Running(board, self.port)
         elif not self.do_flash:
@@ -189,13 +213,35 @@ class Farm:
         r.device = dev
         return r.device
 
+    def _place_device(self, board):
+        """A place of `board` matching --place, acquired for this session (and this xdist
+        worker: a place held by another worker is taken, so the next matching one is used)."""
+        from edgehost import farm
+        try:
+            p = farm.acquire(self.place, coordinator=self.coordinator, board=board.name)
+        except farm.FarmError as e:
+            self.running[board.name] = Running(board, "", error=str(e))
+            pytest.fail(str(e), pytrace=False)
+        self.places.append(p)
+        r = Running(board, f"{p.serial_url} (labgrid place {p.name})", place=p)
+        self.running[board.name] = r
+        try:
+            if self.do_flash:
+                p.flash()
+            r.device = p.open_device(open_timeout=10)
+        except Exception as e:  # noqa: BLE001 - FarmError, LinkError: one line naming the place
+            r.error = f"{e}"
+            pytest.fail(r.error, pytrace=False)
+        return r.device
+
     def reconnect(self, name: str):
         """Drop and reopen the shared connection of a board (e.g. after a test wrote garbage)."""
         from edgehost.link import Device
         r = self.running[self.board(name).name]
         if r.device is not None:
             r.device.close()
-        r.device = Device.open(r.port, open_timeout=10)
+        place = getattr(r, "place", None)
+        r.device = place.open_device(open_timeout=10) if place is not None else Device.open(r.port, open_timeout=10)
         return r.device
 
     def stop(self, r: Running) -> None:
@@ -216,6 +262,12 @@ class Farm:
             self.stop(r)
         self.private.clear()
         self.running.clear()
+        while self.places:
+            p = self.places.pop()
+            try:
+                p.release()
+            except Exception as e:  # noqa: BLE001 - say it; the session is ending anyway
+                print(f"edgehost: could not release place {p.name}: {e}")
         shutil.rmtree(self.log_root, ignore_errors=True)
 
 
@@ -226,7 +278,8 @@ def _farm(config) -> Farm:
     """The session's Farm (one per pytest run, shared by the header and the fixtures)."""
     farm = config.stash.get(_FARM_KEY, None)
     if farm is None:
-        farm = Farm(port=_opt(config, "edgehost_port"), do_flash=_opt(config, "edgehost_flash", True))
+        farm = Farm(port=_opt(config, "edgehost_port"), do_flash=_opt(config, "edgehost_flash", True),
+                    place=_opt(config, "edgehost_place"), coordinator=_opt(config, "edgehost_coordinator"))
         config.stash[_FARM_KEY] = farm
     return farm
 

@@ -343,6 +343,17 @@ def acquire(name: str, *, coordinator: str | None = None, board: str | None = No
     coord = Coordinator(coordinator)
     try:
         names = coord.match(name) if any(c in name for c in "*?[") else [name]
+        if board and len(names) > 1:              # a pattern: only the places of that board
+            from ..boards import get
+            want = get(board).name
+
+            def holds(n):
+                tag = (coord.places()[n].tags or {}).get("board")
+                try:
+                    return tag is not None and get(tag).name == want
+                except Exception:  # noqa: BLE001 - a tag naming no known board
+                    return False
+            names = [n for n in names if holds(n)] or names
         if not names:
             raise FarmError(f"place pattern {name} matches no place on the coordinator {coord.address} "
                             f"(places: {', '.join(sorted(coord.places())) or 'none'})")
