@@ -10,7 +10,8 @@ delays=[("lif1", "w_rec")])`, or by hand: `Graph(n_in, layers, inputs=[[Edge(-1)
 Edge(2, delayed=True)], ...])`.
 """
 from .graph import Argmax, BinFc, CubaLif, Edge, Fc, Graph, Li, Lif, Norm, Relu, SpikeCount  # noqa: F401
-from .lower import ConvertError, build  # noqa: F401
+from .lower import ConvertError, FidelityError, build  # noqa: F401
+from .calibrate import AGREEMENT, Q15FidelityWarning, generate  # noqa: F401
 from .planner import plan, state_bytes  # noqa: F401
 from .load import load, SUPPORTED_INPUTS  # noqa: F401
 from .torch_import import from_torch  # noqa: F401

@@ -109,6 +109,29 @@ class _Emit:
         return Model(self.b.layers, self.b.tensors, t_in, self.out[self.g.out_index], 0)
 
 
+def _geom(l) -> np.ndarray:
+    """The geom parameter (u32) of a Conv2d / Pool2d layer (edgehost.ops.conv2d / pool2d)."""
+    from ..ops import conv2d as OC, pool2d as OP
+    c, h, w = (int(v) for v in l.in_shape)
+    if isinstance(l, G.Conv2d):
+        wt = np.asarray(l.weight)
+        return OC.make_geom(c, h, w, wt.shape[0], wt.shape[2], wt.shape[3], l.stride, l.padding, l.dilation,
+                            int(l.groups))
+    return OP.make_geom(c, h, w, int(l.kernel[0]), int(l.kernel[1]), l.stride, l.padding)
+
+
+def _spike_pool(graph, i) -> bool:
+    """Layer i pools spikes (every edge into it comes from a spiking layer): on the Q15 path its
+    output is the count (sum) or the Q15 fraction of the window (avg), of a fixed scale."""
+    l = graph.layers[i]
+    return isinstance(l, G.Pool2d) and all(ed.src >= 0 and isinstance(graph.layers[ed.src], SPIKING)
+                                           for ed in graph.edges(i))
+
+
+def _spike_pool_scale(l) -> float:
+    return 1.0 if l.mode == "sum" else 1.0 / 32768
+
+
 def _neuron_params_f32(l, n):
     """(type, params, n_states, reset kwargs) of a spiking layer, f32."""
     vr = _v_reset(l)
@@ -153,6 +176,14 @@ def build_f32(graph, builder):
                         [_f32(w), None if (l.bias is None or k) else _f32(l.bias)])
                 parts.append(o)
             y = e.add_all(parts, "add_f32")
+        elif isinstance(l, G.Conv2d):
+            geom, parts = _geom(l), []
+            for k, ed in enumerate(es):
+                o = b.tensor("f32", e.sizes[i])
+                b.layer("conv2d_f32", as_f32(value(ed)), o,
+                        [geom, _f32(l.weight), None if (l.bias is None or k) else _f32(l.bias)])
+                parts.append(o)
+            y = e.add_all(parts, "add_f32")
         else:
             x = e.add_all([as_f32(value(ed)) for ed in es], "add_f32")
             e.xsum[i] = x
@@ -169,6 +200,9 @@ def build_f32(graph, builder):
             elif isinstance(l, G.Relu):
                 y = b.tensor("f32", n)
                 b.layer("relu_f32", x, y)
+            elif isinstance(l, G.Pool2d):
+                y = b.tensor("f32", e.sizes[i])
+                b.layer(f"{l.mode}pool2d_f32", x, y, [_geom(l)])
             else:   # pragma: no cover - graph.sizes() refuses it
                 raise ValueError(f"{graph.name(i)}: {l.kind} in a graph")
         e.out[i] = y
@@ -199,12 +233,12 @@ def fc_q15_params(w, bias, s_x: float, s_y: float):
 def float_ranges(graph, calib):
     """Largest |value| over `calib` of the model input, of every layer's output, summed input and
     state, from the float model of the graph."""
-    from ..runtime import HostModel
+    from .calibrate import _host
     from .lower import _Builder
     from .planner import plan
     model, e = build_f32(graph, _Builder())
     plan(model)
-    hm = HostModel(model, backend="sim")
+    hm = _host(model)
     xs = np.asarray(calib, dtype=np.float32)
     seqs = xs[None] if xs.ndim == 2 else xs
     L = len(graph.layers)
@@ -213,13 +247,13 @@ def float_ranges(graph, calib):
         hm.reset()
         for x in seq:
             hm.step(x)
-            r["in"] = max(r["in"], float(np.max(np.abs(x))))
+            r["in"] = max(r["in"], float(np.abs(x).max()))
             for i in range(L):
-                r["out"][i] = max(r["out"][i], float(np.max(np.abs(hm.tensor(e.out[i]).astype(np.float64)))))
+                r["out"][i] = max(r["out"][i], float(np.abs(hm.t[e.out[i]]).max()))
                 if i in e.xsum:
-                    r["x"][i] = max(r["x"][i], float(np.max(np.abs(hm.tensor(e.xsum[i])))))
+                    r["x"][i] = max(r["x"][i], float(np.abs(hm.t[e.xsum[i]]).max()))
                 for st in e.states.get(i, ()):
-                    r["state"][i] = max(r["state"][i], float(np.max(np.abs(hm.tensor(st)))))
+                    r["state"][i] = max(r["state"][i], float(np.abs(hm.t[st]).max()))
     return r
 
 
@@ -235,18 +269,29 @@ class _Scales:
         self.members: dict = {}
         L = len(graph.layers)
         for i, l in enumerate(graph.layers):
-            if isinstance(l, G.Fc):
+            if isinstance(l, (G.Fc, G.Conv2d)):
                 self.uf.find(i)
+                continue
+            if _spike_pool(graph, i):      # a fixed scale: only linear layers may read it
+                self.uf.find(i)
+                for j in range(L):
+                    if any(ed.src == i for ed in graph.edges(j)) and not isinstance(graph.layers[j], (G.Fc, G.Conv2d)):
+                        raise err(f"{graph.name(i)} (pool2d): on the Q15 path pooled spikes (counts of a fixed "
+                                  f"scale) must feed an Affine/Linear or Conv2d, not {graph.name(j)} "
+                                  f"({graph.layers[j].kind}); convert without --quantize q15, or pool the currents "
+                                  f"before the neuron")
                 continue
             self.uf.find(("x", i))
             for ed in graph.edges(i):
                 s = self.slot(ed.src)
                 if s is not None:
                     self.uf.union(("x", i), s)
-            if isinstance(l, (G.Li, G.Relu)):
+            if isinstance(l, (G.Li, G.Relu, G.Pool2d)):
                 self.uf.union(("x", i), i)
         for k in list(self.uf.p):
             self.members.setdefault(self.uf.find(k), []).append(k)
+        self.fallback = False      # a calibrated range of 0 (generated inputs): the bound instead
+        self.range_cap = None      # largest neuron range, in thresholds (None: what calibration saw)
         self.scale_of: dict = {}
         self.why: dict = {}
         self.busy: set = set()
@@ -258,6 +303,8 @@ class _Scales:
         return None if isinstance(self.g.layers[src], SPIKING) else src
 
     def scale(self, key) -> float:
+        if isinstance(key, int) and key >= 0 and _spike_pool(self.g, key):
+            return _spike_pool_scale(self.g.layers[key])
         root = self.uf.find(key)
         if root in self.scale_of:
             return self.scale_of[root]
@@ -278,11 +325,13 @@ class _Scales:
                     why = "threshold"
                     if cal:
                         r = max(cal["x"][i], cal["state"][i]) * 1.25 / Q15_MAX
+                        if self.range_cap is not None:
+                            r = min(r, self.range_cap * float(np.max(_f32(l.threshold))) / Q15_MAX)
                         if r > s:
                             s, why = r, "calibration range (above headroom x threshold)"
                     strong.append(s)
                 elif isinstance(l, G.Li):
-                    if cal:
+                    if cal and not (self.fallback and cal["out"][i] == 0):
                         r = cal["out"][i] * 1.25
                     else:
                         beta = float(np.max(_f32(l.beta)))
@@ -294,8 +343,9 @@ class _Scales:
                     why = "readout range"
                 else:
                     weak.append(self.bound_in(i) / Q15_MAX)
-            elif isinstance(self.g.layers[m], G.Fc):
-                weak.append((cal["out"][m] * 1.25 if cal else self.bound_fc(m)) / Q15_MAX)
+            elif isinstance(self.g.layers[m], (G.Fc, G.Conv2d)):
+                r = cal["out"][m] * 1.25 if cal else 0.0
+                weak.append((r if r > 0 or (cal and not self.fallback) else self.bound_fc(m)) / Q15_MAX)
         s = max(strong) if strong else max(weak + [1e-30 / Q15_MAX])
         if "in" in self.members[root]:
             s = max(s, self.input_range / Q15_MAX)
@@ -310,30 +360,37 @@ class _Scales:
         return f"the input of {self.g.name(key[1])}" if isinstance(key, tuple) else self.g.name(key)
 
     def xbound(self, src) -> float:
+        if src >= 0 and _spike_pool(self.g, src):     # the largest count (sum) or fraction (avg)
+            l = self.g.layers[src]
+            return float(l.kernel[0] * l.kernel[1]) if l.mode == "sum" else 1.0
         s = self.slot(src)
         return 1.0 if s is None else Q15_MAX * self.scale(s)
 
     def bound_fc(self, i) -> float:
         l = self.g.layers[i]
-        w = np.abs(np.asarray(l.weight, np.float64)).sum(axis=1)
+        w = np.abs(np.asarray(l.weight, np.float64))
+        w = w.reshape(w.shape[0], -1).sum(axis=1)
         tot = sum(w * self.xbound(ed.src) for ed in self.g.edges(i))
         if l.bias is not None:
             tot = tot + np.abs(np.asarray(l.bias, np.float64))
         return float(np.max(tot))
 
     def bound_in(self, i) -> float:
-        return float(sum(self.xbound(ed.src) if not isinstance(self.g.layers[ed.src], G.Fc) or ed.src < 0
+        return float(sum(self.xbound(ed.src) if not isinstance(self.g.layers[ed.src], (G.Fc, G.Conv2d)) or ed.src < 0
                          else self.bound_fc(ed.src) for ed in self.g.edges(i)))
 
 
-def build_q15(graph, builder, calib, headroom, input_range, err):
+def build_q15(graph, builder, calib, headroom, input_range, err, fallback: bool = False,
+              range_cap: float | None = None, ranges=None):
     """The Q15 model of a graph; returns (model, mapping, report)."""
     b = builder
     e = _Emit(graph, b)
-    cal = float_ranges(graph, calib) if calib is not None else None
+    cal = ranges if ranges is not None else (float_ranges(graph, calib) if calib is not None else None)
     if input_range is None:
         input_range = cal["in"] if cal and cal["in"] else 1.0
     sc = _Scales(graph, e.sizes, cal, headroom, input_range, err)
+    sc.fallback = fallback
+    sc.range_cap = range_cap
     t_in = b.tensor("f32", graph.n_in)
     s_in = sc.scale("in")
     q_in = b.tensor("q15", graph.n_in, scale=s_in)
@@ -381,6 +438,34 @@ def build_q15(graph, builder, calib, headroom, input_range, err):
                     rep.update(r)
             y = e.add_all(parts, "add_q15")
             rep.update(scale=s_y, scale_from=sc.why[sc.uf.find(i)])
+        elif isinstance(l, G.Conv2d):
+            # dense conv2d_q15 on values, event-driven conv2d_spike_q15 on spikes; several edges: one
+            # convolution each (the bias on the first), then add_q15
+            s_y, geom, n_o = sc.scale(i), _geom(l), e.sizes[i]
+            parts = []
+            for k, ed in enumerate(es):
+                x = value(ed)
+                spikes = b.tensors[x].dtype == "spike"
+                s_x = 1.0 if spikes else b.tensors[x].scale
+                wq, bq, shift, r = fc_q15_params(l.weight, None if (l.bias is None or k) else l.bias, s_x, s_y)
+                o = b.tensor("q15", n_o, scale=s_y)
+                if spikes:
+                    b.layer("conv2d_spike_q15", x, o, [geom, wq.ravel(), bq], [b.tensor("s32", n_o)], shift=shift)
+                else:
+                    b.layer("conv2d_q15", x, o, [geom, wq.ravel(), bq], shift=shift)
+                parts.append(o)
+                if k == 0:
+                    rep.update(r)
+            y = e.add_all(parts, "add_q15")
+            rep.update(scale=s_y, scale_from=sc.why[sc.uf.find(i)])
+        elif _spike_pool(graph, i):
+            if len(es) != 1 or es[0].delayed:
+                raise err(f"{graph.name(i)} (pool2d): pooling spikes takes one edge that is not delayed on the Q15 "
+                          f"path, it has {len(es)}")
+            s_y = _spike_pool_scale(l)
+            y = b.tensor("q15", e.sizes[i], scale=s_y)
+            b.layer(f"{l.mode}pool2d_spike_q15", value(es[0]), y, [_geom(l)])
+            rep.update(scale=s_y, scale_from="spike counts" if l.mode == "sum" else "fraction of the window")
         else:
             s_x = sc.scale(("x", i))
             x = e.add_all([to_scale(value(ed), s_x, i) for ed in es], "add_q15")
@@ -404,7 +489,7 @@ def build_q15(graph, builder, calib, headroom, input_range, err):
                     st = [b.tensor("q15", n, "state", s_x) for _ in range(2)]
                     b.layer("cubalif_q15", x, y, [adec, dec, tq] + extra, st, leak=("decay", "decay"), **kw)
                 e.states[i] = st
-                rep.update(scale=s_x, threshold_q=int(tq.max()),
+                rep.update(scale=s_x, threshold_q=int(tq.max()), threshold_q_min=int(tq.min()),
                            threshold_max_rel_error=float(np.max(np.abs(tq * s_x - thr) / thr)),
                            threshold_clipped=bool(np.any((tq_f < 1) | (tq_f > Q15_MAX))),
                            scale_from=sc.why[sc.uf.find(("x", i))])
@@ -412,6 +497,10 @@ def build_q15(graph, builder, calib, headroom, input_range, err):
                 dec = np.round(_pn(l.beta).astype(np.float64) * 32768).astype(np.uint16)
                 y = b.tensor("q15", n, "state", s_x)
                 b.layer("li_q15", x, y, [dec], leak=("decay",))
+                rep.update(scale=s_x)
+            elif isinstance(l, G.Pool2d):     # values: the input's scale
+                y = b.tensor("q15", e.sizes[i], scale=s_x)
+                b.layer(f"{l.mode}pool2d_q15", x, y, [_geom(l)])
                 rep.update(scale=s_x)
             else:   # Relu
                 y = b.tensor("q15", n, scale=s_x)
