@@ -91,6 +91,73 @@ class BinFc:
 
 
 @dataclass
+class Conv2d:
+    """2-D convolution, channel-major (C, H, W) as PyTorch and NIR (kernels_c/include/eh_conv2d.h):
+    the input vector is x[c][h][w] of in_shape (c_in, h_in, w_in); weight (c_out, c_in / groups,
+    k_h, k_w); bias (c_out,) or None; stride and dilation (h, w); padding (top, left, bottom,
+    right), zeros. The output is y[o][oy][ox], flattened the same way."""
+    weight: np.ndarray
+    bias: np.ndarray | None
+    in_shape: tuple
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0, 0, 0)
+    dilation: tuple = (1, 1)
+    groups: int = 1
+    kind = "conv2d"
+
+    def out_shape(self) -> tuple:
+        from ..sim.conv2d import conv2d_out_size
+        w = np.asarray(self.weight)
+        h, wo = conv2d_out_size(self.in_shape[0], self.in_shape[1], self.in_shape[2], w.shape[0], w.shape[2],
+                                w.shape[3], self.stride, self.padding, self.dilation, self.groups)
+        return (int(w.shape[0]), h, wo)
+
+
+@dataclass
+class Pool2d:
+    """2-D pooling of each channel, (C, H, W) (eh_conv2d.h "2-D pooling"): mode "sum" (NIR
+    SumPool2d) or "avg" (NIR AvgPool2d, divided by k_h k_w whatever the padding); kernel and stride
+    (h, w); padding (top, left, bottom, right), zeros."""
+    mode: str
+    in_shape: tuple
+    kernel: tuple
+    stride: tuple
+    padding: tuple = (0, 0, 0, 0)
+    kind = "pool2d"
+
+    def out_shape(self) -> tuple:
+        from ..sim.conv2d import pool2d_out_size
+        h, w = pool2d_out_size(self.in_shape[0], self.in_shape[1], self.in_shape[2], self.kernel[0], self.kernel[1],
+                               self.stride, self.padding)
+        return (int(self.in_shape[0]), h, w)
+
+
+def _conv_out_size(l, n: int, where: str) -> int:
+    """Output size of a Conv2d / Pool2d layer of input size n; ValueError naming the numbers."""
+    shp = tuple(int(v) for v in l.in_shape)
+    if len(shp) != 3 or min(shp) < 1:
+        raise ValueError(f"{where} ({l.kind}): input shape {shp}, expected (C, H, W)")
+    if int(np.prod(shp)) != n:
+        raise ValueError(f"{where} ({l.kind}): input shape {shp} = {int(np.prod(shp))} values, its input gives {n}")
+    if isinstance(l, Conv2d):
+        w = np.asarray(l.weight)
+        if w.ndim != 4:
+            raise ValueError(f"{where} (conv2d): weight shape {w.shape}, expected (C_out, C_in / groups, kH, kW)")
+        if w.shape[1] * int(l.groups) != shp[0]:
+            raise ValueError(f"{where} (conv2d): weight of {w.shape[1]} input channels x groups {l.groups} != "
+                             f"C_in {shp[0]} of its input {shp}")
+        if l.bias is not None and np.asarray(l.bias).size != w.shape[0]:
+            raise ValueError(f"{where} (conv2d): bias has {np.asarray(l.bias).size} entries, expected {w.shape[0]}")
+    elif l.mode not in ("sum", "avg"):
+        raise ValueError(f"{where} (pool2d): mode must be sum or avg, got {l.mode!r}")
+    try:
+        out = l.out_shape()
+    except ValueError as e:
+        raise ValueError(f"{where} ({l.kind}): {e} (input {shp})") from None
+    return int(np.prod(out))
+
+
+@dataclass
 class Relu:
     kind = "relu"
 
@@ -105,7 +172,7 @@ class SpikeCount:
     kind = "spike_count"
 
 
-KINDS = ("norm", "fc", "lif", "cubalif", "li", "relu", "argmax", "spike_count", "fc_b1")
+KINDS = ("norm", "fc", "lif", "cubalif", "li", "relu", "argmax", "spike_count", "fc_b1", "conv2d", "pool2d")
 
 
 @dataclass(frozen=True)
@@ -125,7 +192,9 @@ class Graph:
 
     @property
     def is_chain(self) -> bool:
-        return self.inputs is None
+        """Lowered as a chain (lower.py); graphs, and chains with 2-D convolutions or pooling, are
+        lowered by lower_graph.py (edges() of a chain are the previous layer)."""
+        return self.inputs is None and not any(getattr(l, "kind", "") in ("conv2d", "pool2d") for l in self.layers)
 
     def edges(self, i: int) -> list:
         """The edges into layer i."""
@@ -189,6 +258,8 @@ class Graph:
                 n_src = self.n_in if e.src < 0 else sizes[e.src]
                 n_want = np.asarray(self.layers[i].weight).shape[1] if isinstance(self.layers[i], Fc) else \
                     (sizes[i] if not isinstance(self.layers[i], Fc) else None)
+                if isinstance(self.layers[i], (Conv2d, Pool2d)):
+                    n_want = int(np.prod(self.layers[i].in_shape))
                 if n_src != n_want:
                     raise ValueError(f"edge {self.name(e.src)} -> {self.name(i)}: shape mismatch, {self.name(e.src)} "
                                      f"gives {n_src} values, {self.name(i)} takes {n_want}")
@@ -252,6 +323,8 @@ class Graph:
                 if getattr(l, "reset", "subtract") not in ("subtract", "zero"):
                     raise ValueError(f"layer {i} ({l.kind}): reset must be subtract or zero")
                 _check_reset(l, n, f"layer {i} ({l.kind})")
+            elif isinstance(l, (Conv2d, Pool2d)):
+                n = _conv_out_size(l, n, f"layer {i}")
             elif isinstance(l, Argmax):
                 if i != len(self.layers) - 1:
                     raise ValueError(f"layer {i} (argmax) must be the last layer")
@@ -302,5 +375,7 @@ def _layer_out_size(l, n: int, where: str) -> int:
         return n
     if isinstance(l, Relu):
         return n
+    if isinstance(l, (Conv2d, Pool2d)):
+        return _conv_out_size(l, n, where)
     raise ValueError(f"{where}: {getattr(l, 'kind', type(l).__name__)} layers are supported in chains only, "
                      f"not in a graph with branches or recurrence")

@@ -49,7 +49,7 @@ from .lower import ConvertError
 from .schedule import ScheduleError, schedule
 
 SUPPORTED = ("Input", "Output", "Affine", "Linear", "LIF", "CubaLIF", "LI", "IF", "I (Integrator)",
-             "Threshold", "Scale", "Flatten", "Conv1d", "NIRGraph (nested)")
+             "Threshold", "Scale", "Flatten", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "NIRGraph (nested)")
 NEURONS = ("LIF", "CubaLIF", "LI", "IF", "I", "Integrator")
 DEFAULT_DT = 1e-4
 
@@ -108,10 +108,12 @@ class _Node:
         self.nir_kind = nir_kind
         self.n = None               # output elements
         self.expect_in = None       # Flatten: the element count it declares
+        self.shape = None           # (C, H, W) of its output when known (conv2d, pooling, neurons after them)
+        self.in_n = None            # input elements (fc, conv, pool)
 
 
 def load_nir(source, dt: float | None = None, reset: str = "subtract", timing: str = "next",
-             delays=(), max_conv_bytes: int = C.MAX_DENSE_BYTES) -> G.Graph:
+             delays=(), max_conv_bytes: int = C.MAX_DENSE_BYTES, if_dt: float | None = None) -> G.Graph:
     """Import a NIR graph (a path or a nir.NIRGraph). timing: "next" or "same" (see the module
     docstring); delays: edges (src, dst) the user wants delayed; max_conv_bytes: the largest dense
     matrix (float32 bytes) a Conv1d may expand to."""
@@ -155,6 +157,12 @@ def load_nir(source, dt: float | None = None, reset: str = "subtract", timing: s
         except Exception as e:
             raise ConvertError(f"{where}: cannot read the NIR file ({type(e).__name__}: {e})") from None
     imp = _Importer(g, where, dt, reset, timing, notes, max_conv_bytes)
+    if if_dt is not None:
+        if not (isinstance(if_dt, (int, float)) and if_dt > 0 and np.isfinite(if_dt)):
+            raise ConvertError(f"if_dt must be > 0 and finite, got {if_dt}")
+        notes.append(f"IF nodes: dt = {if_dt:g} (input gain r x {if_dt:g}; Sinabs' IAF exports assume a unit time "
+                     f"step: --if-dt 1)")
+    imp.if_dt = dt if if_dt is None else float(if_dt)
     return imp.run(delays)
 
 
@@ -257,11 +265,16 @@ class _Importer:
             return nd
         if kind in ("Affine", "Linear", "Conv1d", "Scale"):
             return _Node(name, "fc", nir_kind=kind)
+        if kind == "Conv2d":
+            return _Node(name, "conv", nir_kind=kind)
+        if kind in ("SumPool2d", "AvgPool2d"):
+            return _Node(name, "pool", nir_kind=kind)
         if kind in NEURONS:
             return _Node(name, "neuron", nir_kind=kind)
         if kind == "Threshold":
             return _Node(name, "stateless", nir_kind=kind)
-        why = (" (only 1-D convolutions are lowered, to dense layers)" if kind.startswith("Conv") else "")
+        why = (" (1-D and 2-D convolutions are supported)" if kind.startswith("Conv") else
+               " (2-D sum and average pooling are supported)" if "Pool" in kind else "")
         raise self.err(f"node {name!r} of type {kind} is not supported{why}; supported: {', '.join(SUPPORTED)}")
 
     # -- 2. sizes and layers, in schedule order ---------------------------------------------------
@@ -275,13 +288,14 @@ class _Importer:
         if n_in < 1:
             raise self.err(f"Input node {self.inp!r} has no usable shape ({shape.tolist()})")
         self.n_in = n_in
+        in_shape = tuple(int(v) for v in shape) if shape.size == 3 else None
         pending = list(order)
         while pending:                 # delayed edges may come from later nodes: repeat until all known
             left = []
             for name in pending:
                 nd = self.nodes[name]
                 if nd.kind == "input":
-                    nd.n = n_in
+                    nd.n, nd.shape = n_in, in_shape
                     continue
                 srcs = ins.get(name, [])
                 if not srcs:
@@ -299,7 +313,9 @@ class _Importer:
                     if m != n:
                         raise self.err(f"node {name!r}: edges into it carry {n} ({known[0][0]!r}) and {m} ({a!r}) "
                                        f"values; fan-in needs equal sizes (shape mismatch on edge {a!r} -> {name!r})")
+                self._src = known[0][0]
                 self._make(self.nodes[name], n)
+                self._shape_after(self.nodes[name])
             if len(left) == len(pending):
                 raise self.err(f"nodes {left}: their size cannot be inferred (every edge into them is delayed)")
             pending = left
@@ -309,7 +325,7 @@ class _Importer:
                 raise self.err(f"shape mismatch on edge {a!r} -> {b!r}: {a!r} gives {na} values, {b!r} takes {nb}")
 
     def _in_size(self, nd):
-        if nd.kind == "fc":
+        if nd.kind in ("fc", "conv", "pool"):
             return nd.in_n
         return nd.n
 
@@ -330,6 +346,10 @@ class _Importer:
             b = np.asarray(node.bias, dtype=np.float64).ravel() if kind == "Affine" else None
             nd.layer, nd.in_n, nd.n = G.Fc(w, b), n, int(w.shape[0])
             nd.diag = False
+        elif kind == "Conv2d":
+            self._conv2d(nd, node, n, p)
+        elif kind in ("SumPool2d", "AvgPool2d"):
+            self._pool2d(nd, node, n, p)
         elif kind == "Conv1d":
             w, b = self._conv(node, name, n)
             nd.layer, nd.in_n, nd.n, nd.diag = G.Fc(w, b), n, int(w.shape[0]), False
@@ -343,7 +363,161 @@ class _Importer:
             nd.layer, nd.n = G.Lif(np.zeros(1), thr, "zero"), n
             nd.kind = "neuron"        # a LIF with beta = 0: stateless in effect, run by the LIF kernel
         else:
-            self._neuron(nd, node, n, p)
+            self._neuron(nd, self._broadcast(node, n, p), n, p)
+
+    # -- 2-D convolutions and pooling (issue 14), channel-major (C, H, W) ---------------------------
+    def _src_shape(self):
+        src = getattr(self, "_src", None)
+        return None if src is None else self.nodes[src].shape
+
+    def _shape_after(self, nd):
+        """The (C, H, W) of nd's output where known: conv and pooling outputs, and what keeps its
+        input's shape (neurons, Threshold, Scale, nested Input/Output); Flatten and dense layers drop it."""
+        if nd.kind in ("conv", "pool"):
+            return
+        keeps = nd.kind == "neuron" or nd.nir_kind in ("Scale", "Input", "Output") or \
+            (nd.kind in ("pass", "output") and nd.nir_kind != "Flatten")
+        src = self._src_shape()
+        nd.shape = src if keeps and src is not None and int(np.prod(src)) == nd.n else None
+
+    def _chw(self, nd, node, n, p, c_in):
+        """(C, H, W) of the input of a Conv2d / pooling node: its input_shape (H, W), else the shape
+        of the node feeding it, else a square image of n / c_in values."""
+        src = self._src_shape()
+        ish = getattr(node, "input_shape", None)
+        if ish is not None:
+            hw = tuple(int(v) for v in np.asarray(ish).ravel())
+            if len(hw) == 3:
+                hw = hw[1:]
+            if len(hw) != 2 or min(hw) < 1:
+                raise self.err(f"{p}: input_shape {tuple(np.asarray(ish).ravel().tolist())}, expected (H, W)")
+            c = c_in if c_in is not None else (src[0] if src else n // (hw[0] * hw[1]))
+            shp = (int(c), hw[0], hw[1])
+            if int(np.prod(shp)) != n:
+                what = f"{self._src!r} gives {n} values" + (f" {src}" if src else "")
+                raise self.err(f"{p}: input_shape {hw} x {c} channels = {int(np.prod(shp))} values, but {what}")
+            return shp
+        if src is not None:
+            if c_in is not None and src[0] != c_in:
+                raise self.err(f"{p}: its weight takes {c_in} input channels, but {self._src!r} gives {src[0]} "
+                               f"channels {src}")
+            return src
+        c = c_in if c_in is not None else None
+        if c is None:
+            raise self.err(f"{p}: the (C, H, W) shape of its input is unknown (no input_shape, and {self._src!r} "
+                           f"gives a flat vector of {n} values): give the Input node a (C, H, W) shape")
+        side = int(round((n / c) ** 0.5)) if n % c == 0 else 0
+        if side * side * c != n:
+            raise self.err(f"{p}: no input_shape, and {n} values from {self._src!r} are not C_in = {c} square "
+                           f"images: give input_shape (H, W)")
+        self.notes.append(f"{nd.name!r} (Conv2d): input_shape missing, {c} x {side} x {side} from the {n} values "
+                          f"of {self._src!r}")
+        return (c, side, side)
+
+    @staticmethod
+    def _pair(v, what, p, err):
+        a = np.asarray(v).ravel()
+        if a.size == 1:
+            a = np.repeat(a, 2)
+        if a.size != 2 or not np.all(a == np.round(a)):
+            raise err(f"{p}: {what} {np.asarray(v).tolist()}, expected an integer or (h, w)")
+        return int(a[0]), int(a[1])
+
+    def _conv2d(self, nd, node, n, p):
+        from ..sim.conv2d import conv2d_out_size, conv2d_padding
+        w = np.asarray(node.weight, dtype=np.float64)
+        if w.ndim != 4:
+            raise self.err(f"{p}: weight shape {w.shape}, expected (C_out, C_in / groups, kH, kW)")
+        groups = int(np.asarray(node.groups).ravel()[0]) if node.groups is not None else 1
+        if groups < 1 or w.shape[0] % groups:
+            raise self.err(f"{p}: groups {groups} must be >= 1 and divide C_out {w.shape[0]}")
+        shp = self._chw(nd, node, n, p, int(w.shape[1]) * groups)
+        stride = self._pair(node.stride, "stride", p, self.err)
+        dil = self._pair(node.dilation, "dilation", p, self.err)
+        pad = node.padding
+        if isinstance(pad, str):
+            if pad.lower() not in ("same", "valid"):
+                raise self.err(f"{p}: padding {pad!r} is not supported (give 'same', 'valid' or integers)")
+            if pad.lower() == "same" and stride != (1, 1):
+                raise self.err(f"{p}: padding 'same' with stride {stride} is ambiguous (PyTorch allows 'same' only "
+                               f"with stride 1); give the padding as integers")
+            pad = pad.lower()
+        else:
+            pad = self._pair(pad, "padding", p, self.err)
+        try:
+            pads = conv2d_padding(pad, w.shape[2], w.shape[3], stride, dil)
+        except ValueError as e:
+            raise self.err(f"{p}: {e}") from None
+        span = (dil[0] * (w.shape[2] - 1) + 1, dil[1] * (w.shape[3] - 1) + 1)
+        ext = (shp[1] + pads[0] + pads[2], shp[2] + pads[1] + pads[3])
+        if ext[0] < span[0] or ext[1] < span[1]:
+            raise self.err(f"{p}: kernel {w.shape[2]} x {w.shape[3]} (span {span[0]} x {span[1]} with dilation "
+                           f"{dil}) larger than its padded input {ext[0]} x {ext[1]} (input {shp}, padding "
+                           f"{pads[:2]})")
+        try:
+            ho, wo = conv2d_out_size(shp[0], shp[1], shp[2], w.shape[0], w.shape[2], w.shape[3], stride, pads, dil,
+                                     groups)
+        except ValueError as e:
+            raise self.err(f"{p}: {e} (input {shp}, weight {w.shape}, stride {stride}, padding {pads}, dilation "
+                           f"{dil}, groups {groups})") from None
+        bias = getattr(node, "bias", None)
+        b = None if bias is None else np.asarray(bias, dtype=np.float64).ravel()
+        if b is not None and b.size != w.shape[0]:
+            raise self.err(f"{p}: bias of {b.size} entries, expected C_out = {w.shape[0]}")
+        if b is not None and not np.any(b):
+            b = None
+        nd.layer = G.Conv2d(w, b, shp, stride, pads, dil, groups)
+        nd.in_n, nd.shape = n, (int(w.shape[0]), ho, wo)
+        nd.n = int(np.prod(nd.shape))
+
+    def _pool2d(self, nd, node, n, p):
+        k = self._pair(node.kernel_size, "kernel_size", p, self.err)
+        st = k if getattr(node, "stride", None) is None else self._pair(node.stride, "stride", p, self.err)
+        pad = getattr(node, "padding", None)
+        if isinstance(pad, str):
+            if pad.lower() != "valid":
+                raise self.err(f"{p}: padding {pad!r} is not supported (give 'valid' or integers)")
+            pad = (0, 0)
+        pad = (0, 0) if pad is None else self._pair(pad, "padding", p, self.err)
+        src = self._src_shape()
+        if src is None:
+            raise self.err(f"{p}: the (C, H, W) shape of its input is unknown ({self._src!r} gives a flat vector of "
+                           f"{n} values): give the Input node a (C, H, W) shape")
+        shp = src
+        if pad[0] >= k[0] or pad[1] >= k[1]:
+            raise self.err(f"{p}: padding {pad} must be smaller than the kernel {k}")
+        if shp[1] + 2 * pad[0] < k[0] or shp[2] + 2 * pad[1] < k[1]:
+            raise self.err(f"{p}: kernel {k[0]} x {k[1]} larger than its padded input {shp[1] + 2 * pad[0]} x "
+                           f"{shp[2] + 2 * pad[1]} (input {shp}, padding {pad})")
+        layer = G.Pool2d("sum" if nd.nir_kind == "SumPool2d" else "avg", shp, k, st, (pad[0], pad[1], pad[0], pad[1]))
+        try:
+            out = layer.out_shape()
+        except ValueError as e:
+            raise self.err(f"{p}: {e} (input {shp}, kernel {k}, stride {st}, padding {pad})") from None
+        nd.layer, nd.in_n, nd.shape, nd.n = layer, n, out, int(np.prod(out))
+
+    def _broadcast(self, node, n, p):
+        """A neuron node whose parameters have the shape of a (C, H, W) input, or broadcast to it
+        (per channel (C, 1, 1), ...): a copy with them flattened to n entries (or 1)."""
+        import copy
+        shp = self._src_shape()
+        if shp is None:
+            return node
+        out = None
+        for attr in ("tau", "r", "v_threshold", "v_leak", "v_reset", "tau_syn", "tau_mem", "w_in"):
+            v = getattr(node, attr, None)
+            if v is None:
+                continue
+            a = np.asarray(v, dtype=np.float64)
+            if a.size in (1, n):
+                continue
+            try:
+                b = np.broadcast_to(a, shp).ravel()
+            except ValueError:
+                raise self.err(f"{p}: {attr} of shape {a.shape} does not broadcast to its input {shp}") from None
+            out = out or copy.copy(node)
+            setattr(out, attr, b)
+        return node if out is None else out
 
     def _conv(self, node, name, n):
         p = f"{self.where}: node {name!r} (Conv1d)"
@@ -432,7 +606,12 @@ class _Importer:
             else:
                 nd.layer = G.Lif(beta, thr, self.reset, self.timing, vr)
         elif kind == "IF":
-            nd.gain = _arr(node.r, n, f"{self.where}: {p} r") * self.dt
+            if_dt = getattr(self, "if_dt", self.dt)
+            nd.gain = _arr(node.r, n, f"{self.where}: {p} r") * if_dt
+            if if_dt != 1 and np.all(_arr(node.r, n) == 1) and not getattr(self, "_if_noted", False):
+                self._if_noted = True
+                self.notes.append(f"IF nodes step with dt = {if_dt:g}: input gain r dt = {if_dt:g}. Sinabs exports "
+                                  f"IF (IAF) with r = 1 for a unit time step: convert its graphs with --if-dt 1")
             nd.layer = G.Lif(np.ones(1), thr, self.reset, self.timing, self._v_reset(node, p, n))
         elif kind == "CubaLIF":
             if vleak is not None:
@@ -505,6 +684,13 @@ class _Importer:
             for edge in [e for e in E if e[1] == name]:
                 a = edge[0]
                 src = nodes[a]
+                if src.kind == "conv" and all(e[1] == name for e in consumers(a)) and not gain_is_one:
+                    gc = np.broadcast_to(g, (src.n,)).reshape(src.shape[0], -1)
+                    if np.all(gc == gc[:, :1]):      # one gain per output channel: into its weights
+                        src.layer.weight = src.layer.weight * gc[:, 0][:, None, None, None]
+                        if src.layer.bias is not None:
+                            src.layer.bias = src.layer.bias * gc[:, 0]
+                        continue
                 if src.kind == "fc" and all(e[1] == name for e in consumers(a)):
                     if not gain_is_one:
                         gg = np.broadcast_to(g, (src.n,))
@@ -561,7 +747,7 @@ class _Importer:
     # -- 4. the Graph -------------------------------------------------------------------------
     def _emit(self, order, E) -> G.Graph:
         nodes = self.nodes
-        comp = [n for n in order if nodes[n].kind in ("fc", "neuron")]
+        comp = [n for n in order if nodes[n].kind in ("fc", "neuron", "conv", "pool")]
         idx = {n: i for i, n in enumerate(comp)}
         idx[self.inp] = -1
         out_edges = [e for e in E if e[1] == self.out]
