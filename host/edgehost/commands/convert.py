@@ -36,6 +36,9 @@ def register(sub) -> None:
     p.add_argument("--dt", type=A.number(0, 1, lo_open=True, unit=" (seconds)"), default=None,
                    help="time step in seconds for NIR's continuous-time neurons (forward Euler); "
                         "default 1e-4, what snnTorch assumes when exporting")
+    p.add_argument("--if-dt", type=A.number(0, 1e6, lo_open=True), default=None,
+                   help="NIR graphs: the time step of IF nodes only (input gain r x it); default --dt. Sinabs "
+                        "exports IAF as IF with r = 1 for a unit step: --if-dt 1")
     p.add_argument("--calib", metavar="NPY",
                    help="calibration inputs (.npy, (steps, n_in) or (seqs, steps, n_in)) for the Q15 "
                         "scales and the per-layer quantisation error")
@@ -92,7 +95,7 @@ def run(args) -> int:
     try:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
-                     timing=args.reset_timing, delays=_delays(args.delay))
+                     timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt)
         calib = None if raw_calib is None else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}")
         model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
                               input_range=args.input_range, reuse=not args.no_reuse, compress=comp)

@@ -14,7 +14,7 @@ LATER = {".onnx": "ONNX"}
 
 
 def load(path: str, dt: float | None = None, reset: str | None = None, trust: bool = False,
-         arch: str | None = None, timing: str | None = None, delays=()) -> Graph:
+         arch: str | None = None, timing: str | None = None, delays=(), if_dt: float | None = None) -> Graph:
     """The importer's result for `path`: a float Graph (nir, npz, pt) or, for .tflite, an already
     quantised int8 import that `build` turns into a blob as it is.
 
@@ -34,6 +34,8 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
         raise ConvertError(f"{path}: no such file")
     if ext != ".nir" and (timing is not None or delays):
         raise ConvertError(f"{path}: --reset-timing and --delay apply to NIR graphs (.nir)")
+    if ext != ".nir" and if_dt is not None:
+        raise ConvertError(f"{path}: --if-dt applies to NIR graphs (.nir)")
     if ext == ".npz":
         from .npz import load_npz
         return load_npz(path)
@@ -44,4 +46,4 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
         from .tflite_import import load_tflite
         return load_tflite(path)
     from .nir_import import load_nir
-    return load_nir(path, dt=dt, reset=reset or "subtract", timing=timing or "next", delays=delays)
+    return load_nir(path, dt=dt, reset=reset or "subtract", timing=timing or "next", delays=delays, if_dt=if_dt)
