@@ -235,10 +235,9 @@ def test_nir_if_integrator_threshold_cubalif_flatten():
 
 
 def test_nir_unsupported_nodes_are_named():
-    g = _graph([nir.Conv2d(input_shape=(4, 4), weight=np.ones((2, 1, 3, 3)), stride=1, padding=0, dilation=1,
-                           groups=1, bias=np.zeros(2))], 16)
-    with pytest.raises(ConvertError, match=r"node 'n0' of type Conv2d is not supported \(only 1-D convolutions "
-                                           r"are lowered, to dense layers\); supported: Input.*Conv1d"):
+    g = _graph([nir.Delay(delay=np.ones(16))], 16)
+    with pytest.raises(ConvertError, match=r"node 'n0' of type Delay is not supported; supported: Input.*Conv1d, "
+                                           r"Conv2d, SumPool2d, AvgPool2d"):
         load_nir(g)
     g = _graph([nir.Affine(np.ones((3, 2)), np.zeros(3)),
                 nir.CubaLIF(tau_syn=np.ones(3), tau_mem=np.ones(3), r=np.ones(3), v_leak=np.full(3, 0.1),
