@@ -55,11 +55,40 @@ class Need:
     arena: int
     input: int = 0     # one step's input
     output: int = 0    # one step's output
+    arena_detail: str = ""   # where the arena goes (the layer with the most live activations, the state)
 
     @classmethod
     def of(cls, blob: bytes, model) -> "Need":
         return cls(len(blob), int(model.arena_size), int(model.input_tensor.nbytes),
-                   int(model.output_tensor.nbytes))
+                   int(model.output_tensor.nbytes), arena_detail(model))
+
+
+def arena_detail(model) -> str:
+    """Which layer's activations take the most arena bytes at once (its live tensors, largest
+    first, with their shapes), and the bytes of state: what to shrink when the arena is over."""
+    from .blob.model import lifetimes
+    life = lifetimes(model)
+    T, L = model.tensors, model.layers
+    if not L:
+        return ""
+    state = sum(t.nbytes for t in T if t.kind == "state")
+    best, live_best = -1, []
+    for i in range(len(L)):
+        live = [k for k, t in enumerate(T) if t.kind == "activation" and life[k][0] <= i <= life[k][1]]
+        if best < 0 or sum(T[k].nbytes for k in live) > sum(T[k].nbytes for k in live_best):
+            best, live_best = i, live
+    who = {}
+    for j, l in enumerate(L):
+        who.setdefault(l.output, f"output of layer {j} ({l.type})")
+        for s in l.states:
+            who.setdefault(s, f"scratch of layer {j} ({l.type})")
+    who.setdefault(model.input, "model input")
+    parts = sorted(live_best, key=lambda k: -T[k].nbytes)[:3]
+    desc = ", ".join(f"{who.get(k, f'tensor {k}')} {T[k].dtype}[{' x '.join(map(str, T[k].shape))}] "
+                     f"{T[k].nbytes:,} B" for k in parts)
+    act = sum(T[k].nbytes for k in live_best)
+    return (f"largest at layer {best} ({L[best].type}): {act:,} bytes of activations live ({desc}); "
+            f"state {state:,} bytes")
 
 
 def fit(need: Need, cap: Capacity) -> dict:
@@ -70,7 +99,8 @@ def fit(need: Need, cap: Capacity) -> dict:
                     f"(over by {need.blob - cap.blob:,})")
     if need.arena > cap.arena:
         over.append(f"{BUFFERS['rt_arena']} needs {need.arena:,} bytes, the firmware has {cap.arena:,} "
-                    f"(over by {need.arena - cap.arena:,})")
+                    f"(over by {need.arena - cap.arena:,})"
+                    + (f" [{need.arena_detail}]" if need.arena_detail else ""))
     if need.input > cap.max_payload:
         over.append(f"one step's input is {need.input:,} bytes, a request carries at most "
                     f"{cap.max_payload:,}")
