@@ -311,14 +311,17 @@ def validate(dev, blob, xs, *, backend: str = "kernels", atol: float = 0.0, rtol
     first = None
     total = xs.shape[0] * xs.shape[1]
     done = 0
+    from .quant.saturation import SaturationCounter
+    sat = SaturationCounter(model)
     for s, seq in enumerate(xs):
         dev.reset_state()
         host.reset()
+        sat.reset()
         for k, x in enumerate(seq):
             r = dev.step(x)
             tr = dev.trace()
             htr: list = []
-            hy = host.step(x, trace=htr)
+            hy = sat.step(host, x, trace=htr)
             keep = keep_series and s == 0
             if len(tr) != len(model.layers):
                 raise UserError(f"the device traced {len(tr)} layers, the model has {len(model.layers)}: "
@@ -344,12 +347,17 @@ def validate(dev, blob, xs, *, backend: str = "kernels", atol: float = 0.0, rtol
             if progress:
                 progress(done, total)
     layers = [a.result() for a in accs]
+    for l, sr in zip(layers, sat.report()):
+        if sr["counted"]:
+            l["saturation"] = sr["states"]
+            l["saturated"] = sr["saturated"]
     out = out_acc.result()
     untraceable = [a.name for a in accs if a.untraceable]
     ok = all(l["ok"] is not False for l in layers) and bool(out["ok"])
     rep = {"ok": ok, "backend": backend, "atol": atol, "rtol": rtol,
            "sequences": int(xs.shape[0]), "steps": int(xs.shape[1]), "layers": layers, "output": out,
            "not_traceable": untraceable, "first_divergence": first,
+           "saturated": sat.total(), "saturated_layers": [l["name"] for l in layers if l.get("saturated")],
            "model_hash": model.model_hash, "board": getattr(getattr(dev, "info", None), "board", None)}
     if keep_series:
         rep["_series"] = [(a.name, a.series_dev, a.series_host) for a in accs] + \
@@ -455,12 +463,31 @@ def describe(rep: dict) -> str:
             state = f"{err:<10.4g}  " + (f"sequence {fd['sequence']} step {fd['step']}" if fd else
                                          ("bit-exact" if l["bit_exact"] else "within tolerance"))
         lines.append(f"  {l['name']:<21} {l['dtype']:<7} {state}")
+    lines += saturation_lines(rep)
     if rep["not_traceable"]:
         lines.append("  (layers not traceable: their arena bytes are reused by later layers; convert with "
                      "--no-reuse to see them)")
     if rep.get("plot"):
         lines.append(f"  plot: {rep['plot']}")
     return "\n".join(lines)
+
+
+def saturation_lines(rep: dict) -> list[str]:
+    """The host's saturation counts per layer and state, in words (device and host saturate alike:
+    agreeing bit for bit says nothing about it)."""
+    rows = [l for l in rep.get("layers", []) if l.get("saturated")]
+    steps = rep.get("sequences", 0) * rep.get("steps", 0)
+    if not rows:
+        counted = [l["name"] for l in rep.get("layers", []) if "saturation" in l]
+        return [f"  saturation (host, {steps} steps): none in the {len(counted)} Q15 layers counted"] if counted else []
+    out = [f"  saturation (host, {steps} steps; the device clips the same values): "
+           f"{rep.get('saturated', 0):,} values in {len(rows)} layer(s)"]
+    for l in rows:
+        parts = ", ".join(f"{k} {v['saturated']:,} of {v['values']:,}"
+                          + (f" (first at step {v['first_step']})" if "first_step" in v else "")
+                          for k, v in l["saturation"].items() if v["saturated"])
+        out.append(f"    {l['name']:<21} {parts}")
+    return out
 
 
 def check_against_host(dev, x, *, model=None, backend: str = "kernels", atol: float = 0.0, rtol: float = 0.0,
@@ -538,7 +565,7 @@ def all_layers_model(seed: int = 0, reuse: bool = False) -> Model:
                      BinFc(rng.choice([-1, 1], size=(h3, h2)), threshold=rng.integers(-3, 4, size=h3)),
                      BinFc(rng.choice([-1, 1], size=(n_out, h3)), scale=rng.uniform(0.05, 0.5, size=n_out),
                            bias=rng.normal(size=n_out))])
-    m = build(g, quantize="q15", input_range=3.0, reuse=reuse)[0]
+    m = build(g, quantize="q15", calib=None, input_range=3.0, reuse=reuse)[0]   # the model as before: no calibration
     li = next(i for i, l in enumerate(m.layers) if l.type == "li_q15")
     cell = har_sized_l2mu_cell(seed, n_ch=k, pop=3, enc=7, n_u=3, order=3, n_h=9, n_o=k)
     desc_words, data = B.encode(cell)

@@ -55,20 +55,27 @@ def _print(rep: dict) -> None:
     from rich.table import Table
     t = Table(title=f"device ({rep['board']}) vs host ({rep['backend']}): {rep['sequences']} sequence(s) x "
                     f"{rep['steps']} steps")
-    for c in ("layer", "dtype", "traced", "max |err|", "bit-exact", "spikes agree", "ok", "first divergence"):
+    for c in ("layer", "dtype", "traced", "max |err|", "bit-exact", "spikes agree", "saturated (host)", "ok",
+              "first divergence"):
         t.add_column(c)
     for l in [*rep["layers"], rep["output"]]:
         fd = l.get("first_divergence")
+        sat = ", ".join(f"{k} {v['saturated']}" for k, v in l["saturation"].items() if v["saturated"]) \
+            if l.get("saturated") else ("0" if "saturation" in l else "")
         t.add_row(l["name"], l["dtype"],
                   "yes" if l["traceable"] else f"NO ({l.get('reason')})",
                   _fmt(l["max_abs_error"]), _fmt(l["bit_exact"]),
                   _fmt(l.get("spike_agreement")) if "spike_agreement" in l else "",
-                  _fmt(l["ok"]), f"seq {fd['sequence']} step {fd['step']}" if fd else "")
+                  sat, _fmt(l["ok"]), f"seq {fd['sequence']} step {fd['step']}" if fd else "")
     c = Console(width=120)
     c.print(t)
     if rep["not_traceable"]:
         c.print(f"not traceable on the device (memory reused; convert with --no-reuse to see them): "
                 f"{', '.join(rep['not_traceable'])}")
+    if rep.get("saturated"):
+        from ..validate import saturation_lines
+        c.print("[yellow]" + "\n".join(saturation_lines(rep)).strip() + "[/yellow]")
+        c.print("  (device and host saturate alike; to avoid it, convert with --calib on inputs like these)")
     d = rep["first_divergence"]
     c.print("[green]OK: device and host agree[/green]" if rep["ok"] else
             f"[red]DIVERGED[/red]: first at layer {d['layer']}, sequence {d['sequence']}, step {d['step']}"
