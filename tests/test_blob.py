@@ -147,7 +147,7 @@ def cases():
         ("weight_len", _layer_field(b, fc, 36, "<I", 58), F.E_PARAM, "layer 1 (fc_q15): param 0 (weight): 29 entries, expected 30"),
         ("reset", _layer_field(b, fc, 1, "<B", 1), F.E_LAYER, "layer 1 (fc_q15): reset 1 invalid"),
         ("state_slot", _layer_field(b, fc, 8, "<H", 3), F.E_LAYER, "state slot 0 must be 0xffff"),
-        ("lif_reset", _layer_field(b, 2, 1, "<B", 4), F.E_LAYER, "layer 2 (lif_q15): reset 4 invalid"),
+        ("lif_reset", _layer_field(b, 2, 1, "<B", 6), F.E_LAYER, "layer 2 (lif_q15): reset 6 invalid"),
         ("graph_order", _layer_field(b, 1, 4, "<H", 3), F.E_LAYER, "layer 1 (fc_q15): input tensor 3 dtype spike"),
     ]
 

@@ -568,7 +568,7 @@ def graph_cases():
          "layer 1 (fc_spike_q15): input tensor 2 is not the model input nor written by an earlier layer"),
         ("delay_twice", layer_field(layer_field(b, 7, 6, "<H", 5), 1, 4, "<H", 5), F.E_GRAPH,
          "layer 7 (delay): output tensor 5 already written by layer 3"),
-        ("reset_4", layer_field(b, 3, 1, "<B", 4), F.E_LAYER, "layer 3 (lif_q15): reset 4 invalid"),
+        ("reset_6", layer_field(b, 3, 1, "<B", 6), F.E_LAYER, "layer 3 (lif_q15): reset 6 invalid"),
         ("reset_7_cuba", layer_field(b, 5, 1, "<B", 7), F.E_LAYER, "layer 5 (cubalif_q15): reset 7 invalid"),
         ("reset_2_fc", layer_field(b, 0, 1, "<B", 2), F.E_LAYER, "layer 0 (fc_q15): reset 2 invalid"),
         ("reset_2_delay", layer_field(b, 7, 1, "<B", 2), F.E_LAYER, "layer 7 (delay): reset 2 invalid"),

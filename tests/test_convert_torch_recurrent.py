@@ -86,9 +86,9 @@ def test_errors_name_the_problem(tmp_path):
         from_torch(Swapped(), torch.zeros(4))
     with pytest.raises(ConvertError, match="from_torch takes an nn.Module"):
         from_torch(np.zeros(3))
-    lk = snn.Leaky(beta=0.9, reset_delay=False, init_hidden=True)
-    with pytest.raises(ConvertError, match="reset_delay=False"):
-        from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), lk))
+    rs = snn.RSynaptic(alpha=0.5, beta=0.9, linear_features=2, reset_delay=False, init_hidden=True)
+    with pytest.raises(ConvertError, match="reset_delay=False is not supported on RSynaptic"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), rs))
 
 
 def test_readme_from_torch_snippet_runs(tmp_path, monkeypatch):

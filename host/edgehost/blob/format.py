@@ -13,7 +13,8 @@ VERSION_MAJOR = 1
 VERSION_MINOR = 6       # 1.1 added the l2mu_q15 layer, 1.2 the int8 layers, 1.3 lif_adapt_*,
                         # 1.4 conv1d_b1_*, mst_fc_b1_*, shiftadd_fc_q15, bcq_fc_q15, pack_signs_b1,
                         # 1.5 add_*, delay, same-step resets and v_reset (graphs),
-                        # 1.6 conv2d_*, sumpool2d_*, avgpool2d_*, binary conv2d, int8 conv1d;
+                        # 1.6 conv2d_*, sumpool2d_*, avgpool2d_*, binary conv2d, int8 conv1d, the reset
+                        # values 4 (none) and 5 (snnTorch's same step) of lif_* / cubalif_*;
                         # the writer writes the lowest minor a model needs
 
 HEADER_SIZE = 64
@@ -95,6 +96,9 @@ ALL_DTYPES = tuple(DTYPES)
 # format 1.5, lif_* and cubalif_* only).
 RESET_ZERO = 1
 RESET_SAME_STEP = 2
+# Format 1.6 (lif_* and cubalif_*): two values that are not bit combinations.
+RESET_NONE = 4          # no reset (snnTorch reset_mechanism="none")
+RESET_SUBTRACT_NOW = 5  # subtract in the step that spiked, snnTorch's reset_delay=False arithmetic
 
 # Parameter kinds (what a parameter slot holds and how long it may be). The generic ones are
 # checked by edgehost.ops.Op; an operator module checks its own kinds (edgehost/ops/<op>.py).
@@ -129,7 +133,7 @@ class Spec:
 
     def __init__(self, name, in_dt, out_dt, out_kind, same_n, states, params, shift=False,
                  reset=False, leaks=0, n_out_one=False, scratch=False, in2_dt=(), shift_max=None,
-                 window=False, max_n_in=0, reset_bits=None, read_ahead=False):
+                 window=False, max_n_in=0, reset_bits=None, read_ahead=False, reset_max=None):
         self.name = name
         self.in_dt = in_dt          # tuple of allowed input dtypes
         self.out_dt = out_dt        # the output dtype; None: the input's (delay)
@@ -140,6 +144,7 @@ class Spec:
         self.shift = shift          # uses the shift field (0..31)
         self.reset = reset          # uses the reset field (bit 0: 0 subtract, 1 zero / v_reset)
         self.reset_bits = (1 if reset else 0) if reset_bits is None else reset_bits  # allowed bits
+        self.reset_max = self.reset_bits if reset_max is None else reset_max      # largest valid value
         self.leaks = leaks          # number of leak parameters (leak bits 0..leaks-1)
         self.n_out_one = n_out_one
         self.scratch = scratch      # the last state slot is the kernel's scratch: an activation

@@ -81,10 +81,10 @@ class Layer:
     params: list = field(default_factory=list)   # numpy arrays (or None) in slot order
     states: list = field(default_factory=list)   # tensor ids of the state slots
     shift: int = 0
-    reset: str = "subtract"                      # "subtract" or "zero" (to v_reset, 0 if absent)
+    reset: str = "subtract"                      # "subtract", "zero" (to v_reset, 0 if absent), "none" (1.6)
     leak: tuple = ()                             # "decay" or "shift" for each leak parameter
     input2: int | None = None                    # second input tensor id (lif_adapt_*, add_*)
-    reset_timing: str = "next"                   # "next" (snnTorch) or "same" (format 1.5)
+    reset_timing: str = "next"                   # "next" (snnTorch), "same" (1.5), "same-snntorch" (1.6)
 
     @property
     def code(self) -> int:

@@ -195,7 +195,7 @@ def _layer(data, li, tensors, weights_off, total, g: _Graph) -> Layer:
                  tensors, data)
     if res0 or (res1 and not spec.in2_dt) or res2:
         c.fail("reserved fields not zero", F.E_LAYER)
-    if reset & ~spec.reset_bits:
+    if reset & ~spec.reset_bits or reset > spec.reset_max:
         c.fail(f"reset {reset} invalid", F.E_LAYER)
     if leak_bits >> spec.leaks:
         c.fail(f"leak bits 0x{leak_bits:x} invalid", F.E_LAYER)
@@ -223,9 +223,9 @@ def _layer(data, li, tensors, weights_off, total, g: _Graph) -> Layer:
     op.check(c)
     _dataflow(c, g)
     return Layer(spec.name, tin, tout, n_in, n_out, c.params, states[:len(spec.states)], shift,
-                 "zero" if reset & F.RESET_ZERO else "subtract",
+                 "none" if reset == F.RESET_NONE else "zero" if reset in (1, 3) else "subtract",
                  tuple("shift" if (leak_bits >> i) & 1 else "decay" for i in range(spec.leaks)),
-                 tin2, "same" if reset & F.RESET_SAME_STEP else "next")
+                 tin2, "same-snntorch" if reset == F.RESET_SUBTRACT_NOW else "same" if reset in (2, 3) else "next")
 
 
 def _dtypes(codes) -> str:

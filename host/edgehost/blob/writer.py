@@ -27,10 +27,19 @@ def param_dtype(spec: F.Spec, slot: int, layer: Layer) -> np.dtype:
 
 
 def _reset_byte(li: int, layer: Layer) -> int:
-    if layer.reset not in ("subtract", "zero"):
+    if layer.reset not in ("subtract", "zero", "none"):
         raise BlobError(f"layer {li} ({layer.type}): reset {layer.reset!r}", F.E_LAYER)
-    if layer.reset_timing not in ("next", "same"):
+    if layer.reset_timing not in ("next", "same", "same-snntorch"):
         raise BlobError(f"layer {li} ({layer.type}): reset_timing {layer.reset_timing!r}", F.E_LAYER)
+    if layer.reset == "none":
+        if layer.reset_timing != "next":
+            raise BlobError(f"layer {li} ({layer.type}): reset none has no timing (give next)", F.E_LAYER)
+        return F.RESET_NONE
+    if layer.reset_timing == "same-snntorch":
+        if layer.reset != "subtract":
+            raise BlobError(f"layer {li} ({layer.type}): reset_timing same-snntorch is a subtraction (snnTorch's "
+                            f"reset to zero with reset_delay=False is reset zero, timing same)", F.E_LAYER)
+        return F.RESET_SUBTRACT_NOW
     return (F.RESET_ZERO if layer.reset == "zero" else 0) | \
         (F.RESET_SAME_STEP if layer.reset_timing == "same" else 0)
 

@@ -18,12 +18,14 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="the .ehm blob to write")
     p.add_argument("--quantize", choices=["none", "q15"], default="none",
                    help="none: float32 kernels; q15: int16 fixed point with per-layer scales")
-    p.add_argument("--reset", choices=["subtract", "zero"], default=None,
+    p.add_argument("--reset", choices=["subtract", "zero", "none"], default=None,
                    help="spiking reset for NIR graphs (NIR's v_reset cannot tell them apart); "
-                        "default subtract, snnTorch's default; .pt files record it (an error if it differs)")
-    p.add_argument("--reset-timing", choices=["next", "same"], default=None,
-                   help="NIR graphs: when a spike's reset applies: next (the next step, snnTorch's; the "
-                        "default) or same (the step that spiked: NIR's equations, Norse, Sinabs, Rockpool, Lava)")
+                        "default subtract, snnTorch's default; none: never reset (snnTorch reset_mechanism='none'); "
+                        ".pt files record it (an error if it differs)")
+    p.add_argument("--reset-timing", choices=["next", "same", "same-snntorch"], default=None,
+                   help="when a spike's reset applies: next (the next step, snnTorch's default; the "
+                        "default) or same (the step that spiked: NIR's equations, Norse, Sinabs, Rockpool, Lava); "
+                        "same-snntorch: snnTorch's reset_delay=False (NIR graphs and .pt state dicts)")
     p.add_argument("--delay", action="append", default=[], metavar="SRC:DST",
                    help="NIR graphs: delay this edge (it carries the previous step's value); repeatable. "
                         "Without it the converter delays the edge that closes each cycle (docs/graphs.md)")

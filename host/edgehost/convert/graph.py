@@ -18,7 +18,9 @@ are those of the kernels (kernels_c/include/eh_lif.h, eh_basic.h), i.e. snnTorch
     CubaLif:   i = alpha i + x; v = beta v + i - s_prev thr | v = s_prev ? 0 : beta v + i; s = v > thr
                (timing "next", snnTorch's). Timing "same" (NIR's equations): v = beta v + x (CubaLif:
                i = alpha i + x, v = beta v + i); s = v > thr; then where s: v -= thr ("subtract") or
-               v = v_reset ("zero"; v_reset 0 when None)
+               v = v_reset ("zero"; v_reset 0 when None). Reset "none": v = beta v + x (CubaLif:
+               beta v + i), never reset. Timing "same-snntorch" (snnTorch reset_delay=False, subtract):
+               r = v > thr on entry; w = beta v + x - r thr; s = w > thr; v = w + (r - s) thr
     Li:        y = beta y + x                     (leaky readout; beta = 1: integrator)
     Relu, Argmax, SpikeCount (counts += s)
     BinFc:     binary dense (XNOR/popcount, eh_binary.h): the input is a vector b in {-1, +1}
@@ -320,8 +322,8 @@ class Graph:
                         raise ValueError(f"layer {i} ({l.kind}): {nm} outside [0, 1]")
                     if nm == "threshold" and not np.all(np.isfinite(v) & (v > 0)):
                         raise ValueError(f"layer {i} ({l.kind}): threshold must be > 0 and finite")
-                if getattr(l, "reset", "subtract") not in ("subtract", "zero"):
-                    raise ValueError(f"layer {i} ({l.kind}): reset must be subtract or zero")
+                if getattr(l, "reset", "subtract") not in RESETS:
+                    raise ValueError(f"layer {i} ({l.kind}): reset must be subtract, zero or none")
                 _check_reset(l, n, f"layer {i} ({l.kind})")
             elif isinstance(l, (Conv2d, Pool2d)):
                 n = _conv_out_size(l, n, f"layer {i}")
@@ -335,10 +337,20 @@ class Graph:
         return out
 
 
+RESETS = ("subtract", "zero", "none")
+TIMINGS = ("next", "same", "same-snntorch")
+
+
 def _check_reset(l, n: int, where: str) -> None:
     timing = getattr(l, "timing", "next")
-    if timing not in ("next", "same"):
-        raise ValueError(f"{where}: reset timing must be next or same, got {timing!r}")
+    if timing not in TIMINGS:
+        raise ValueError(f"{where}: reset timing must be next, same or same-snntorch, got {timing!r}")
+    reset = getattr(l, "reset", "subtract")
+    if reset == "none" and timing != "next":
+        raise ValueError(f"{where}: reset none has no timing (give next)")
+    if timing == "same-snntorch" and reset != "subtract":
+        raise ValueError(f"{where}: timing same-snntorch is snnTorch's reset_delay=False subtraction; its reset "
+                         f"to zero is timing same")
     vr = getattr(l, "v_reset", None)
     if vr is not None:
         v = _vec(vr, "v_reset")
@@ -369,8 +381,8 @@ def _layer_out_size(l, n: int, where: str) -> int:
             if nm == "threshold" and not np.all(np.isfinite(v) & (v > 0)):
                 raise ValueError(f"{where} ({l.kind}): threshold must be > 0 and finite")
         if l.kind != "li":
-            if l.reset not in ("subtract", "zero"):
-                raise ValueError(f"{where} ({l.kind}): reset must be subtract or zero")
+            if l.reset not in RESETS:
+                raise ValueError(f"{where} ({l.kind}): reset must be subtract, zero or none")
             _check_reset(l, n, f"{where} ({l.kind})")
         return n
     if isinstance(l, Relu):

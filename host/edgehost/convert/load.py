@@ -20,9 +20,10 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
 
     trust: .pt/.pth only: unpickle a whole module (torch.load(weights_only=False) runs code from
     the file: only for files you trust). arch: .pt/.pth state dicts: the layer list (torch_import).
-    reset: None = NIR's default (subtract) / what a .pt file records; "subtract" or "zero".
+    reset: None = NIR's default (subtract) / what a .pt file records; "subtract", "zero" or "none".
     timing, delays: NIR graphs only (edgehost.convert.nir_import.load_nir): when a spike's reset
-    applies ("next", the default, or "same") and the edges to delay ((src, dst) pairs)."""
+    applies ("next", the default, "same" or "same-snntorch"; .pt state dicts take "next" or
+    "same-snntorch", snnTorch's reset_delay) and the edges to delay ((src, dst) pairs)."""
     ext = os.path.splitext(str(path))[1].lower()
     if ext in LATER:
         raise ConvertError(f"{path}: {LATER[ext]} models ({ext}) are not yet supported; supported inputs: "
@@ -32,16 +33,18 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
                            + ", ".join(f"{k} ({v})" for k, v in SUPPORTED_INPUTS.items()))
     if not os.path.exists(path):
         raise ConvertError(f"{path}: no such file")
-    if ext != ".nir" and (timing is not None or delays):
+    if ext not in (".nir", ".pt", ".pth") and (timing is not None or delays):
         raise ConvertError(f"{path}: --reset-timing and --delay apply to NIR graphs (.nir)")
     if ext != ".nir" and if_dt is not None:
         raise ConvertError(f"{path}: --if-dt applies to NIR graphs (.nir)")
+    if ext != ".nir" and delays:
+        raise ConvertError(f"{path}: --delay applies to NIR graphs (.nir)")
     if ext == ".npz":
         from .npz import load_npz
         return load_npz(path)
     if ext in (".pt", ".pth"):
         from .torch_import import load_torch
-        return load_torch(path, trust=trust, arch=arch, reset=reset)
+        return load_torch(path, trust=trust, arch=arch, reset=reset, timing=timing)
     if ext == ".tflite":
         from .tflite_import import load_tflite
         return load_tflite(path)

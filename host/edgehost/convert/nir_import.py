@@ -38,6 +38,12 @@ reset to that value in the same step (`reset="zero", timing="same"`). snnTorch's
 to zero zeroes the whole new membrane (input included): its exported subgraph (input, lif, w_rec,
 output) with `reset="zero", timing="next"` becomes a CuBa-LIF with alpha = 0, which computes exactly
 that. A spike is v > threshold (strict).
+What a NIR graph cannot say about an snnTorch model is explicit too: `reset="none"` (snnTorch's
+reset_mechanism="none": never reset; v_reset and the timing do not apply) and
+`timing="same-snntorch"` (snnTorch's reset_delay=False: with reset by subtraction the membrane is
+reset in the step that spiked, but a membrane still above the threshold after its reset needs
+leak(v) + x - thr above the threshold to spike again: edgehost/convert/torch_import.py; with reset
+to zero it is timing "same").
 """
 from __future__ import annotations
 
@@ -121,11 +127,18 @@ def load_nir(source, dt: float | None = None, reset: str = "subtract", timing: s
         import nir
     except ImportError:  # pragma: no cover - depends on the install
         raise ConvertError("reading .nir files needs the 'nir' package: pip install 'edgehost[import]'") from None
-    if reset not in ("subtract", "zero"):
-        raise ConvertError(f"reset must be subtract or zero, got {reset!r}")
-    if timing not in ("next", "same"):
-        raise ConvertError(f"reset timing must be next or same, got {timing!r}")
+    if reset not in ("subtract", "zero", "none"):
+        raise ConvertError(f"reset must be subtract, zero or none, got {reset!r}")
+    if timing not in ("next", "same", "same-snntorch"):
+        raise ConvertError(f"reset timing must be next, same or same-snntorch, got {timing!r}")
     notes = []
+    if reset == "none" and timing != "next":
+        notes.append(f"reset timing {timing}: ignored with reset none (nothing is reset)")
+        timing = "next"
+    if reset == "zero" and timing == "same-snntorch":
+        notes.append("reset timing same-snntorch with reset zero: snnTorch's reset_delay=False reset to zero is "
+                     "the same-step reset to 0 (timing same)")
+        timing = "same"
     if dt is None:
         dt = DEFAULT_DT
         notes.append(f"dt = {dt:g} s (default: the time step snnTorch assumes when exporting to NIR)")
@@ -136,10 +149,13 @@ def load_nir(source, dt: float | None = None, reset: str = "subtract", timing: s
     notes.append("discretisation: forward Euler (beta = 1 - dt/tau, input gain r dt/tau)")
     notes.append(f"reset: {reset}" + (" (snnTorch's default)" if reset == "subtract" else "")
                  + "; NIR's v_reset = 0 cannot tell subtract from zero: choose with --reset")
-    notes.append(f"reset timing: {timing}" + (" (snnTorch's: a spike's reset is applied at the next step; "
-                                              "NIR's equations reset in the same step: --reset-timing same)"
-                                              if timing == "next" else " (NIR's equations: reset in the step "
-                                                                       "that spiked)"))
+    if reset != "none":
+        notes.append(f"reset timing: {timing}" + (" (snnTorch's: a spike's reset is applied at the next step; "
+                                                  "NIR's equations reset in the same step: --reset-timing same)"
+                                                  if timing == "next" else " (NIR's equations: reset in the step "
+                                                                           "that spiked)" if timing == "same" else
+                                                  " (snnTorch's reset_delay=False: reset in the step that spiked, "
+                                                  "as snnTorch computes it)"))
     where = str(source) if not isinstance(source, nir.NIRGraph) else "NIR graph"
     if isinstance(source, nir.NIRGraph):
         g = source
@@ -572,7 +588,11 @@ class _Importer:
         inf = np.isinf(tau)
         if np.any(inf & ~np.isinf(r)):
             raise self.err(f"{p}: tau = inf with finite r has no input")
-        return np.where(inf, 1.0, r * self.dt / np.where(inf, 1.0, tau))
+        g = np.where(inf, 1.0, r * self.dt / np.where(inf, 1.0, tau))
+        # snnTorch writes r = tau / dt: the gain is 1 up to the float32 rounding of tau and r; a gain
+        # within 2^-20 of 1 is 1, so that its rows keep their weights exactly (the blob of the
+        # export is the live module's: edgehost.convert.from_torch)
+        return np.where(np.abs(g - 1.0) <= 2.0 ** -20, 1.0, g)
 
     def _v_reset(self, node, p, n):
         vr = getattr(node, "v_reset", None)

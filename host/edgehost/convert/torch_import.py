@@ -27,8 +27,26 @@ to [0, 1] as snnTorch does in its forward; no dt needed: it is what the NIR impo
 snnTorch's dt = 1e-4), spike = v > threshold, the reset from the previous step's spike.
 
 Reset. Unlike NIR, snnTorch records the reset: `reset_mechanism` on a module,
-`reset_mechanism_val` (0 subtract, 1 zero) in a state dict; it is used. `reset` (`--reset`)
+`reset_mechanism_val` (0 subtract, 1 zero, 2 none) in a state dict; it is used. `reset` (`--reset`)
 is needed only when the file does not say, and is an error when it contradicts the file.
+"subtract" and "zero" reset from the previous step's spike (snnTorch's default `reset_delay=True`);
+"none" never resets (v = beta v + x, spikes on v > threshold).
+
+Reset timing. `reset_delay` is a plain attribute of snnTorch's modules (not in a state dict): a live
+module says it, a state dict takes `timing` (`--reset-timing`: "next" = reset_delay=True, the
+default; "same-snntorch" = reset_delay=False). snnTorch's reset_delay=False subtracts
+(s - r) thr right after the spike, r being the delayed reset it already applied (r = v_prev > thr):
+    w = beta v + x - r thr;  s = w > thr;  v = w + (r - s) thr
+which is the blob's reset 5 (timing "same-snntorch", format 1.6). With reset to zero r is always 0
+(a membrane is 0 after a spike and <= thr otherwise), so it is NIR's same-step reset to 0 (timing
+"same"). snnTorch 1.0's RSynaptic does not apply reset_delay=False (its forward writes the
+same-step reset into a local variable and drops it, or fails when called without states): refused.
+
+Every other constructor option of Leaky / Synaptic / RLeaky / RSynaptic is honoured or refused by
+name (docs/graphs.md, "snnTorch options"): learn_beta / learn_alpha / learn_threshold /
+learn_recurrent, init_hidden, output, spike_grad and surrogate_disable (training only; the
+forward's spike function is checked to be the step v > thr) are honoured; inhibition, state_quant,
+graded_spikes_factor != 1 and a conv2d recurrence are refused.
 """
 from __future__ import annotations
 
@@ -46,6 +64,7 @@ ARCH_KINDS = {"linear": ("weight",), "leaky": ("beta", "threshold"), "synaptic":
               "relu": (), "flatten": (), "identity": (), "dropout": ()}
 RECURRENT = ("rleaky", "rsynaptic")
 RESETS = {0: "subtract", 1: "zero", 2: "none"}
+TIMINGS = ("next", "same-snntorch")      # snnTorch's reset_delay True / False
 
 
 def _torch():
@@ -67,17 +86,30 @@ def _reset_of(val, given, where):
         if given is None:
             return "subtract", "reset: subtract (the file does not say; snnTorch's default; choose with --reset)"
         return given, f"reset: {given} (--reset)"
-    if r not in ("subtract", "zero"):
-        raise ConvertError(f"{where}: reset mechanism {r!r} is not supported (subtract or zero)")
+    if r not in ("subtract", "zero", "none"):
+        raise ConvertError(f"{where}: reset mechanism {r!r} is not supported (subtract, zero or none)")
     if given is not None and given != r:
         raise ConvertError(f"{where}: --reset {given} contradicts the model's reset mechanism {r!r}")
     return r, None
 
 
+def _timing_of(kind, reset, timing, what):
+    """The graph's reset timing of a neuron: "next" (reset_delay=True), or for reset_delay=False
+    "same-snntorch" (subtract) / "same" (zero: identical); none has no timing."""
+    if reset == "none" or timing == "next":
+        return "next"
+    if kind == "rsynaptic":
+        raise ConvertError(f"{what}: reset_delay=False is not supported on RSynaptic: snnTorch 1.0's RSynaptic does "
+                           f"not apply it (its forward writes the same-step reset into a local variable and drops "
+                           f"it, or fails when called without states); use reset_delay=True, what it computes")
+    return "same-snntorch" if reset == "subtract" else "same"
+
+
 class _Builder:
-    def __init__(self, where, reset):
+    def __init__(self, where, reset, timing=None):
         self.where = where
         self.reset = reset
+        self.timing = timing
         self.layers: list = []
         self.n_in = None
         self.n = None
@@ -113,7 +145,7 @@ class _Builder:
         self.inputs.append(edges if edges is not None else [G.Edge(len(self.layers) - 1)])
         self.layers.append(layer)
 
-    def neuron(self, kind, alpha, beta, thr, reset_val, gsf, what):
+    def neuron(self, kind, alpha, beta, thr, reset_val, gsf, what, timing=None):
         vals = {"beta": np.clip(_np(beta).ravel(), 0.0, 1.0), "threshold": _np(thr).ravel()}
         if alpha is not None:
             vals["alpha"] = np.clip(_np(alpha).ravel(), 0.0, 1.0)
@@ -127,8 +159,15 @@ class _Builder:
         reset, note = _reset_of(reset_val, self.reset, f"{self.where}: {what}")
         if note and note not in self.notes:
             self.notes.append(note)
-        self.resets.add(reset)
-        if kind == "leaky":
+        if timing is not None and self.timing is not None and timing != self.timing:
+            raise ConvertError(f"{self.where}: {what}: --reset-timing {self.timing} contradicts the module's "
+                               f"reset_delay={timing == 'next'} (timing {timing})")
+        tm = _timing_of(kind, reset, timing or self.timing or "next", f"{self.where}: {what}")
+        self.resets.add(reset if tm == "next" else f"{reset} (reset_delay=False: timing {tm})")
+        if tm != "next":
+            layer = (G.CubaLif(vals["alpha"], vals["beta"], vals["threshold"], reset, tm) if kind == "synaptic"
+                     else G.Lif(vals["beta"], vals["threshold"], reset, tm))
+        elif kind == "leaky":
             layer = G.Lif(vals["beta"], vals["threshold"], reset)
         elif kind == "rleaky" and reset == "zero":
             # snnTorch's RLeaky with reset to zero: mem = (1 - s_prev)(beta mem + x + rec), the whole new
@@ -182,6 +221,39 @@ class _Builder:
         return gr
 
 
+def _reset_val(mod):
+    r = getattr(mod, "reset_mechanism", None)
+    return {"subtract": 0, "zero": 1, "none": 2}.get(r, 99 if r is not None else None)
+
+
+def _delay_timing(mod) -> str:
+    return "next" if bool(getattr(mod, "reset_delay", True)) else "same-snntorch"
+
+
+def _snn_options(mod, b: _Builder, what: str) -> None:
+    """Refuse, by name, the snnTorch options that change what the forward computes and that the
+    runtime does not compute (the others are honoured: see the module docstring)."""
+    torch = _torch()
+    if getattr(mod, "inhibition", False):
+        raise ConvertError(f"{b.where}: {what}: inhibition=True is not supported (only the neuron with the largest "
+                           f"membrane may spike: a winner-take-all across the layer the kernels do not compute)")
+    if getattr(mod, "state_quant", False):
+        raise ConvertError(f"{b.where}: {what}: state_quant is not supported (snnTorch quantises the states with "
+                           f"its own function; convert the float model and quantise with --quantize q15)")
+    fn = getattr(mod, "spike_grad", None)
+    if fn is not None:
+        probe = torch.tensor([-1e3, -1.0, -1e-7, 0.0, 1e-7, 0.5, 1.0, 1e3])
+        try:
+            with torch.no_grad():
+                out = fn(probe.clone())
+            ok = torch.equal(torch.as_tensor(out).float(), (probe > 0).float())
+        except Exception:
+            ok = False
+        if not ok:
+            raise ConvertError(f"{b.where}: {what}: spike_grad {getattr(fn, '__name__', type(fn).__name__)}: its "
+                               f"forward is not the step (v - threshold > 0); the kernels spike on v > threshold")
+
+
 def _module_chain(mod, b: _Builder, path="model"):
     torch = _torch()
     nn = torch.nn
@@ -195,34 +267,24 @@ def _module_chain(mod, b: _Builder, path="model"):
     if isinstance(mod, nn.Linear):
         b.linear(mod.weight, mod.bias, what)
     elif snn is not None and isinstance(mod, (snn.Leaky, snn.Synaptic)) and type(mod) in (snn.Leaky, snn.Synaptic):
-        if getattr(mod, "inhibition", False) or getattr(mod, "state_quant", False):
-            raise ConvertError(f"{b.where}: {what}: inhibition / state_quant are not supported")
-        if getattr(mod, "reset_delay", True) is not True:
-            raise ConvertError(f"{b.where}: {what}: reset_delay=False (reset in the same step) is not supported; "
-                               f"the kernels reset from the previous step's spike, as snnTorch's default")
+        _snn_options(mod, b, what)
         kind = "synaptic" if isinstance(mod, snn.Synaptic) else "leaky"
-        reset_val = {"subtract": 0, "zero": 1, "none": 2}.get(getattr(mod, "reset_mechanism", None))
         b.neuron(kind, getattr(mod, "alpha", None) if kind == "synaptic" else None, mod.beta, mod.threshold,
-                 reset_val, getattr(mod, "graded_spikes_factor", None), what)
+                 _reset_val(mod), getattr(mod, "graded_spikes_factor", None), what, _delay_timing(mod))
     elif snn is not None and type(mod) in (getattr(snn, "RLeaky", None), getattr(snn, "RSynaptic", None)):
         kind = "rsynaptic" if type(mod).__name__ == "RSynaptic" else "rleaky"
-        for flag in ("inhibition", "state_quant"):
-            if getattr(mod, flag, False):
-                raise ConvertError(f"{b.where}: {what}: {flag} is not supported")
-        if getattr(mod, "reset_delay", True) is not True:
-            raise ConvertError(f"{b.where}: {what}: reset_delay=False is not supported (snnTorch's same-step "
-                               f"reset also re-applies the reset of a membrane still above threshold)")
+        _snn_options(mod, b, what)
         rec = getattr(mod, "recurrent", None)
         if isinstance(rec, nn.Linear):
             b.pending_rec = (rec.weight, rec.bias)
         elif rec is not None and hasattr(rec, "V"):
             b.pending_rec = (rec.V, None)
         else:
-            raise ConvertError(f"{b.where}: {what}: a {type(rec).__name__} recurrence (convolutional) is not "
-                               f"supported; all_to_all=True (nn.Linear) or one-to-one V are")
-        reset_val = {"subtract": 0, "zero": 1, "none": 2}.get(getattr(mod, "reset_mechanism", None))
+            raise ConvertError(f"{b.where}: {what}: a {type(rec).__name__} recurrence (conv2d_channels / "
+                               f"kernel_size) is not supported; all_to_all=True with linear_features (nn.Linear) "
+                               f"or all_to_all=False (one-to-one V) are")
         b.neuron(kind, getattr(mod, "alpha", None) if kind == "rsynaptic" else None, mod.beta, mod.threshold,
-                 reset_val, getattr(mod, "graded_spikes_factor", None), what)
+                 _reset_val(mod), getattr(mod, "graded_spikes_factor", None), what, _delay_timing(mod))
     elif isinstance(mod, nn.ReLU):
         b._add(G.Relu())
     elif isinstance(mod, (nn.Flatten, nn.Identity, nn.Dropout)):
@@ -299,8 +361,19 @@ def _state_dict_chain(sd, arch, b: _Builder):
             raise ConvertError(f"{b.where}: {what}: has {sorted(g)}, a {kind} has {sorted(need)}"
                                f"{' (+ bias)' if kind == 'linear' else ''}; the state dict suggests --arch "
                                f"{_suggest(groups)}")
+        rp = f"{prefix}.recurrent" if prefix else "recurrent"
+        if kind in ("leaky", "synaptic") and gi < len(groups) and groups[gi][0] == rp:
+            raise ConvertError(f"{b.where}: {what}: it has recurrent weights ({rp}): an snnTorch "
+                               f"R{kind[0].upper()}{kind[1:]}, kind r{kind} (a {kind} would read {rp} as a "
+                               f"feed-forward layer: another network); the state dict suggests --arch "
+                               f"{_suggest(groups)}")
+        if kind == "linear" and prefix.rpartition(".")[2] == "recurrent" and \
+                any(p == prefix[:-len("recurrent")].rstrip(".") and "beta" in gg for p, gg in groups):
+            raise ConvertError(f"{b.where}: {what}: these are the recurrent weights of the neuron layer "
+                               f"{prefix[:-len('recurrent')].rstrip('.') or '(top)'!r} (an RLeaky / RSynaptic: kind "
+                               f"rleaky / rsynaptic), not a feed-forward linear layer; the state dict suggests --arch "
+                               f"{_suggest(groups)}")
         if kind in RECURRENT:
-            rp = f"{prefix}.recurrent" if prefix else "recurrent"
             if gi >= len(groups) or groups[gi][0] != rp:
                 raise ConvertError(f"{b.where}: {what}: no recurrent weights ({rp}.weight or {rp}.V) after it in "
                                    f"the state dict; the state dict suggests --arch {_suggest(groups)}")
@@ -324,13 +397,25 @@ def _state_dict_chain(sd, arch, b: _Builder):
                            f"{_suggest(groups)}")
 
 
-def load_torch(path, trust: bool = False, arch: str | None = None, reset: str | None = None) -> G.Graph:
-    """Import a .pt/.pth file: a pickled module (needs trust=True) or a state dict (needs arch)."""
+def _check_args(reset, timing):
+    if reset not in (None, "subtract", "zero", "none"):
+        raise ConvertError(f"reset must be subtract, zero or none, got {reset!r}")
+    if timing == "same":
+        raise ConvertError("reset timing 'same' is NIR's same-step reset; an snnTorch model's reset_delay=False is "
+                           "--reset-timing same-snntorch (next: reset_delay=True, the default)")
+    if timing not in (None,) + TIMINGS:
+        raise ConvertError(f"reset timing must be next or same-snntorch (snnTorch's reset_delay True / False), "
+                           f"got {timing!r}")
+
+
+def load_torch(path, trust: bool = False, arch: str | None = None, reset: str | None = None,
+               timing: str | None = None) -> G.Graph:
+    """Import a .pt/.pth file: a pickled module (needs trust=True) or a state dict (needs arch).
+    timing: a state dict's reset_delay ("next" = True, the default; "same-snntorch" = False)."""
     torch = _torch()
     where = str(path)
-    if reset not in (None, "subtract", "zero"):
-        raise ConvertError(f"reset must be subtract or zero, got {reset!r}")
-    b = _Builder(where, reset)
+    _check_args(reset, timing)
+    b = _Builder(where, reset, timing)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -378,8 +463,7 @@ def from_torch(module, example=None, reset: str | None = None) -> G.Graph:
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise ConvertError(f"from_torch takes an nn.Module, got {type(module).__name__}")
-    if reset not in (None, "subtract", "zero"):
-        raise ConvertError(f"reset must be subtract or zero, got {reset!r}")
+    _check_args(reset, None)
     where = f"module {type(module).__name__}"
     b = _Builder(where, reset)
     was_training = module.training

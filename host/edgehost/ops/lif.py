@@ -15,16 +15,31 @@ spiked in this step: v = v - thr (bit 0 clear; q15 sat16, f32 one float32 subtra
 v = v_reset (bit 0 set; param "v_reset" [1 or n], f32 finite / i16, absent = 0). v_reset is
 allowed only with reset 3 (both bits): checked when present, after its placement and length,
 before its count.
+
+Format 1.6: reset 4, no reset (snnTorch reset_mechanism="none"; the kernels' EH_RESET_NONE), and
+reset 5, reset by subtraction in the step that spiked as snnTorch computes it with
+reset_delay=False (EH_RESET_SUBTRACT_NOW: a membrane still above the threshold on entry needs
+leak(v) + x - thr above it to spike, then v = leak(v) + x - s thr). The valid values are 0 to 5.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..blob import format as F
-from ..sim._checks import reset_mode
+from ..sim._checks import RESETS_LIF, reset_mode
 from .base import Op, Prep, leak_arg
 
 RESET_3 = F.RESET_ZERO | F.RESET_SAME_STEP
+
+
+def kernel_reset(layer) -> str:
+    """The kernels' reset mode of a spiking layer (eh_lif.h): the same-step timing of format 1.5
+    runs the kernel's subtract / zero on cleared spikes (SpikingOp.prepared)."""
+    if layer.reset == "none":
+        return "none"
+    if layer.reset_timing == "same-snntorch":
+        return "subtract_now"
+    return layer.reset
 
 
 def same_step_reset(q15: bool, reset: str, v: np.ndarray, s: np.ndarray, threshold, v_reset) -> np.ndarray:
@@ -64,6 +79,8 @@ class SpikingOp(Op):
         return super().count(ctx, k, kind, cnt)
 
     def layer_minor(self, layer):
+        if layer.reset == "none" or layer.reset_timing == "same-snntorch":
+            return 6
         if layer.reset_timing == "same" or self.v_reset(layer) is not None:
             return 5
         return self.minor
@@ -101,15 +118,15 @@ class Lif(SpikingOp):
         T, L, p, st = hm.t, hm.k.lif, layer.params, layer.states
         s_prev = self.spikes_in(hm, layer)
         if layer.type == "lif_f32":
-            v, y = L.lif_step_f32(x, T[st[0]], s_prev, p[0], p[1], layer.reset)
+            v, y = L.lif_step_f32(x, T[st[0]], s_prev, p[0], p[1], kernel_reset(layer))
         else:
-            v, y = L.lif_step_q15(x, T[st[0]], s_prev, p[1], reset=layer.reset, **leak_arg(layer, 0, 0))
+            v, y = L.lif_step_q15(x, T[st[0]], s_prev, p[1], reset=kernel_reset(layer), **leak_arg(layer, 0, 0))
         T[st[0]] = self.reset_after(layer, v, y)
         return y
 
     def prepare(self, hm, layer):
         c = Prep(hm, "lif")
-        n, p, rc = layer.n_out, layer.params, reset_mode(layer.reset)
+        n, p, rc = layer.n_out, layer.params, reset_mode(kernel_reset(layer), RESETS_LIF)
         if layer.type == "lif_f32":
             x, _ = c.t(layer.input, np.float32, n)
             v, _ = c.t(layer.states[0], np.float32, n)
@@ -139,8 +156,8 @@ class Lif(SpikingOp):
 OPS = [
     Lif(6, F.Spec("lif_f32", (F.DT_F32,), F.DT_SPIKE, F.KIND_STATE, True, [F.DT_F32],
                   [("beta", "pn", F.F32, "unit"), ("threshold", "pn", F.F32, "pos"),
-                   ("v_reset", "pn_opt", F.F32, "finite")], reset=True, reset_bits=3), 1, 2),
+                   ("v_reset", "pn_opt", F.F32, "finite")], reset=True, reset_bits=7, reset_max=5), 1, 2),
     Lif(7, F.Spec("lif_q15", (F.DT_Q15,), F.DT_SPIKE, F.KIND_STATE, True, [F.DT_Q15],
                   [("leak", "leak", None, None), ("threshold", "pn", "<i2", "thr15"),
-                   ("v_reset", "pn_opt", "<i2", None)], reset=True, leaks=1, reset_bits=3), 1, 2),
+                   ("v_reset", "pn_opt", "<i2", None)], reset=True, leaks=1, reset_bits=7, reset_max=5), 1, 2),
 ]
