@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import warnings
 
 from ..cli import UserError
 from . import _args as A
@@ -44,6 +46,10 @@ def register(sub) -> None:
     p.add_argument("--calib", metavar="NPY",
                    help="calibration inputs (.npy, (steps, n_in) or (seqs, steps, n_in)) for the Q15 "
                         "scales and the per-layer quantisation error")
+    p.add_argument("--strict", action="store_true",
+                   help="Q15: fail (exit 1, no output written) when the Q15 model departs from the float one on "
+                        "the calibration inputs (a spiking layer below 99.5 %% spike agreement, a readout that "
+                        "saturates); without it convert warns")
     p.add_argument("--headroom", type=A.number(1, MAX_HEADROOM), default=8.0,
                    help=f"Q15: membrane range as a multiple of the threshold (default 8, 1..{MAX_HEADROOM:g})")
     p.add_argument("--input-range", type=A.number(0, 1e30, lo_open=True), default=None,
@@ -81,7 +87,7 @@ MAX_HEADROOM = 4096.0
 def run(args) -> int:
     from ..atomic import check_writable, write_files
     from ..blob import BlobError
-    from ..convert import ConvertError, build, load
+    from ..convert import ConvertError, FidelityError, Q15FidelityWarning, build, load
     from ..convert.lower import Compress
     from ..convert.analyze import emit_c, summary
     from ..convert.validate_input import InputDataError, check_calib, check_scales, input_range_notes
@@ -98,14 +104,22 @@ def run(args) -> int:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
                      timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt)
-        calib = None if raw_calib is None else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}")
-        model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
-                              input_range=args.input_range, reuse=not args.no_reuse, compress=comp)
+        calib = "auto" if raw_calib is None else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Q15FidelityWarning)       # printed below, from the report
+            model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
+                                  input_range=args.input_range, reuse=not args.no_reuse, compress=comp,
+                                  strict=args.strict)
         if args.quantize == "q15":
-            check_scales(report, calibrated=calib is not None, what=f"--calib {args.calib!r}" if args.calib else "")
+            check_scales(report, calibrated=True,
+                         what=f"--calib {args.calib!r}" if args.calib else "the generated calibration inputs")
             report.setdefault("notes", [])
-            report["notes"] = list(report["notes"]) + input_range_notes(graph, calib, args.input_range)
+            report["notes"] = list(report["notes"]) + input_range_notes(graph, None if raw_calib is None else calib,
+                                                                      args.input_range)
         blob = model.to_bytes()
+    except FidelityError as e:
+        raise UserError(f"--strict: Q15 loses fidelity, {args.output} not written:\n  "
+                        + "\n  ".join(e.report.get("warnings", [])), code=1) from None
     except (ConvertError, BlobError, InputDataError) as e:
         raise UserError(str(e)) from None
     files = [(out, blob, "--output")]
@@ -128,6 +142,13 @@ def run(args) -> int:
         out["compress"] = comp_rows
     if args.emit_c:
         out["emit_c"] = args.emit_c
+    if args.quantize == "q15":
+        out["calibration"] = report.get("calibration")
+        out["fidelity"] = report.get("fidelity")
+        out["range_choice"] = report.get("range_choice")
+        out["warnings"] = report.get("warnings", [])
+    for w in out.get("warnings", []):
+        print(f"edgehost convert: warning: {w}", file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=2, default=float))
         return 0
@@ -141,8 +162,11 @@ def run(args) -> int:
         print("  quantisation (per graph layer):")
         for q in report["layers"]:
             bits = [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in q.items() if k not in ("graph_layer", "kind", "blob_layer")]
+                    for k, v in q.items() if k not in ("graph_layer", "kind", "blob_layer", "saturation", "agreement",
+                                                       "max_abs_error", "max_rel_error", "rms_rel_error",
+                                                       "float_spikes", "q15_spikes")]
             print(f"    {q['graph_layer']:3d} {q['kind']:<8} " + " ".join(bits))
+        _print_fidelity(report)
     if comp.any:
         print("  compression (per graph layer: weight error, work per step before -> after):")
         for c in comp_rows:
@@ -162,3 +186,32 @@ def run(args) -> int:
     if args.emit_c:
         print(f"  C header: {args.emit_c}")
     return 0
+
+
+def _print_fidelity(report: dict) -> None:
+    """The fidelity check in words: the calibration inputs, then per graph layer the spike agreement
+    (or readout error) with the float model and the saturation counts per state."""
+    fid, cal = report.get("fidelity"), report.get("calibration") or {}
+    if not fid:
+        return
+    if cal.get("source") == "generated":
+        what = (f"generated calibration inputs ({cal['sequences']} sequences x {cal['steps']} steps, seed "
+                f"{cal['seed']}: {', '.join(cal['signals'])})")
+    else:
+        what = f"--calib inputs ({fid['sequences']} sequence(s) x {fid['steps']} steps)"
+    rc = report.get("range_choice") or {}
+    cap = rc.get("chosen")
+    print(f"  Q15 vs float on the {what}; neuron ranges "
+          + ("1.25 x the largest value seen" if cap is None else f"capped at {cap:g} thresholds (best spike agreement)")
+          + f"; warning below {100 * fid['threshold']:.1f} % spike agreement:")
+    for r in fid["layers"]:
+        if "agreement" in r and "float_spikes" in r:
+            head = (f"spikes agree {100 * r['agreement']:.2f} % (float {r['float_spikes']:,}, "
+                    f"Q15 {r['q15_spikes']:,} spikes)")
+        elif "agreement" in r:
+            head = f"values agree {100 * r['agreement']:.2f} %"
+        else:
+            head = (f"error max {100 * r['max_rel_error']:.2f} % / RMS {100 * r['rms_rel_error']:.3f} % of its range")
+        sat = ", ".join(f"{k} {v['saturated']:,}/{v['values']:,}" for k, v in r["saturation"].items())
+        name = "" if r["name"] == f"layer {r['graph_layer']}" else f" {r['name']}"
+        print(f"    {r['graph_layer']:3d} {r['kind']:<8}{name} {head}; saturated: {sat or '-'}")

@@ -325,7 +325,9 @@ def warnings_of(fid: dict, report: dict, calibrated_by: str) -> list[dict]:
                                 f"(largest {prev['weight_max']:.3g})")
                 if "decay_max_error" in q:
                     bits.append(f"its decays round by up to {q['decay_max_error']:.2g}")
-                detail = ("; ".join(bits)) if bits else "the Q15 grid of its scale"
+                detail = (("; ".join(bits)) if bits else "the Q15 grid of its scale") + (
+                    " (a rounding difference of a count flips a spike whose membrane lands near the threshold, "
+                    "and with it the spikes after it)")
                 if no_range:
                     tried = ", ".join(f"{_cap_words(t['range_cap'])} {_pct(t['spike_agreement'])}"
                                       for t in rc.get("tried", []))
