@@ -160,17 +160,19 @@ static void fill_sat(const eh_conv2d_dims *d, uint32_t pct)
     for (i = 0; i < d->c_out; i++) b16[i] = (int16_t)b[i];
 }
 
-/* Self-check: eh_conv2d_spike_sat_q15 against the header's arithmetic written out (each output's
- * contributions in spike order, sat16 at every addition), saturating weights, 24 geometries. */
+/* Self-check: eh_conv2d_spike_sat_q15 against the header's arithmetic written out as a plain
+ * scatter (spikes in (ci, iy, ix) order, every tap tested, sat16 at every addition), saturating
+ * weights, 24 geometries. */
 static int16_t cks_w[CK_W];
 static int16_t cks_b[8];
+static int32_t cks_ref[CK_Y];
 
 static void check_sat(void)
 {
-    uint32_t compared = 0, bad = 0, it, i, o, oy, ox, ho, wo;
+    uint32_t compared = 0, bad = 0, it, i, o, ho, wo;
     for (it = 0; it < 24u; it++) {
         eh_conv2d_dims d;
-        uint32_t cg, og, n_in, n_w;
+        uint32_t cg, og, n_in, n_w, ci, iy, ix, ky, kx;
         d.groups = 1u + rnd(2);
         d.c_in = d.groups * (1u + rnd(3));
         d.c_out = d.groups * (1u + rnd(6));
@@ -191,26 +193,30 @@ static void check_sat(void)
         ck_y[d.c_out * ho * wo] = 0x5A5A; /* guard */
         bad += (uint32_t)(eh_conv2d_spike_sat_q15(&d, ck_s, cks_w, cks_b, (int16_t *)ck_scratch, ck_y) != EH_OK);
         for (o = 0; o < d.c_out; o++)
-            for (oy = 0; oy < ho; oy++)
-                for (ox = 0; ox < wo; ox++) {
-                    const uint32_t g = o / og;
-                    int32_t acc = cks_b[o];
-                    uint32_t ci, iy, ix, ky, kx;
-                    for (ci = g * cg; ci < (g + 1u) * cg; ci++)
-                        for (iy = 0; iy < d.h_in; iy++)
-                            for (ix = 0; ix < d.w_in; ix++) {
-                                if (!ck_s[(ci * d.h_in + iy) * d.w_in + ix]) continue;
-                                for (ky = 0; ky < d.k_h; ky++)
-                                    for (kx = 0; kx < d.k_w; kx++)
-                                        if (oy * d.stride_h + ky * d.dil_h == iy + d.pad_top &&
-                                            ox * d.stride_w + kx * d.dil_w == ix + d.pad_left) {
-                                            acc += cks_w[((ci * d.k_h + ky) * d.k_w + kx) * og + (o - g * og)];
-                                            acc = acc > 32767 ? 32767 : acc < -32768 ? -32768 : acc;
-                                        }
+            for (i = 0; i < ho * wo; i++) cks_ref[o * ho * wo + i] = cks_b[o];
+        for (ci = 0; ci < d.c_in; ci++)
+            for (iy = 0; iy < d.h_in; iy++)
+                for (ix = 0; ix < d.w_in; ix++) {
+                    if (!ck_s[(ci * d.h_in + iy) * d.w_in + ix]) continue;
+                    for (ky = 0; ky < d.k_h; ky++)
+                        for (kx = 0; kx < d.k_w; kx++) {
+                            const int32_t ty = (int32_t)(iy + d.pad_top) - (int32_t)(ky * d.dil_h);
+                            const int32_t tx = (int32_t)(ix + d.pad_left) - (int32_t)(kx * d.dil_w);
+                            uint32_t oy, ox, j;
+                            if (ty < 0 || tx < 0 || (uint32_t)ty % d.stride_h || (uint32_t)tx % d.stride_w) continue;
+                            oy = (uint32_t)ty / d.stride_h; ox = (uint32_t)tx / d.stride_w;
+                            if (oy >= ho || ox >= wo) continue;
+                            for (j = 0; j < og; j++) {
+                                int32_t *a = &cks_ref[((ci / cg) * og + j) * ho * wo + oy * wo + ox];
+                                *a += cks_w[((ci * d.k_h + ky) * d.k_w + kx) * og + j];
+                                *a = *a > 32767 ? 32767 : *a < -32768 ? -32768 : *a;
                             }
-                    compared++;
-                    bad += (uint32_t)(ck_y[(o * ho + oy) * wo + ox] != (int16_t)acc);
+                        }
                 }
+        for (i = 0; i < d.c_out * ho * wo; i++) {
+            compared++;
+            bad += (uint32_t)(ck_y[i] != (int16_t)cks_ref[i]);
+        }
         bad += (uint32_t)(ck_y[d.c_out * ho * wo] != 0x5A5A);
     }
     eh_bench_check("conv2d_spike_sat", compared, bad);
@@ -240,11 +246,12 @@ static const eh_conv2d_dims B1V = {B1_C, B1_HW, B1_HW, B1_C, 3u, 3u, 1u, 1u, 0u,
 static uint32_t ckb_x[CKB_X], ckb_w[CKB_W], ckb_yb[CKB_Y + 1u];
 static int32_t ckb_y[CKB_Y + 1u], ckb_thr[80];
 
-static uint32_t popc(uint32_t v)
+static uint32_t popc(uint32_t v) /* SWAR, written here (not the kernels' helpers) */
 {
-    uint32_t c = 0;
-    for (; v != 0u; v &= v - 1u) c++;
-    return c;
+    v = v - ((v >> 1) & 0x55555555u);
+    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+    v = (v + (v >> 4)) & 0x0F0F0F0Fu;
+    return (v * 0x01010101u) >> 24;
 }
 
 static int32_t ref_b1(const eh_conv2d_dims *d, uint32_t pv, uint32_t o, uint32_t oy, uint32_t ox)
