@@ -63,11 +63,21 @@ def _pn(p, n) -> np.ndarray:
     return np.broadcast_to(np.asarray(p, np.int64).ravel(), (n,))
 
 
+def _now(u, v_prev, thr):
+    """snnTorch's same-step subtraction (reset 5, eh_lif.h EH_RESET_SUBTRACT_NOW) from the wide
+    u = leak(v) + input: w = sat16(u - r thr) with r = v_prev > thr, then sat16(w + (r - s) thr)
+    with s = w > thr; a neuron saturates when either sum leaves int16."""
+    r = np.asarray(v_prev, np.int64) > thr
+    w = u - np.where(r, thr, 0)
+    ws = np.clip(w, LO, HI)
+    s = ws > thr
+    return _out(w) | _out(ws + (r.astype(np.int64) - s.astype(np.int64)) * thr)
+
+
 def _reset_mem(u, s, thr, reset: str):
     """The membrane sum before saturation with the reset of the step before applied (the
     kernels' s_prev): subtract removes thr from the neurons that spiked, zero replaces their
-    leaked membrane by 0 (given as u = leaked + input already: returns where to ignore), any
-    other mode (no reset) leaves it."""
+    leaked membrane by 0 (returns where to ignore the sum), "none" (reset 4) leaves it."""
     if reset == "subtract":
         return u - np.where(s, thr, 0), np.zeros(u.shape, bool)
     if reset == "zero":
@@ -186,11 +196,16 @@ class SaturationCounter:
             self._add(i, "readout", _out(_leak(spk, l, 0, 0) + np.asarray(x, np.int64)))
         else:
             s = spk.astype(bool)
-            if getattr(l, "reset_timing", "next") == "same":
+            timing = getattr(l, "reset_timing", "next")
+            if timing == "same":
                 s = np.zeros(s.shape, bool)
+            now = timing == "same-snntorch" and l.reset != "none"
             x = np.asarray(x, np.int64)
             if ty == "lif_q15":
                 thr = _pn(l.params[1], n)
+                if now:
+                    self._add(i, "membrane", _now(_leak(pre[0], l, 0, 0) + x, pre[0], thr))
+                    return
                 u, zeroed = _reset_mem(_leak(pre[0], l, 0, 0) + x, s, thr, l.reset)
                 if l.reset == "zero":
                     u = np.where(s, x, u)
@@ -200,6 +215,9 @@ class SaturationCounter:
                 iw = _leak(pre[0], l, 0, 0) + x
                 self._add(i, "synaptic current", _out(iw))
                 isat = np.clip(iw, LO, HI)
+                if now:
+                    self._add(i, "membrane", _now(_leak(pre[1], l, 1, 1) + isat, pre[1], thr))
+                    return
                 u, zeroed = _reset_mem(_leak(pre[1], l, 1, 1) + isat, s, thr, l.reset)
                 self._add(i, "membrane", _out(u) & ~zeroed)
             else:                                                  # lif_adapt_q15
