@@ -265,3 +265,36 @@ def test_cli_reset_options(tmp_path, capsys):
     err = capsys.readouterr()
     assert rc != 0 and "Traceback" not in err.err + err.out
     assert "same-snntorch" in err.err + err.out
+
+
+@pytest.fixture(scope="module")
+def ctool(tmp_path_factory):
+    from edgehost.runtime.native import CTool, build_tool
+    return CTool(build_tool(str(tmp_path_factory.mktemp("ehm"))))
+
+
+C_CASES = [(k, r, d, q) for k, r, d in [("leaky", "none", True), ("synaptic", "none", False),
+                                        ("leaky", "subtract", False), ("synaptic", "subtract", False),
+                                        ("rleaky", "zero", False)] for q in ("none", "q15")]
+C_QUICK = {("leaky", "none", True, "q15"), ("synaptic", "subtract", False, "none")}
+
+
+@pytest.mark.parametrize("kind,reset,delay,quantize",
+                         [pytest.param(*c, marks=() if c in C_QUICK else pytest.mark.slow) for c in C_CASES])
+def test_c_interpreter_equals_host(kind, reset, delay, quantize, ctool):
+    """The C loader and interpreter (firmware/model, built natively) read the 1.6 reset values and
+    compute every layer of every step as the host interpreter does."""
+    torch, _, _, _ = snn_helpers.snn()
+    per_neuron, learn, spikes = _options(kind, reset, delay)
+    net = _net(kind, reset, delay, per_neuron, learn)
+    xs = _inputs(spikes, seed=7)[:120]
+    blob = build(from_torch(net, torch.zeros(N_IN)), quantize=quantize, calib=xs if quantize == "q15" else None)[0] \
+        .to_bytes()
+    assert ctool.check([blob], 1 << 16)[0][0] == 0
+    want, wtr = HostModel(blob, backend="kernels").run(xs)
+    got, gtr = ctool.run(blob, xs)
+    np.testing.assert_array_equal(np.asarray(got).reshape(want.shape), want)
+    for a, b in zip(gtr, wtr):
+        for u, v in zip(a, b):
+            if u is not None:
+                np.testing.assert_array_equal(np.asarray(u).reshape(-1), np.asarray(v).reshape(-1))
