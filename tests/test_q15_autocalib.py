@@ -81,6 +81,15 @@ def test_generated_inputs_are_documented_and_deterministic():
     # --input-range R: analog within +-R; spikes (1.0) only when R >= 1
     c = generate(g, input_range=0.5)
     assert c.xs.shape[0] == 3 and np.abs(c.xs).max() == pytest.approx(0.5)
+    # one kind only (--calib spikes / analog)
+    sp, an = generate(g, kind="spikes"), generate(g, kind="analog")
+    np.testing.assert_array_equal(sp.xs, a.xs[spikes])
+    assert an.xs.shape[0] == 3 and an.info["signals"] == kinds[len(spikes):]
+    with pytest.raises(ValueError, match="input range >= 1"):
+        generate(g, kind="spikes", input_range=0.5)
+    from edgehost.convert import ConvertError
+    with pytest.raises(ConvertError, match="auto, spikes, analog"):
+        build(g, quantize="q15", calib="spike")
 
 
 def test_auto_calibration_is_calib_with_the_generated_inputs_and_matches_snntorch():

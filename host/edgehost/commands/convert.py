@@ -43,9 +43,14 @@ def register(sub) -> None:
     p.add_argument("--if-dt", type=A.number(0, 1e6, lo_open=True), default=None,
                    help="NIR graphs: the time step of IF nodes only (input gain r x it); default --dt. Sinabs "
                         "exports IAF as IF with r = 1 for a unit step: --if-dt 1")
-    p.add_argument("--calib", metavar="NPY",
+    p.add_argument("--spike-input", action="store_true",
+                   help="the input is events (0/1 spikes, e.g. an event camera's pixels x polarities): the "
+                        "model takes them packed, 1 bit each (b1), and a Conv2d/Affine on them runs event-"
+                        "driven; Q15 calibrates on generated spike trains")
+    p.add_argument("--calib", metavar="NPY|spikes|analog",
                    help="calibration inputs (.npy, (steps, n_in) or (seqs, steps, n_in)) for the Q15 "
-                        "scales and the per-layer quantisation error")
+                        "scales and the per-layer quantisation error; without it Q15 calibrates on generated "
+                        "spike trains and analog signals, 'spikes' / 'analog' on one kind only")
     p.add_argument("--strict", action="store_true",
                    help="Q15: fail (exit 1, no output written) when the Q15 model departs from the float one on "
                         "the calibration inputs (a spiking layer below 99.5 %% spike agreement, a readout that "
@@ -99,12 +104,18 @@ def run(args) -> int:
         hdr = check_writable(args.emit_c, "--emit-c")
         if hdr.resolve() == out.resolve():
             raise UserError(f"--emit-c {args.emit_c!r} is the --output file: give another name")
-    raw_calib = A.load_array(args.calib, "--calib") if args.calib else None
+    kinds = ("spikes", "analog")
+    raw_calib = A.load_array(args.calib, "--calib") if args.calib and args.calib not in kinds else None
     try:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
                      timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt)
-        calib = "auto" if raw_calib is None else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}")
+        calib = ((args.calib if args.calib in kinds else "auto") if raw_calib is None
+                 else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}"))
+        if args.spike_input:
+            graph.input_kind = "spikes"
+            if isinstance(calib, str) and calib == "auto":
+                calib = "spikes"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Q15FidelityWarning)       # printed below, from the report
             model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,
@@ -112,7 +123,7 @@ def run(args) -> int:
                                   strict=args.strict)
         if args.quantize == "q15":
             check_scales(report, calibrated=True,
-                         what=f"--calib {args.calib!r}" if args.calib else "the generated calibration inputs")
+                         what=f"--calib {args.calib!r}" if raw_calib is not None else "the generated calibration inputs")
             report.setdefault("notes", [])
             report["notes"] = list(report["notes"]) + input_range_notes(graph, None if raw_calib is None else calib,
                                                                       args.input_range)

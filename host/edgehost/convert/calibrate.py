@@ -7,7 +7,9 @@ built, `check` runs it and the float model on the calibration inputs (given or g
 returns the fidelity report; `warnings_of` turns it into sentences naming the layer, the cause and
 the fix.
 
-Generated inputs (deterministic, seed 0 by default), `steps` each, enough for the slowest
+Generated inputs (deterministic, seed 0 by default; kind "auto" both sets below, "spikes" or
+"analog" one of them: `build(calib="spikes")`, `edgehost convert --calib spikes`), `steps` each,
+enough for the slowest
 membrane to settle (5 time constants 1 / (1 - beta) or 1 / (1 - alpha) plus 100, at least 200,
 at most 2,000):
   - spike trains (0/1) at rates 2 %, 10 %, 30 %, 60 %, 90 %, and one with a rate per input
@@ -70,8 +72,16 @@ def settle_steps(graph) -> int:
     return int(min(MAX_STEPS, max(MIN_STEPS, math.ceil(5 * tau) + 100)))
 
 
-def generate(graph, seed: int = 0, input_range: float | None = None, steps: int | None = None) -> Calibration:
-    """The calibration inputs convert makes when none are given (see the module docstring)."""
+KINDS = ("auto", "spikes", "analog")
+
+
+def generate(graph, seed: int = 0, input_range: float | None = None, steps: int | None = None,
+             kind: str = "auto") -> Calibration:
+    """The calibration inputs convert makes when none are given (see the module docstring).
+    kind: "auto" both sets, "spikes" the spike trains only (the model takes spikes), "analog"
+    the analog signals only."""
+    if kind not in KINDS:
+        raise ValueError(f"calibration kind must be one of {', '.join(KINDS)}, got {kind!r}")
     rng = np.random.default_rng(seed)
     n = int(graph.n_in)
     T = int(steps) if steps is not None else settle_steps(graph)
@@ -79,7 +89,10 @@ def generate(graph, seed: int = 0, input_range: float | None = None, steps: int 
     first = graph.layers[0] if graph.layers else None
     norm = isinstance(first, G.Norm)
     seqs, kinds = [], []
-    if not norm and R >= 1:
+    if kind == "spikes" and (norm or R < 1):
+        raise ValueError("spike calibration inputs (1.0) need a model without input normalisation and an "
+                         f"input range >= 1 (got {'a Norm first layer' if norm else f'--input-range {R:g}'})")
+    if not norm and R >= 1 and kind != "analog":
         for r in RATES:
             seqs.append((rng.random((T, n)) < r).astype(np.float32))
             kinds.append(f"spikes {100 * r:g} %")
@@ -104,10 +117,11 @@ def generate(graph, seed: int = 0, input_range: float | None = None, steps: int 
         off, gain = off[idx % off.size], gain[idx % gain.size]
         gain = np.where(gain == 0, 1.0, gain)
         analog = [a / gain + off for a in analog]
-    seqs += [a.astype(np.float32) for a in analog]
-    kinds += [f"uniform noise +-{R:g}", f"smooth random signal +-{R:g}", f"blocks of +-{R:g}"]
+    if kind != "spikes":
+        seqs += [a.astype(np.float32) for a in analog]
+        kinds += [f"uniform noise +-{R:g}", f"smooth random signal +-{R:g}", f"blocks of +-{R:g}"]
     xs = np.stack(seqs)
-    info = {"source": "generated", "seed": seed, "sequences": len(seqs), "steps": T, "input_range": R,
+    info = {"source": "generated", "kind": kind, "seed": seed, "sequences": len(seqs), "steps": T, "input_range": R,
             "signals": kinds}
     return Calibration(xs, info)
 
@@ -278,6 +292,10 @@ def warnings_of(fid: dict, report: dict, calibrated_by: str) -> list[dict]:
     calibration inputs", "--calib 'x.npy'")."""
     rows = fid["layers"]
     qrep = {q["graph_layer"]: q for q in report.get("layers") or []}
+    cal = report.get("calibration") or {}
+    hint = (" If the model takes spikes, --calib spikes (ranges for the generated spike trains only, "
+            "not for negative analog inputs) often does better." if cal.get("kind") == "auto"
+            and any(str(k).startswith("spikes") for k in cal.get("signals", [])) else "")
     out = []
     diverged = None               # the first spiking layer below the threshold
     out_layer = report.get("output_layer", len(rows) - 1)
@@ -311,7 +329,7 @@ def warnings_of(fid: dict, report: dict, calibrated_by: str) -> list[dict]:
                 fix = ("give --calib with inputs like the real ones, or a larger --input-range" if inp else
                        "give --calib with inputs like the real ones (they set the ranges; the generated ones include "
                        "extremes real data may never reach), or convert without --quantize q15")
-                msg = f"{head}. Cause: saturation of {parts}{capped}. Fix: {fix}."
+                msg = f"{head}. Cause: saturation of {parts}{capped}. Fix: {fix}.{hint}"
             else:
                 cause = "resolution"
                 q = qrep.get(i, {})
@@ -339,7 +357,7 @@ def warnings_of(fid: dict, report: dict, calibrated_by: str) -> list[dict]:
                 msg = (f"{head}. Cause: {lead}: {detail}. Fix: keep the "
                        f"thresholds of one layer within a factor of a few hundred of each other and the "
                        f"weights not far below the threshold (retrain or rescale), lower --headroom if the "
-                       f"range allows, or convert without --quantize q15.")
+                       f"range allows, or convert without --quantize q15.{hint}")
             out.append({"graph_layer": i, "name": row["name"], "cause": cause, "message": msg})
             if diverged is None:
                 diverged = i
