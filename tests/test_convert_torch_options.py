@@ -6,7 +6,7 @@ alpha and threshold, scalar or per-neuron, on Leaky, Synaptic, RLeaky (all-to-al
 V) and RSynaptic (reset_delay=True: snnTorch 1.0's RSynaptic does not apply False). Float32 path:
 every spike of the hidden and the output layer equal to snnTorch's (weights on a dyadic grid, so
 the sums are exact in any order). Q15 (host simulation, calibrated on the inputs): output-spike
-agreement >= 97% (stated tolerance; measured minimum in the docstring of test_q15_agreement). The
+agreement >= 98% (stated tolerance; measured: 99.17% to 100%, see test_q15_agreement). The
 same network gives the same blob from the live module, its state dict (--arch, --reset-timing) and
 its NIR export (--reset, --reset-timing). Refused, naming the option and the layer: inhibition,
 state_quant, graded_spikes_factor != 1, a conv2d recurrence, a spike function that is not the step,
@@ -148,7 +148,8 @@ Q15_CASES = [pytest.param(*c, marks=() if c in Q15_QUICK else pytest.mark.slow)
 @pytest.mark.parametrize("kind,reset,delay", Q15_CASES)
 def test_q15_agreement(kind, reset, delay):
     """Q15 on the host simulation, calibrated on the inputs: output spikes equal to snnTorch's in
-    >= 97% of (step, neuron) pairs (measured: 97.9% to 100% over these cases)."""
+    >= 98% of (step, neuron) pairs (measured: 100% in 17 of the 18 cases, 99.17% for Synaptic with
+    reset_delay=False by subtraction)."""
     torch, _, _, _ = snn_helpers.snn()
     per_neuron, learn, spikes = _options(kind, reset, delay)
     net = _net(kind, reset, delay, per_neuron, learn)
@@ -157,7 +158,7 @@ def test_q15_agreement(kind, reset, delay):
     blob = build(from_torch(net, torch.zeros(N_IN)), quantize="q15", calib=xs)[0].to_bytes()
     ys, _ = snn_helpers.backends_agree(blob, xs)
     agree = float(np.mean(np.asarray(ys) == o_ref))
-    assert agree >= 0.97, (kind, reset, delay, agree)
+    assert agree >= 0.98, (kind, reset, delay, agree)
 
 
 def test_subtract_now_is_not_nirs_same_step():
