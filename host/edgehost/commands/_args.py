@@ -264,17 +264,16 @@ def place_port(args, *, flash: bool = False, elf=None) -> str | None:
     name = getattr(args, "place", None)
     if not name:
         return None
-    import atexit
     import signal
     import threading
 
     from .. import farm
-    place = farm.acquire(name, coordinator=getattr(args, "coordinator", None), board=getattr(args, "board", None))
-    atexit.register(place.release)
     if threading.current_thread() is threading.main_thread():
         def _term(*_):
             raise KeyboardInterrupt            # the CLI's handler runs, then atexit releases the place
-        signal.signal(signal.SIGTERM, _term)
+        signal.signal(signal.SIGTERM, _term)   # before acquiring: no window where SIGTERM kills us holding it
+    # released at exit (edgehost.farm.place releases every place it holds from an atexit hook)
+    place = farm.acquire(name, coordinator=getattr(args, "coordinator", None), board=getattr(args, "board", None))
     args.board = place.board.name
     _PLACES[place.serial_url] = place
     if flash:

@@ -15,6 +15,7 @@ drive for a real one). docs/farm.md.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import fnmatch
 import logging
@@ -33,6 +34,8 @@ from .errors import CoordinatorUnreachable, FarmError, MissingResource, PlaceOff
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
 #: seconds to wait for the coordinator to answer one request
 RPC_TIMEOUT = 15.0
+#: seconds to wait for the coordinator to grant a place (the exporters start ser2net first)
+ACQUIRE_TIMEOUT = 60.0
 
 
 def coordinator_address(given: str | None = None) -> str:
@@ -66,6 +69,9 @@ class Coordinator:
         try:
             addr = C.proxymanager.get_grpc_address(self.address, default_port=20408)
             self.session = C.ClientSession(addr, self.loop)
+            self._own_channel(addr)
+            self._user = None
+            _ = self.user
             self._run(self.session.start(), what="connect")
         except (FarmError, KeyboardInterrupt):
             self.close()
@@ -76,6 +82,20 @@ class Coordinator:
                                          f"({_one_line(e)}): start one (labgrid-coordinator, or "
                                          "`scripts/farm.sh up` for the local farm) or set LG_COORDINATOR") from None
 
+    def _own_channel(self, addr: str) -> None:
+        """gRPC shares one connection among the channels of a process to one address, and the
+        coordinator knows a client by its connection: a second session of this process (two
+        places, a test asking who holds one) would be refused. Each session gets its own."""
+        import grpc
+        from labgrid.remote.generated import labgrid_coordinator_pb2_grpc as pb2_grpc
+        old = self.session.channel
+        self.session.channel = grpc.aio.insecure_channel(target=addr, options=[
+            ("grpc.keepalive_time_ms", 7500), ("grpc.keepalive_timeout_ms", 10000),
+            ("grpc.http2.ping_timeout_ms", 10000), ("grpc.http2.max_pings_without_data", 0),
+            ("grpc.use_local_subchannel_pool", 1)])
+        self.session.stub = pb2_grpc.CoordinatorStub(self.session.channel)
+        self._run(old.close(), what="close")
+
     def _run(self, coro, what: str):
         try:
             return self.loop.run_until_complete(asyncio.wait_for(coro, self.timeout))
@@ -85,7 +105,11 @@ class Coordinator:
 
     @property
     def user(self) -> str:
-        return f"{self.session.gethostname()}/{self.session.getuser()}"
+        """host/user this session announced to the coordinator (fixed at connection: LG_USERNAME
+        / LG_HOSTNAME may change afterwards, the coordinator still knows us by this name)."""
+        if getattr(self, "_user", None) is None:
+            self._user = f"{self.session.gethostname()}/{self.session.getuser()}"
+        return self._user
 
     def sync(self) -> None:
         self._run(self.session.sync_with_coordinator(), what="sync")
@@ -129,9 +153,26 @@ class Coordinator:
                 f": wait for it, or ask them to release it (`labgrid-client -p {name} release --kick` "
                 "forces it)"))
         self.check_online(place)
+        # the coordinator grants the place once the exporters hold its resources (they start
+        # ser2net): that can take seconds on a loaded exporter
+        task = self.loop.create_task(asyncio.wait_for(
+            self.session.stub.AcquirePlace(self._pb2.AcquirePlaceRequest(placename=name)), ACQUIRE_TIMEOUT))
         try:
-            self._run(self.session.stub.AcquirePlace(self._pb2.AcquirePlaceRequest(placename=name)),
-                      what=f"acquire {name}")
+            self.loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            # Ctrl-C / SIGTERM during the request: the coordinator goes on and may grant it; wait
+            # for its answer (bounded), then give the place back, then stop
+            with contextlib.suppress(BaseException):
+                self.loop.run_until_complete(asyncio.wait({task}, timeout=ACQUIRE_TIMEOUT))
+            with contextlib.suppress(BaseException):
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    self.release(name)
+            raise
+        except asyncio.TimeoutError:
+            with contextlib.suppress(BaseException):
+                self.release(name)
+            raise PlaceOffline(f"place {name}: the coordinator {self.address} did not grant it within "
+                               f"{ACQUIRE_TIMEOUT:.0f} s (its exporter did not take its resources)") from None
         except grpc.aio.AioRpcError as e:
             place = self.place(name)
             if place.acquired and place.acquired != self.user:
@@ -155,14 +196,15 @@ class Coordinator:
                   what=f"release {name}")
 
     def close(self) -> None:
+        if self.loop.is_closed() or getattr(self, "_closed", False):
+            return
         s = getattr(self, "session", None)
         if s is not None:
             with contextlib.suppress(Exception):
                 self.loop.run_until_complete(asyncio.wait_for(s.stop(), 5))
             with contextlib.suppress(Exception):
                 self.loop.run_until_complete(asyncio.wait_for(s.close(), 5))
-        with contextlib.suppress(Exception):
-            self.loop.close()
+        self._closed = True      # the loop is left open: grpc's poller thread may still post to it
 
 
 def _one_line(e: BaseException) -> str:
@@ -185,6 +227,9 @@ class Place:
     @property
     def emulated(self) -> bool:
         return bool(self.board.emulated)
+
+    def __post_init__(self) -> None:
+        _HELD.append(self)                  # released at exit if nobody did it before
 
     def _done(self, what: str) -> None:
         self.step = what
@@ -287,19 +332,21 @@ class Place:
                                 f"{_one_line(last)}", PlaceOffline)
             time.sleep(0.5)
 
-    def open_device(self, *, open_timeout: float = 10.0, **kw):
-        """An edgehost.link.Device on the place's serial port; link errors name the place."""
+    def open_device(self, *, open_timeout: float = 10.0, url: str | None = None, **kw):
+        """An edgehost.link.Device on the place's serial port (or `url`, a local tunnel to it:
+        an SSH forward of an isolated exporter); link errors name the place."""
         from ..link import Device
         if self.serial_url is None:
             self.refresh()
+        url = url or self.serial_url
         if self.emulated:
             kw.setdefault("byte_time", 1 / 4000)   # the emulated UART's pace, not the wire's
         try:
-            dev = Device.open(self.serial_url, open_timeout=open_timeout, **kw)
+            dev = Device.open(url, open_timeout=open_timeout, **kw)
         except Exception as e:
             e.args = (f"place {self.name} ({self.board.name}), last completed step: {self.step}: {e}",)
             raise
-        dev.port = dev.t.port = f"{self.serial_url} (labgrid place {self.name})"  # link errors name the place
+        dev.port = dev.t.port = f"{url} (labgrid place {self.name})"  # link errors name the place
         if dev.info is not None and dev.info.board != self.board.name:
             dev.close()
             raise self.fail(f"the device on its serial port says it is board {dev.info.board}, not "
@@ -311,6 +358,8 @@ class Place:
         if self.released:
             return
         self.released = True
+        if self in _HELD:
+            _HELD.remove(self)
         try:
             place = self.coordinator.place(self.name)
             if place.acquired == self.coordinator.user:
@@ -323,6 +372,20 @@ class Place:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+#: places acquired by this process and not yet released: released by an atexit hook (a normal
+#: exit, an exception, Ctrl-C, and SIGTERM once turned into KeyboardInterrupt; not SIGKILL)
+_HELD: list = []
+
+
+@atexit.register
+def _release_held() -> None:
+    for p in list(_HELD):
+        try:
+            p.release()
+        except Exception as e:  # noqa: BLE001 - at exit: say it, go on with the others
+            print(f"edgehost: could not release place {p.name}: {e}", file=sys.stderr)
 
 
 def _board_of(coord: Coordinator, name: str, board: str | None):
@@ -365,6 +428,11 @@ def acquire(name: str, *, coordinator: str | None = None, board: str | None = No
             except (PlaceTaken, PlaceOffline) as e:
                 errors.append(str(e))
                 continue
+            except BaseException:               # Ctrl-C while acquiring: it may have been granted
+                with contextlib.suppress(Exception):
+                    if coord.place(n).acquired == coord.user:
+                        coord.release(n)
+                raise
             p = Place(n, coord, b)
             try:
                 p.refresh()
@@ -384,12 +452,17 @@ def acquire(name: str, *, coordinator: str | None = None, board: str | None = No
 def open_place(name: str, *, coordinator: str | None = None, board: str | None = None) -> Iterator[Place]:
     """`with open_place(...) as p:` the place is released when the block ends, also on Ctrl-C and
     on SIGTERM (turned into KeyboardInterrupt while the block runs, in the main thread)."""
-    p = acquire(name, coordinator=coordinator, board=board)
     old = None
     if threading.current_thread() is threading.main_thread():
         def term(*_):
             raise KeyboardInterrupt
-        old = signal.signal(signal.SIGTERM, term)
+        old = signal.signal(signal.SIGTERM, term)     # before acquiring: no window without it
+    try:
+        p = acquire(name, coordinator=coordinator, board=board)
+    except BaseException:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+        raise
     try:
         yield p
     finally:
