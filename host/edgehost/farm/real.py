@@ -34,7 +34,7 @@ def _target(place):
     from labgrid import Environment
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(f"targets:\n  main:\n    resources:\n      RemotePlace:\n        name: {place.name}\n"
-                f"options:\n  crossbar_url: ''\n")
+                f"options:\n  coordinator_address: '{place.coordinator.address}'\n")
         path = f.name
     env = Environment(path)
     return env.get_target("main")
@@ -52,9 +52,14 @@ def flash_real(place, elf) -> str:
         from labgrid.driver import OpenOCDDriver
         t = _target(place)
         cfg = chip(board, "openocd")
-        iface = "interface/stlink.cfg" if "stm32" in cfg else "interface/cmsis-dap.cfg"
-        drv = OpenOCDDriver(t, name=None, interface_config=iface, board_config=cfg,
-                            load_commands=["init", "program {filename} verify reset", "exit"])
+        # the probe: SEGGER J-Link OB (nRF52840-DK, USB 1366:xxxx), ST-Link (STM32), else CMSIS-DAP
+        if any(u.lower().startswith("1366:") for u in board.usb_ids):
+            iface = "jlink.cfg"
+        else:
+            iface = "stlink.cfg" if "stm32" in cfg else "cmsis-dap.cfg"
+        drv = OpenOCDDriver(t, name=None, interface_config=iface,
+                            load_commands=["transport select swd", f"source [find {cfg}]", "init",
+                                           "program {filename} verify reset", "shutdown"])
         t.activate(drv)
         try:
             drv.load(str(image))
