@@ -1,14 +1,16 @@
 #include "eh_conv2d_b1_core.h"
 #include "../binary/eh_b1_core.h"
+#include "../binary/eh_b1_cfu.h" /* the edgehost SoC's custom unit, where EH_HAVE_RV_CFU */
 
 /*
  * The binary conv2d core. Per output pixel the valid tap ranges are computed once
  * (eh_conv2d_taps); when c_in is a multiple of 32 (no padding bits) and the kernel's words fit
  * the local buffer, the taps' words are gathered into one contiguous row in the weights' order
  * (padding taps as 0 words: +1 values), so each output channel is one long XOR-popcount row:
- * the Harley-Seal assembly of the binary FC on Cortex-M4 (eh_b1_hs), the portable counters
- * elsewhere. A border pixel with excluded padding (PAD_ZERO) counts, on Cortex-M4, each kernel
- * row's valid taps as one segment (eh_b1_hs accumulating the counts). Everything else takes the
+ * the Harley-Seal assembly of the binary FC on Cortex-M4 (eh_b1_hs), one BFC instruction of the
+ * custom unit on the edgehost SoC (EH_B1_CFU), the portable counters elsewhere. A border pixel
+ * with excluded padding (PAD_ZERO) counts each kernel row's valid taps as one segment (eh_b1_hs
+ * accumulating the counts on Cortex-M4, one BDOT per channel and row on the custom unit). Everything else takes the
  * reference per-tap loop (masked last words, the padding taps' weights counted for PAD_ONE).
  * All paths compute dot = n * c_in - 2 * count exactly (the counts are exact integers).
  */
@@ -107,6 +109,8 @@ void eh_conv2d_b1_dots(const eh_conv2d_b1_ctx *c, const eh_conv2d_b1_px *p, uint
         /* one row of rs words per output channel; the rows are consecutive in w */
 #if defined(EH_B1_HS)
         eh_b1_hs(p->col, wo, rs, 0xFFFFFFFFu, rows, rs, dot, (int32_t)nall);
+#elif defined(EH_B1_CFU)
+        eh_b1_cfu_dots(p->col, wo, nall, rows, dot);
 #else
         uint32_t r0;
         for (r0 = 0; r0 < rows; r0 += 4u) {
@@ -131,6 +135,25 @@ void eh_conv2d_b1_dots(const eh_conv2d_b1_ctx *c, const eh_conv2d_b1_px *p, uint
             }
         }
         for (r = 0; r < rows; r++) dot[r] = (int32_t)(p->n * c->d->c_in) - 2 * dot[r];
+        return;
+    }
+#elif defined(EH_B1_CFU)
+    if (c->use_col) {
+        /* PAD_ZERO at the border: BDOT counts each valid kernel row's segment (no masking needed:
+         * c_in is a multiple of 32) */
+        const uint32_t k_w = c->d->k_w, seg = (p->kx1 - p->kx0) * c->cw;
+        uint32_t ky;
+        if (seg != 0u) eh_cfu_setlen(seg, dot);
+        for (r = 0; r < rows; r++) {
+            uint32_t cnt = 0;
+            if (seg != 0u) {
+                for (ky = p->ky0; ky < p->ky1; ky++) {
+                    const uint32_t off = (ky * k_w + p->kx0) * c->cw;
+                    cnt += eh_cfu_bdot(p->col + off, wo + r * rs + off);
+                }
+            }
+            dot[r] = (int32_t)(p->n * c->d->c_in) - 2 * (int32_t)cnt;
+        }
         return;
     }
 #endif
