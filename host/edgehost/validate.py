@@ -122,10 +122,16 @@ def to_device_inputs(x, model: Model, what: str = "input") -> np.ndarray:
     Integer arrays are taken as already quantised (checked against the dtype's range; spikes
     0/1); float arrays are converted: f32 inputs as they are, q15 inputs as
     clip(round(x / scale), -32768, 32767) with the input tensor's scale, spike inputs as x > 0.5,
-    b1 inputs (packed 32-bit words) only as integers."""
+    b1 inputs as packed 32-bit words (integers) or as their n entries 0/1 (packed here)."""
     t = model.input_tensor
     x = np.asarray(x)
     n = t.storage_len
+    if t.dtype == "b1" and x.ndim and x.shape[-1] == t.n and t.n != n:   # 0/1 entries: packed
+        from .blob.bits import pack_rows
+        try:
+            return pack_rows(x, t.n)
+        except ValueError as e:
+            raise UserError(f"{what}: {e}") from None
     if x.ndim == 0 or x.shape[-1] != n:
         unit = "packed 32-bit words" if t.dtype == "b1" else "features"
         raise UserError(f"{what} has shape {x.shape}: the model takes {n} {unit} per step "

@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import validate as V
-    from ..convert.validate_input import InputDataError, check_array, saturating_inputs
+    from ..convert.validate_input import InputDataError, b1_entries, check_array, saturating_inputs
     from ..link import LinkError
     A.need_device(args.board, args.port, getattr(args, "place", None))
     blob, model = V.load_model_file(A.model_file(args.model, "MODEL"))
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     n = model.input_tensor.storage_len
     what = f"--input {args.input!r}"
     try:
+        x = b1_entries(x, model, what)
         x3 = check_array(x, n, what, max_steps=A.MAX_INFER_STEPS)
     except InputDataError as e:
         raise UserError(str(e)) from None

@@ -85,7 +85,7 @@ def _print(rep: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import validate as V
     from ..atomic import atomic_path
-    from ..convert.validate_input import InputDataError, check_array, saturating_inputs
+    from ..convert.validate_input import InputDataError, b1_entries, check_array, saturating_inputs
     from ..link import LinkError
     A.need_device(args.board, args.port, getattr(args, "place", None))
     if args.plot is not None:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         x = A.load_array(args.inputs, "--inputs")
         what = f"--inputs {args.inputs!r}"
         try:
-            x = check_array(x, model.input_tensor.storage_len, what, max_steps=MAX_STEPS)
+            x = check_array(b1_entries(x, model, what), model.input_tensor.storage_len, what, max_steps=MAX_STEPS)
         except InputDataError as e:
             raise UserError(str(e)) from None
         over, total, lim = saturating_inputs(x, model)

@@ -191,12 +191,14 @@ class Graph:
     inputs: list | None = None    # per layer: list of Edge; None = a chain
     output: int | None = None     # the layer whose value is the model output; None = the last
     names: list | None = None     # per layer: the importer's node name (messages, inspect)
+    input_kind: str = "values"    # "spikes": the input is 0/1 events, sent packed (b1, 1 bit each)
 
     @property
     def is_chain(self) -> bool:
         """Lowered as a chain (lower.py); graphs, and chains with 2-D convolutions or pooling, are
         lowered by lower_graph.py (edges() of a chain are the previous layer)."""
-        return self.inputs is None and not any(getattr(l, "kind", "") in ("conv2d", "pool2d") for l in self.layers)
+        return (self.inputs is None and self.input_kind == "values"
+                and not any(getattr(l, "kind", "") in ("conv2d", "pool2d") for l in self.layers))
 
     def edges(self, i: int) -> list:
         """The edges into layer i."""

@@ -143,12 +143,24 @@ def _neuron_params_f32(l, n):
     return "cubalif_f32", ps, 2, kw
 
 
+def _spikes_in(graph) -> bool:
+    return getattr(graph, "input_kind", "values") == "spikes"
+
+
+def _spike_input(graph, b):
+    """A spike input: the model takes b1 words (1 bit per input, a set bit is a spike: an event
+    camera's pixels x polarities in n / 8 bytes a step) and unpack_spikes_b1 makes them spikes."""
+    t_in = b.tensor("b1", graph.n_in)
+    sp = b.tensor("spike", graph.n_in)
+    b.layer("unpack_spikes_b1", t_in, sp)
+    return t_in, sp
+
+
 def build_f32(graph, builder):
     """The float32 model of a graph; returns (model, emit)."""
     b = builder
     e = _Emit(graph, b)
-    t_in = b.tensor("f32", graph.n_in)
-    e.out[-1] = t_in
+    t_in, e.out[-1] = _spike_input(graph, b) if _spikes_in(graph) else (b.tensor("f32", graph.n_in),) * 2
 
     def dtype_of(i):
         return "spike" if isinstance(graph.layers[i], SPIKING) else "f32"
@@ -299,7 +311,7 @@ class _Scales:
 
     def slot(self, src):
         if src < 0:
-            return "in"
+            return None if _spikes_in(self.g) else "in"
         return None if isinstance(self.g.layers[src], SPIKING) else src
 
     def scale(self, key) -> float:
@@ -391,11 +403,15 @@ def build_q15(graph, builder, calib, headroom, input_range, err, fallback: bool 
     sc = _Scales(graph, e.sizes, cal, headroom, input_range, err)
     sc.fallback = fallback
     sc.range_cap = range_cap
-    t_in = b.tensor("f32", graph.n_in)
-    s_in = sc.scale("in")
-    q_in = b.tensor("q15", graph.n_in, scale=s_in)
-    b.layer("input_q15", t_in, q_in, [np.zeros(1, np.float32), np.asarray([1.0 / s_in], np.float32)])
-    e.out[-1] = q_in
+    if _spikes_in(graph):
+        s_in = 1.0
+        t_in, e.out[-1] = _spike_input(graph, b)
+    else:
+        t_in = b.tensor("f32", graph.n_in)
+        s_in = sc.scale("in")
+        q_in = b.tensor("q15", graph.n_in, scale=s_in)
+        b.layer("input_q15", t_in, q_in, [np.zeros(1, np.float32), np.asarray([1.0 / s_in], np.float32)])
+        e.out[-1] = q_in
     reps = []
 
     def value(ed):
@@ -537,7 +553,8 @@ def prune(graph):
     notes = list(graph.notes) + [f"dropped {len(dead)} layer(s) whose value never reaches the output: "
                                  + ", ".join(dead)]
     names = [graph.name(i) for i in keep]
-    return G.Graph(graph.n_in, [graph.layers[i] for i in keep], notes, inputs, new[graph.out_index], names)
+    return G.Graph(graph.n_in, [graph.layers[i] for i in keep], notes, inputs, new[graph.out_index], names,
+                   graph.input_kind)
 
 
 def graph_report(graph, model) -> dict:

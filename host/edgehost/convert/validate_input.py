@@ -72,6 +72,20 @@ def check_array(a, n: int, what: str, *, min_rows: int = 1, max_steps: int | Non
     return a
 
 
+def b1_entries(a, model, what: str):
+    """A b1 model input (event data) given as its 0/1 entries (last dimension n, not the packed
+    words' ceil(n/32)): packed here (edgehost.blob.bits); any other array is returned as it is."""
+    t = model.input_tensor
+    a = np.asarray(a)
+    if t.dtype != "b1" or a.ndim == 0 or a.shape[-1] != t.n or t.n == t.storage_len:
+        return a
+    from ..blob.bits import pack_rows
+    try:
+        return pack_rows(a, t.n)
+    except ValueError as e:
+        raise InputDataError(f"{what}: the model takes {t.n} events per step (b1): {e}") from None
+
+
 def check_calib(a, n_in: int, what: str = "--calib") -> np.ndarray:
     """A calibration array: (steps, n_in) or (sequences, steps, n_in) of finite numbers, at
     least one step; returned as float32 in the shape given (2-D stays 2-D)."""

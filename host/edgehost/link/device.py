@@ -374,6 +374,10 @@ class Device:
         import numpy as np
         x = np.asarray(x)
         want = self.input_dtype
+        m = self.model
+        if m is not None and m.input_tensor.dtype == "b1":     # 0/1 entries of a b1 input: packed
+            from ..blob.bits import as_b1_rows
+            x = as_b1_rows(x, m.input_tensor.n)
         if want is not None and x.dtype != want:
             raise ValueError(_wrong_input_dtype(x, want, self.model.input_tensor))
         return np.ascontiguousarray(x).tobytes()

@@ -2,7 +2,9 @@
 
 pack_spikes_b1: spike [n] -> b1 [n], a spike is the value -1 (bit 1) (`eh_pack_spikes_b1`);
 pack_signs_b1: s8 / q15 / f32 [n] -> b1 [n], bit = (v < 0) (`eh_pack_signs_b1` for s8; the
-interpreter for q15 and f32, where NaN is +1).
+interpreter for q15 and f32, where NaN is +1);
+unpack_spikes_b1 (60, format 1.6): b1 [n] -> spike [n], a set bit is a spike (the model input
+of event data: one bit per pixel and polarity on the wire).
 """
 from __future__ import annotations
 
@@ -51,7 +53,27 @@ class Pack(Op):
         return run
 
 
+class Unpack(Op):
+    def step(self, hm, layer, x):
+        w = np.asarray(x, np.uint32)
+        bits = (w[:, None] >> np.arange(32, dtype=np.uint32)) & 1
+        return bits.ravel()[:layer.n_out].astype(np.uint8)
+
+    def prepare(self, hm, layer):
+        n = layer.n_out
+        x = hm.t[layer.input]
+        y = hm.t[layer.output]
+        if x.dtype != np.uint32 or y.dtype != np.uint8 or y.size != n:
+            return None
+        xb = x.view(np.uint8)          # little-endian words: bit i of word w is bit i % 8 of byte 4w + i / 8
+
+        def run():
+            y[...] = np.unpackbits(xb, bitorder="little")[:n]
+        return run
+
+
 OPS = [
     Pack(36, F.Spec("pack_spikes_b1", (F.DT_SPIKE,), F.DT_B1, F.KIND_ACT, True, [], [])),
     Pack(43, F.Spec("pack_signs_b1", (F.DT_S8, F.DT_Q15, F.DT_F32), F.DT_B1, F.KIND_ACT, True, [], []), minor=4),
+    Unpack(60, F.Spec("unpack_spikes_b1", (F.DT_B1,), F.DT_SPIKE, F.KIND_ACT, True, [], []), minor=6),
 ]

@@ -60,6 +60,7 @@ class HostModel:
         self._n_in = ti.storage_len
         self._spike_in = ti.dtype == "spike"
         self._in_what = "packed words" if ti.dtype == "b1" else "values"
+        self._b1_n = ti.n if ti.dtype == "b1" else None
         self._runs = None
         self.prepared: tuple = ()
         if backend == "kernels":
@@ -128,8 +129,12 @@ class HostModel:
     def _input(self, x) -> np.ndarray:
         """The checks of the user's input: its size, and spikes 0 or 1. Returns it 1-D."""
         x = np.asarray(x)
+        if self._b1_n is not None and x.size == self._b1_n and x.size != self._n_in:
+            from ..blob.bits import pack_rows       # a b1 input given as its 0/1 entries
+            x = pack_rows(x.reshape(-1), self._b1_n)
         if x.size != self._n_in:
-            raise ValueError(f"input has {x.size} {self._in_what}, the model takes {self._n_in}")
+            raise ValueError(f"input has {x.size} {self._in_what}, the model takes {self._n_in}"
+                             + (f" (or {self._b1_n} entries 0/1)" if self._b1_n is not None else ""))
         if self._spike_in:
             if x.dtype.char in "Bb":        # uint8 / int8: any byte but 0 and 1 is a bad spike
                 bad = x.tobytes().translate(None, b"\x00\x01")

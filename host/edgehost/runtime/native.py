@@ -33,21 +33,71 @@ def sources() -> list[str]:
     return src
 
 
+def _inputs_digest(cmd: list[str]) -> str:
+    """A digest of what the tool is built from: the command line and every C source and header
+    it can include (kernels_c/, firmware/model/)."""
+    import hashlib
+    h = hashlib.sha256("\0".join(cmd).encode())
+    files = set(sources())
+    for d in (os.path.join(ROOT, "kernels_c"), os.path.join(ROOT, "firmware", "model")):
+        files.update(glob.glob(os.path.join(d, "**", "*.[ch]"), recursive=True))
+    for f in sorted(files):
+        h.update(f.encode() + b"\0")
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()[:20]
+
+
+def _cache_dir() -> str | None:
+    d = os.environ.get("EDGEHOST_NATIVE_CACHE") or os.path.join(ROOT, "build", "native")
+    try:
+        os.makedirs(d, exist_ok=True)
+        return d
+    except OSError:
+        return None
+
+
 def build_tool(out_dir: str, sanitize: bool = True, cc: str | None = None) -> str:
-    """Compile eh_model_tool into out_dir; returns its path."""
+    """Compile eh_model_tool into out_dir; returns its path.
+
+    The build is cached under build/native/ (or $EDGEHOST_NATIVE_CACHE) by a digest of the command
+    and of every source and header, so the test modules that each need the tool compile it once per
+    change of the C code, not once each (an ASan build of the loader and every kernel takes a
+    minute on a loaded 2-core machine). A cached tool is hard-linked (or copied) into out_dir."""
     cc = cc or os.environ.get("CC") or shutil.which("cc") or "gcc"
     os.makedirs(out_dir, exist_ok=True)
-    exe = os.path.join(out_dir, "eh_model_tool" + ("_san" if sanitize else ""))
+    name = "eh_model_tool" + ("_san" if sanitize else "")
+    exe = os.path.join(out_dir, name)
     flags = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
     inc = ["-I", os.path.join(ROOT, "kernels_c", "include"), "-I", os.path.join(ROOT, "kernels_c", "src"),
            "-I", os.path.join(ROOT, "firmware", "model")]
-    cmd = [cc, *flags, *inc, os.path.join(ROOT, "firmware", "model", "eh_model_tool.c"), *sources(), "-o", exe]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [cc, *flags, *inc, os.path.join(ROOT, "firmware", "model", "eh_model_tool.c"), *sources()]
+    cache = _cache_dir()
+    cached = os.path.join(cache, f"{name}-{_inputs_digest(cmd)}") if cache else None
+    if cached and os.path.exists(cached):
+        _place(cached, exe)
+        return exe
+    target = f"{cached}.tmp{os.getpid()}" if cached else exe
+    r = subprocess.run(cmd + ["-o", target], capture_output=True, text=True)
     if r.returncode:
-        raise RuntimeError(f"building eh_model_tool failed:\n{' '.join(cmd)}\n{r.stderr}")
+        raise RuntimeError(f"building eh_model_tool failed:\n{' '.join(cmd)} -o {target}\n{r.stderr}")
+    if cached:
+        os.replace(target, cached)          # atomic: a concurrent build of the same inputs is equal
+        _place(cached, exe)
     return exe
+
+
+def _place(src: str, dst: str) -> None:
+    if os.path.abspath(src) == os.path.abspath(dst):
+        return
+    try:
+        if os.path.exists(dst):
+            os.remove(dst)
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 class CTool:
