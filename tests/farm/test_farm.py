@@ -77,16 +77,23 @@ def test_offline_missing_resource_unknown_place(coordinator, cli):
     c = Coordinator(coordinator)
     pb2 = c._pb2
     try:
-        for name, pattern in (("ghost", "exp9/ghost/*"), ("no-serial", "exp1/virt-rv32-0/NetworkPowerPort")):
+        for name, pattern, board in (("ghost", "exp9/ghost/*", "virt-rv32"),
+                                     ("no-serial", "exp1/virt-rv32-0/NetworkPowerPort", "virt-rv32"),
+                                     ("fake-nrf52", "exp1/virt-rv32-0/*", "nrf52840dk")):
             c._run(c.session.stub.AddPlace(pb2.AddPlaceRequest(name=name)), "add")
             c._run(c.session.stub.AddPlaceMatch(pb2.AddPlaceMatchRequest(placename=name, pattern=pattern)), "match")
-            c._run(c.session.stub.SetPlaceTags(pb2.SetPlaceTagsRequest(placename=name, tags={"board": "virt-rv32"})),
+            c._run(c.session.stub.SetPlaceTags(pb2.SetPlaceTagsRequest(placename=name, tags={"board": board})),
                    "tags")
     finally:
         c.close()
     r = cli("flash", "--place", "ghost")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "place ghost is offline: no exporter provides its resources" in r.stderr
+    # a real board's place without a probe, a UF2 drive or SSH for a programmer: nothing built, nothing run
+    r = cli("flash", "--place", "fake-nrf52")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert ("place fake-nrf52 (nrf52840dk): cannot flash it: it exports none of a USBDebugger (openocd); "
+            "a USBMassStorage") in r.stderr and "it has: NetworkPowerPort, NetworkSerialPort" in r.stderr
     with pytest.raises(farm.MissingResource, match=r"place no-serial \(virt-rv32\): it has no serial port"):
         farm.acquire("no-serial")
     with pytest.raises(farm.FarmError, match=r"place nowhere: no such place .*places: .*mps2-an386-0"):

@@ -46,10 +46,10 @@ def flash_real(place, elf) -> str:
     from ..flash.methods import chip
     board = place.board
     res = place.resources
-    image = _image(place, elf)
     tried = []
     if "NetworkUSBDebugger" in res and chip(board, "openocd"):
         from labgrid.driver import OpenOCDDriver
+        image = _image(place, elf)
         t = _target(place)
         cfg = chip(board, "openocd")
         # the probe: SEGGER J-Link OB (nRF52840-DK, USB 1366:xxxx), ST-Link (STM32), else CMSIS-DAP
@@ -71,7 +71,7 @@ def flash_real(place, elf) -> str:
     if "NetworkUSBMassStorage" in res and "uf2" in board.flash_methods:
         from labgrid.driver import USBStorageDriver
         from ..flash.methods import build_uf2
-        data = build_uf2(board, image)[0]
+        data = build_uf2(board, _image(place, elf))[0]
         with tempfile.TemporaryDirectory() as td:
             f = Path(td) / "firmware.uf2"
             f.write_bytes(data)
@@ -85,10 +85,11 @@ def flash_real(place, elf) -> str:
         return "uf2 (labgrid USBStorageDriver)"
     tried.append("a USBMassStorage (UF2 drive)")
     if any(m in board.flash_methods for m in ("iceprog", "openfpgaloader")) and "NetworkService" in res:
-        return _flash_fpga_over_ssh(place, image)
+        return _flash_fpga_over_ssh(place, _image(place, elf))
     tried.append("a NetworkService (SSH to the exporter, for an FPGA board's programmer)")
     raise MissingResource(f"place {place.name} ({board.name}): cannot flash it: it exports none of "
-                          f"{'; '.join(tried)} (it has: {', '.join(sorted(res)) or 'nothing'})")
+                          f"{'; '.join(tried)} (it has: {', '.join(sorted(res)) or 'nothing'}; "
+                          f"last completed step: {place.step})")
 
 
 def _flash_fpga_over_ssh(place, image: Path) -> str:
