@@ -113,7 +113,12 @@ def _arch(kind):
     return f"linear,{'rleaky' if kind == 'rleaky_v' else kind},linear,leaky"
 
 
-@pytest.mark.parametrize("kind,reset,delay", CASES)
+FLOAT_SLOW = {("rleaky_v", "subtract", True), ("rleaky_v", "zero", True), ("rleaky_v", "none", True),
+              ("rsynaptic", "zero", True)}        # covered by the default run's neighbours; -m slow runs them
+
+
+@pytest.mark.parametrize("kind,reset,delay",
+                         [pytest.param(*c, marks=pytest.mark.slow if c in FLOAT_SLOW else ()) for c in CASES])
 def test_float_equals_snntorch_and_every_route_gives_the_same_blob(kind, reset, delay, tmp_path):
     torch, _, export_to_nir, _ = snn_helpers.snn()
     per_neuron, learn, spikes = _options(kind, reset, delay)
