@@ -20,7 +20,8 @@
                                   * 1.3: lif_adapt_f32/_q15 (a second input); 1.4: conv1d_b1_*, mst_fc_b1_*,
                                   * shiftadd_fc_q15, bcq_fc_q15, pack_signs_b1; 1.5: graphs (add_f32/_q15,
                                   * delay), same-step resets and v_reset of lif_* / cubalif_*; 1.6: 2-D
-                                  * convolutions and pooling, binary conv2d, int8 conv1d */
+                                  * convolutions and pooling, binary conv2d, int8 conv1d; the reset
+                                  * values 4 (none) and 5 (snnTorch's same step) of lif_* / cubalif_* */
 #define EH_MODEL_MAX_LAYERS 128
 #define EH_MODEL_MAX_TENSORS 256
 #define EH_MODEL_ERROR_LEN 160
