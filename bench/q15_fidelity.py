@@ -107,7 +107,8 @@ def _snntorch(net, xs):
     out = []
     with torch.no_grad():
         for x in xs:
-            out.append(net(torch.from_numpy(x)).numpy().copy())
+            y = net(torch.from_numpy(x))
+            out.append((y[0] if isinstance(y, tuple) else y).numpy().copy())
     return np.array(out)
 
 

@@ -214,10 +214,11 @@ def _print_fidelity(report: dict) -> None:
     cap = rc.get("chosen")
     print(f"  Q15 vs float on the {what}; neuron ranges "
           + ("1.25 x the largest value seen" if cap is None else f"capped at {cap:g} thresholds (best spike agreement)")
-          + f"; warning below {100 * fid['threshold']:.1f} % spike agreement:")
+          + f"; warning below {100 * fid['threshold']:.1f} % spike agreement on any one sequence:")
     for r in fid["layers"]:
         if "agreement" in r and "float_spikes" in r:
-            head = (f"spikes agree {100 * r['agreement']:.2f} % (float {r['float_spikes']:,}, "
+            head = (f"spikes agree {100 * r['agreement']:.2f} % (worst sequence {100 * r['agreement_min']:.2f} %; "
+                    f"float {r['float_spikes']:,}, "
                     f"Q15 {r['q15_spikes']:,} spikes)")
         elif "agreement" in r:
             head = f"values agree {100 * r['agreement']:.2f} %"

@@ -25,8 +25,10 @@ edgehost.convert.lower). A layer that never reached a value on them (a populatio
 spikes) keeps the bound of its producers instead of a degenerate scale.
 
 Fidelity criterion (stated in docs/model-format.md): a spiking layer warns when its Q15 spikes
-equal the float model's on fewer than AGREEMENT (99.5 %) of its (neuron, step) entries; a
-readout (li) or the model output warns when it saturates on the calibration inputs.
+equal the float model's on fewer than AGREEMENT (99.5 %) of its (neuron, step) entries on any
+one calibration sequence (a network whose spikes cascade can stay equal on one input and not on
+another: the worst sequence is the one that counts); a readout (li) or the model output warns
+when it saturates on the calibration inputs.
 """
 from __future__ import annotations
 
@@ -166,8 +168,10 @@ def check(graph, fmodel, fmap, qmodel, qmap, xs) -> dict:
     fo = [fmodel.layers[fmap[i]].output for i in range(L)]
     qo = [qmodel.layers[qmap[i]].output for i in range(L)]
     spk = [fmodel.tensors[fo[i]].dtype in ("spike", "u32", "u16") for i in range(L)]
+    worst = np.ones(L)                  # the lowest agreement of one sequence
+    worst_seq = np.zeros(L, int)
     qscale = [qmodel.tensors[qo[i]].scale if qmodel.tensors[qo[i]].dtype == "q15" else None for i in range(L)]
-    for seq in seqs:
+    for k, seq in enumerate(seqs):
         fm.reset()
         qm.reset()
         sc.reset()
@@ -185,8 +189,11 @@ def check(graph, fmodel, fmap, qmodel, qmap, xs) -> dict:
             if qscale[i] is not None:
                 q = q * qscale[i]
             if spk[i]:
-                agree[i] += np.sum(a == q)
+                eq = np.sum(a == q)
+                agree[i] += eq
                 total[i] += a.size
+                if a.size and eq / a.size < worst[i]:
+                    worst[i], worst_seq[i] = eq / a.size, k
                 if fmodel.tensors[fo[i]].dtype == "spike":
                     fsp[i] += np.sum(a != 0)
                     qsp[i] += np.sum(q != 0)
@@ -204,6 +211,8 @@ def check(graph, fmodel, fmap, qmodel, qmap, xs) -> dict:
                "inputs": [e.src for e in graph.edges(i)]}
         if total[i]:
             row["agreement"] = float(agree[i] / total[i])
+            row["agreement_min"] = float(worst[i])
+            row["worst_sequence"] = int(worst_seq[i])
             if fmodel.tensors[fo[i]].dtype == "spike":
                 row["float_spikes"] = int(fsp[i])
                 row["q15_spikes"] = int(qsp[i])
@@ -303,10 +312,14 @@ def warnings_of(fid: dict, report: dict, calibrated_by: str) -> list[dict]:
         i = row["graph_layer"]
         who = (f"layer {i} ({row['kind']})" if row["name"] == f"layer {i}"
                else f"layer {i} ({row['name']}, {row['kind']})")
-        if "agreement" in row and "float_spikes" in row and row["agreement"] < fid["threshold"]:
-            head = (f"{who}: Q15 spikes equal the float model's on {_pct(row['agreement'])} of "
-                    f"(neuron, step) entries on {calibrated_by} (below {_pct(fid['threshold'])}; "
-                    f"{row['float_spikes']:,} float spikes, {row['q15_spikes']:,} Q15)")
+        if "agreement" in row and "float_spikes" in row and row["agreement_min"] < fid["threshold"]:
+            sig = cal.get("signals") or []
+            seq = row["worst_sequence"]
+            where = f"sequence {seq}" + (f" ({sig[seq]})" if seq < len(sig) else "")
+            head = (f"{who}: Q15 spikes equal the float model's on {_pct(row['agreement_min'])} of "
+                    f"(neuron, step) entries on {where} of {calibrated_by} (below {_pct(fid['threshold'])}; "
+                    f"{_pct(row['agreement'])} over all of them; {row['float_spikes']:,} float spikes, "
+                    f"{row['q15_spikes']:,} Q15)")
             sat_here = [r for r in rows if r["graph_layer"] <= i and r["saturated"]]
             rc = report.get("range_choice") or {}
             unc = next((t["spike_agreement"] for t in rc.get("tried", []) if t["range_cap"] is None), None)

@@ -188,7 +188,7 @@ def _fidelity(graph, model, report, gen_info, strict) -> None:
         r = rows.get(q["graph_layer"])
         if r is None:
             continue
-        for k in ("agreement", "max_abs_error", "max_rel_error", "rms_rel_error", "float_spikes", "q15_spikes"):
+        for k in ("agreement", "agreement_min", "max_abs_error", "max_rel_error", "rms_rel_error", "float_spikes", "q15_spikes"):
             if k in r:
                 q[k] = r[k]
         q["saturation"] = {k: v["saturated"] for k, v in r["saturation"].items()}
