@@ -175,7 +175,7 @@ def run(args) -> int:
             bits = [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                     for k, v in q.items() if k not in ("graph_layer", "kind", "blob_layer", "saturation", "agreement",
                                                        "max_abs_error", "max_rel_error", "rms_rel_error",
-                                                       "float_spikes", "q15_spikes")]
+                                                       "float_spikes", "q15_spikes", "agreement_min")]
             print(f"    {q['graph_layer']:3d} {q['kind']:<8} " + " ".join(bits))
         _print_fidelity(report)
     if comp.any:
