@@ -24,6 +24,14 @@ import warnings
 from .lower import ConvertError
 
 
+def _val(v) -> float:
+    """A Sinabs scalar (float, tensor or Parameter) as a float."""
+    try:
+        return float(v.detach().reshape(-1)[0])
+    except AttributeError:
+        return float(v)
+
+
 def _neurons(model):
     import sinabs.layers as sl
     kinds = tuple(getattr(sl, k) for k in ("IAF", "IAFSqueeze", "LIF", "LIFSqueeze", "IAFRecurrent", "LIFRecurrent")
@@ -50,7 +58,7 @@ def check_sinabs(model) -> dict:
                                f"for it and edgehost's neurons emit one spike at most. Train or run it with "
                                f"spike_fn=sinabs.activation.SingleSpike to convert it")
         if getattr(m, "min_v_mem", None) is not None:
-            raise ConvertError(f"{where}: min_v_mem = {m.min_v_mem} (a floor on the membrane) is not exported to NIR "
+            raise ConvertError(f"{where}: min_v_mem = {_val(m.min_v_mem):g} (a floor on the membrane) is not exported to NIR "
                                f"and not supported; use min_v_mem=None")
         if getattr(m, "tau_syn", None) is not None:
             raise ConvertError(f"{where}: tau_syn (a synaptic current) is not exported to NIR by Sinabs; not "
