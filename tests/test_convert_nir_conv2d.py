@@ -364,3 +364,34 @@ def test_activations_that_do_not_fit_the_board_are_named():
     msg = " ".join(r["over"])
     assert f"needs {need.arena:,} bytes, the firmware has {cap.arena:,} (over by {need.arena - cap.arena:,})" in msg
     assert "largest at layer 3 (conv2d_spike_q15)" in msg and "scratch of layer 3 (conv2d_spike_q15) s32[7200] 28,800 B" in msg
+
+
+# ---- PyTorch / snnTorch live modules (edgehost.convert.from_torch) -------------------------------------
+
+def test_from_torch_conv2d_avgpool_equal_spikes():
+    """nn.Conv2d (stride, padding, 'same') and nn.AvgPool2d with snnTorch Leaky (scalar beta, which
+    snnTorch's own NIR export refuses) from the live module, a (C, H, W) example: float spikes equal
+    to snnTorch's forward, Q15 >= 97 %."""
+    from edgehost.convert import from_torch
+    _torch, snn, _export, utils = snn_helpers.snn()
+    torch.manual_seed(0)
+    c1, c2, fc = torch.nn.Conv2d(2, 4, 3, stride=2, padding=1), torch.nn.Conv2d(4, 6, 3, padding="same"), \
+        torch.nn.Linear(54, 5)
+    _grid(c1, c2, fc)
+    net = torch.nn.Sequential(c1, snn.Leaky(beta=0.9, init_hidden=True), c2, snn.Leaky(beta=0.8, init_hidden=True),
+                              torch.nn.AvgPool2d(2), torch.nn.Flatten(0), fc,
+                              snn.Leaky(beta=0.9, init_hidden=True, output=True))
+    graph = from_torch(net, torch.zeros(2, 12, 12))
+    xs = _spikes(2 * 12 * 12, steps=50)
+    utils.reset(net)
+    with torch.no_grad():
+        ref = np.array([net(torch.from_numpy(x).reshape(2, 12, 12))[0].numpy().copy() for x in xs])
+    assert 0.02 < ref.mean() < 0.9
+    model, _ = build(graph)
+    ys, _ = snn_helpers.backends_agree(model.to_bytes(), xs)
+    np.testing.assert_array_equal(ys, ref)
+    _qm, agree = _q15(graph, xs, ref)
+    assert agree >= 0.97, agree
+    with pytest.raises(ConvertError, match=r"module model.0 \(Conv2d\): the \(C, H, W\) shape of its input is "
+                                           r"unknown \(give from_torch an example of shape \(C, H, W\)"):
+        from_torch(net, torch.zeros(2 * 12 * 12))

@@ -56,7 +56,8 @@ from . import graph as G
 from .lower import ConvertError
 
 SUPPORTED_MODULES = ("torch.nn.Linear", "snntorch.Leaky", "snntorch.Synaptic", "snntorch.RLeaky",
-                     "snntorch.RSynaptic", "torch.nn.ReLU",
+                     "snntorch.RSynaptic", "torch.nn.ReLU", "torch.nn.Conv2d and torch.nn.AvgPool2d (live modules, "
+                     "from_torch with a (C, H, W) example)",
                      "torch.nn.Flatten", "torch.nn.Identity", "torch.nn.Dropout",
                      "torch.nn.Sequential / ModuleList / a module of these (walked in registration order)")
 ARCH_KINDS = {"linear": ("weight",), "leaky": ("beta", "threshold"), "synaptic": ("alpha", "beta", "threshold"),
@@ -118,6 +119,7 @@ class _Builder:
         self.inputs: list = []          # per layer: its G.Edge list
         self.recurrent = False
         self.pending_rec = None         # (weight or V, bias) of the next recurrent neuron
+        self.shape = None               # (C, H, W) of the current value (2-D convolutions), None: flat
 
     def size(self, n, what):
         if self.n is None:
@@ -221,6 +223,49 @@ class _Builder:
         return gr
 
 
+def _conv2d_module(mod, b: _Builder, what: str) -> None:
+    """nn.Conv2d / nn.AvgPool2d of a live module (issue 14): the (C, H, W) of its input is the
+    example's (from_torch) or the previous convolution's output."""
+    torch = _torch()
+    if b.shape is None:
+        raise ConvertError(f"{b.where}: {what}: the (C, H, W) shape of its input is unknown (give from_torch an "
+                           f"example of shape (C, H, W); a state dict's convolutions convert through NIR: "
+                           f"snntorch.export_to_nir)")
+    shp = b.shape
+    if isinstance(mod, torch.nn.Conv2d):
+        if mod.padding_mode != "zeros":
+            raise ConvertError(f"{b.where}: {what}: padding_mode {mod.padding_mode!r} is not supported (zeros)")
+        w = _np(mod.weight)
+        if w.shape[1] * mod.groups != shp[0]:
+            raise ConvertError(f"{b.where}: {what}: takes {w.shape[1] * mod.groups} input channels, the previous "
+                               f"layer gives {shp[0]} {shp}")
+        pad = mod.padding
+        if isinstance(pad, str):
+            if pad == "same" and tuple(mod.stride) != (1, 1):
+                raise ConvertError(f"{b.where}: {what}: padding 'same' needs stride 1")
+        else:
+            pad = (pad[0], pad[1], pad[0], pad[1])
+        from ..sim.conv2d import conv2d_padding
+        pads = conv2d_padding(pad, w.shape[2], w.shape[3], tuple(mod.stride), tuple(mod.dilation))
+        layer = G.Conv2d(w, None if mod.bias is None else _np(mod.bias).ravel(), shp, tuple(mod.stride), pads,
+                         tuple(mod.dilation), int(mod.groups))
+    else:
+        if mod.ceil_mode or not mod.count_include_pad or mod.divisor_override is not None:
+            raise ConvertError(f"{b.where}: {what}: ceil_mode, count_include_pad=False and divisor_override are not "
+                               f"supported")
+        k = tuple(mod.kernel_size) if isinstance(mod.kernel_size, (tuple, list)) else (mod.kernel_size,) * 2
+        st = mod.stride if mod.stride is not None else k
+        st = tuple(st) if isinstance(st, (tuple, list)) else (st,) * 2
+        p = tuple(mod.padding) if isinstance(mod.padding, (tuple, list)) else (mod.padding,) * 2
+        layer = G.Pool2d("avg", shp, k, st, (p[0], p[1], p[0], p[1]))
+    try:
+        out = layer.out_shape()
+    except ValueError as e:
+        raise ConvertError(f"{b.where}: {what}: {e} (input {shp})") from None
+    b._add(layer)
+    b.n, b.shape = int(np.prod(out)), out
+
+
 def _reset_val(mod):
     r = getattr(mod, "reset_mechanism", None)
     return {"subtract": 0, "zero": 1, "none": 2}.get(r, 99 if r is not None else None)
@@ -285,9 +330,13 @@ def _module_chain(mod, b: _Builder, path="model"):
                                f"or all_to_all=False (one-to-one V) are")
         b.neuron(kind, getattr(mod, "alpha", None) if kind == "rsynaptic" else None, mod.beta, mod.threshold,
                  _reset_val(mod), getattr(mod, "graded_spikes_factor", None), what, _delay_timing(mod))
+    elif isinstance(mod, (nn.Conv2d, nn.AvgPool2d)):
+        _conv2d_module(mod, b, what)
     elif isinstance(mod, nn.ReLU):
         b._add(G.Relu())
     elif isinstance(mod, (nn.Flatten, nn.Identity, nn.Dropout)):
+        if isinstance(mod, nn.Flatten):
+            b.shape = None
         pass        # a 1-D chain per step: no-ops at inference
     elif len(list(mod.children())) and type(mod).__module__.split(".")[0] not in ("snntorch",):
         if any(True for _ in mod.named_parameters(recurse=False)):
@@ -466,6 +515,9 @@ def from_torch(module, example=None, reset: str | None = None) -> G.Graph:
     _check_args(reset, None)
     where = f"module {type(module).__name__}"
     b = _Builder(where, reset)
+    if example is not None and np.ndim(example) == 3:       # (C, H, W): the input of a leading Conv2d
+        b.shape = tuple(int(v) for v in np.shape(example))
+        b.n_in = b.n = int(np.prod(b.shape))
     was_training = module.training
     module.eval()
     try:
@@ -482,7 +534,7 @@ def from_torch(module, example=None, reset: str | None = None) -> G.Graph:
             except Exception:
                 pass
             with torch.no_grad():
-                y = module(x.reshape(-1))
+                y = module(x if x.dim() == 3 else x.reshape(-1))
             y = y[0] if isinstance(y, tuple) else y
             if int(y.numel()) != n:
                 raise ConvertError(f"{where}: its forward gives {int(y.numel())} values, the chain of its "
