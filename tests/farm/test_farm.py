@@ -47,7 +47,7 @@ def test_cli_flash_power_cycles_and_releases(coordinator, cli, acquired_by):
     assert "place virt-rv32-0 holds board virt-rv32" in r.stderr
 
 
-def test_monitor_and_bench_link_on_a_place(coordinator, cli, acquired_by):
+def test_monitor_on_a_place(coordinator, cli, acquired_by):
     r = cli("monitor", "--place", "netduinoplus2-0", "--hello", "--seconds", "3", "--json")
     assert r.returncode == 0, r.stderr
     frames = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
