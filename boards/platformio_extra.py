@@ -45,6 +45,7 @@ def generate(boards_dir, board, out_dir):
         f"#define EH_UART_CLOCK_HZ {opt('clock_hz', _int(b['clock_hz']))}u",
         f"#define EH_UART_TX_PIN ({opt('tx_pin', -1)})",
         f"#define EH_UART_RX_PIN ({opt('rx_pin', -1)})",
+        f"#define EH_UART_IRQ ({opt('irq', -1)})",
     ]
     lines += [f"#define EH_{s} {1 if s in chosen else 0}" for s in SWITCHES]
     lines += ["#endif", ""]

@@ -1,7 +1,8 @@
 /*
  * eh_hal.h for every Cortex-M board, from the board's generated eh_board_config.h (its
  * board.json): the UART driver at its base address, the counter (the DWT cycle counter where it
- * counts, otherwise SysTick; counter_kind says which) and the exit kind. A board with chip set-up
+ * counts, otherwise SysTick; counter_kind says which), the exit kind and, with "uart": {"irq": N},
+ * sleeping while the link is quiet (eh_hal_idle). A board with chip set-up
  * to do (clocks, pins, caches) defines eh_board_init(), run before the UART is set up, and
  * eh_board_init_late(), run last; both default to nothing.
  */
@@ -44,6 +45,40 @@ void eh_hal_uart_write(const uint8_t *buf, uint32_t n)
 int eh_hal_uart_read(uint8_t *byte)
 {
     return eh_uart_read(byte);
+}
+
+/*
+ * Sleep until a byte arrives, with interrupts masked (PRIMASK) the whole time: WFI wakes on an
+ * interrupt that is enabled in the NVIC and pending, whatever PRIMASK says, but the UART's
+ * handler is never entered. The UART's receive interrupt is on only inside this function, and
+ * its line is low and its NVIC state clear when it returns, so nothing of it reaches the
+ * inference (no extra instructions in a counted INFER). SysTick also wakes the core (once per
+ * 2^24 ticks); its handler runs after PRIMASK is cleared, as it would have.
+ */
+#define NVIC_ISER 0xE000E100u
+#define NVIC_ICER 0xE000E180u
+#define NVIC_ICPR 0xE000E280u
+
+void eh_hal_idle(void)
+{
+#if defined(EH_UART_IRQ) && EH_UART_IRQ >= 0
+    volatile uint32_t *iser = (volatile uint32_t *)(uintptr_t)(NVIC_ISER + 4u * ((uint32_t)EH_UART_IRQ / 32u));
+    volatile uint32_t *icer = (volatile uint32_t *)(uintptr_t)(NVIC_ICER + 4u * ((uint32_t)EH_UART_IRQ / 32u));
+    volatile uint32_t *icpr = (volatile uint32_t *)(uintptr_t)(NVIC_ICPR + 4u * ((uint32_t)EH_UART_IRQ / 32u));
+    const uint32_t bit = 1u << ((uint32_t)EH_UART_IRQ % 32u);
+    __asm__ volatile("cpsid i" ::: "memory");
+    *icpr = bit;
+    eh_uart_rx_wake(1);
+    *iser = bit;
+    __asm__ volatile("dsb" ::: "memory");
+    if (!eh_uart_rx_pending())
+        __asm__ volatile("wfi" ::: "memory");
+    eh_uart_rx_wake(0);
+    *icer = bit;
+    *icpr = bit;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+    __asm__ volatile("cpsie i" ::: "memory");
+#endif
 }
 
 uint32_t eh_hal_counter(void)

@@ -4,7 +4,11 @@
    board the register is ignored and the core spins).
    Counter: minstret or mcycle read with csrr (QEMU virt), or with EH_RV_RDCYCLE (the edgehost SoC,
    boards/rv32-sim/hal.c) PicoRV32's rdcycle: one per clock, so the counts are cycles of the real
-   design. */
+   design.
+   Sleep (eh_hal_idle, boards with "uart": {"irq": N}, QEMU virt: N = 10): WFI with the UART's PLIC
+   source enabled for hart 0's machine mode and mie.MEIE set but mstatus.MIE clear, so a byte
+   wakes the core and no trap is taken. The edgehost SoC (PicoRV32 without its IRQ option) has
+   no WFI: there the simulator's testbench notices the idle loop instead (fpga/sim/tb.cpp). */
 #include "eh_board_config.h"
 #include "eh_hal.h"
 #include "eh_uart.h"
@@ -53,6 +57,44 @@ int eh_hal_uart_read(uint8_t *byte)
 {
     return eh_uart_read(byte);
 }
+
+#if defined(EH_UART_IRQ) && EH_UART_IRQ >= 0 && !defined(EH_RV_RDCYCLE)
+/* The SiFive-compatible PLIC of QEMU virt; context 0 is hart 0 in machine mode. */
+#define PLIC_BASE 0x0C000000u
+#define PLIC_PRIORITY(src) (PLIC_BASE + 4u * (src))
+#define PLIC_ENABLE0(src) (PLIC_BASE + 0x2000u + 4u * ((src) / 32u))
+#define PLIC_THRESHOLD0 (PLIC_BASE + 0x200000u)
+#define PLIC_CLAIM0 (PLIC_BASE + 0x200004u)
+#define MIE_MEIE (1u << 11)
+#define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
+
+void eh_hal_idle(void)
+{
+    const uint32_t src = (uint32_t)EH_UART_IRQ, bit = 1u << (src % 32u);
+    uint32_t id;
+    __asm__ volatile("csrc mstatus, %0" ::"r"(8u) : "memory"); /* MIE off: wake, never trap */
+    REG32(PLIC_PRIORITY(src)) = 1u;
+    REG32(PLIC_THRESHOLD0) = 0u;
+    eh_uart_rx_wake(1);
+    REG32(PLIC_ENABLE0(src)) |= bit;
+    __asm__ volatile("csrs mie, %0" ::"r"(MIE_MEIE) : "memory");
+    if (!eh_uart_rx_pending())
+        __asm__ volatile("wfi" ::: "memory");
+    __asm__ volatile("csrc mie, %0" ::"r"(MIE_MEIE) : "memory");
+    eh_uart_rx_wake(0);
+    /* A PLIC may keep a source pending until it is claimed: claim (while it is still enabled:
+       a claim only returns enabled sources) and complete it, so this byte does not end the next
+       sleep. */
+    id = REG32(PLIC_CLAIM0);
+    if (id)
+        REG32(PLIC_CLAIM0) = id;
+    REG32(PLIC_ENABLE0(src)) &= ~bit;
+}
+#else
+void eh_hal_idle(void)
+{
+}
+#endif
 
 uint32_t eh_hal_counter(void)
 {

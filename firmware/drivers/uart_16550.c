@@ -14,6 +14,7 @@
 #define LSR_DR 0x01u
 #define LSR_THRE 0x20u
 #define LSR_TEMT 0x40u
+#define IER_RDA 0x01u /* received data available */
 
 static uintptr_t uart_base;
 
@@ -54,6 +55,17 @@ int eh_uart_read(uint8_t *byte)
         return 0;
     *byte = *reg(RBR_THR);
     return 1;
+}
+
+int eh_uart_rx_pending(void)
+{
+    return (*reg(LSR) & LSR_DR) != 0;
+}
+
+/* The line follows IER and LSR.DR (no latched status): IER = 0 lowers it. */
+void eh_uart_rx_wake(int on)
+{
+    *reg(IER) = on ? IER_RDA : 0u;
 }
 
 void eh_uart_flush(void)

@@ -10,6 +10,8 @@
 #define STATE_RX_FULL (1u << 1)
 #define CTRL_TX_EN (1u << 0)
 #define CTRL_RX_EN (1u << 1)
+#define CTRL_RX_INTEN (1u << 3)
+#define INT_RX (1u << 1)
 
 static uintptr_t uart_base;
 
@@ -45,6 +47,23 @@ int eh_uart_read(uint8_t *byte)
         return 0;
     *byte = (uint8_t)*reg(UART_DATA);
     return 1;
+}
+
+int eh_uart_rx_pending(void)
+{
+    return (*reg(UART_STATE) & STATE_RX_FULL) != 0;
+}
+
+/* The RX interrupt status is latched (set when a byte arrives with RX_INTEN on) until written
+   to INTCLEAR; reading DATA does not clear it. */
+void eh_uart_rx_wake(int on)
+{
+    if (on) {
+        *reg(UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INTEN;
+    } else {
+        *reg(UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN;
+        *reg(UART_INTCLEAR) = INT_RX;
+    }
 }
 
 void eh_uart_flush(void)

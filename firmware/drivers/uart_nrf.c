@@ -7,6 +7,9 @@
 #define EVENTS_RXDRDY 0x108u
 #define EVENTS_TXDRDY 0x11Cu
 #define EVENTS_ERROR 0x124u
+#define INTENSET 0x304u
+#define INTENCLR 0x308u
+#define INT_RXDRDY (1u << 2)
 #define ENABLE 0x500u
 #define PSELTXD 0x50Cu
 #define PSELRXD 0x514u
@@ -75,6 +78,17 @@ int eh_uart_read(uint8_t *byte)
     *reg(EVENTS_RXDRDY) = 0;
     *byte = (uint8_t)*reg(RXD);
     return 1;
+}
+
+int eh_uart_rx_pending(void)
+{
+    return *reg(EVENTS_RXDRDY) != 0;
+}
+
+/* The line is EVENTS_RXDRDY AND INTEN.RXDRDY: INTENCLR lowers it. */
+void eh_uart_rx_wake(int on)
+{
+    *reg(on ? INTENSET : INTENCLR) = INT_RXDRDY;
 }
 
 void eh_uart_flush(void)

@@ -172,6 +172,18 @@ int eh_uart_read(uint8_t *byte)
     return 1;
 }
 
+int eh_uart_rx_pending(void)
+{
+    return ring_tail != ring_head;
+}
+
+/* Reception always runs on this driver's interrupt (its handler fills the ring): nothing to
+   switch. */
+void eh_uart_rx_wake(int on)
+{
+    (void)on;
+}
+
 void eh_uart_flush(void)
 {
     /* eh_uart_write returns after ENDTX of its last transfer: nothing is pending. */

@@ -107,6 +107,17 @@ int eh_uart_read(uint8_t *byte)
     return 0;
 }
 
+int eh_uart_rx_pending(void)
+{
+    struct pollfd p = {master_fd, POLLIN, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+void eh_uart_rx_wake(int on)
+{
+    (void)on;
+}
+
 void eh_uart_flush(void)
 {
     /* What we wrote waits in the slave's input queue until the client reads it; closing the

@@ -12,6 +12,7 @@
 #define SR_TC (1u << 6)
 #define SR_TXE (1u << 7)
 #define CR1_RE (1u << 2)
+#define CR1_RXNEIE (1u << 5)
 #define CR1_TE (1u << 3)
 #define CR1_UE (1u << 13)
 
@@ -49,6 +50,18 @@ int eh_uart_read(uint8_t *byte)
         return 0;
     *byte = (uint8_t)*reg(USART_DR);
     return 1;
+}
+
+int eh_uart_rx_pending(void)
+{
+    return (*reg(USART_SR) & SR_RXNE) != 0;
+}
+
+/* The line is RXNE AND RXNEIE (no latched status): clearing RXNEIE lowers it, and so does
+   reading DR. */
+void eh_uart_rx_wake(int on)
+{
+    *reg(USART_CR1) = CR1_UE | CR1_TE | CR1_RE | (on ? CR1_RXNEIE : 0u);
 }
 
 void eh_uart_flush(void)

@@ -27,6 +27,12 @@ void eh_hal_uart_write(const uint8_t *buf, uint32_t n);
 /* Non-blocking read: returns 1 and stores a byte if one was waiting, else 0. */
 int eh_hal_uart_read(uint8_t *byte);
 
+/* Called when eh_hal_uart_read found nothing: sleep until a byte may have arrived (or anything
+   else wakes the core; returning early is allowed, and boards that cannot sleep return at once).
+   Reads nothing: the caller polls again. On an emulator this is what keeps an idle board from
+   using a host core. */
+void eh_hal_idle(void);
+
 /* Free-running 32-bit counter (see counter_kind); wraps. */
 uint32_t eh_hal_counter(void);
 

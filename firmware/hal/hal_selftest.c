@@ -39,8 +39,8 @@ static void put_u32(uint32_t v)
 static uint8_t get(void)
 {
     uint8_t b;
-    while (!eh_hal_uart_read(&b)) {
-    }
+    while (!eh_hal_uart_read(&b))
+        eh_hal_idle();
     return b;
 }
 

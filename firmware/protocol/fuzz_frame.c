@@ -40,6 +40,7 @@ void eh_hal_init(void) {}
 const eh_board_info *eh_hal_board(void) { return &fz_info; }
 uint32_t eh_hal_counter(void) { return ++fz_counter; }
 int eh_hal_uart_read(uint8_t *byte) { (void)byte; return 0; }
+void eh_hal_idle(void) {}
 void eh_hal_exit(int code) { (void)code; abort(); }
 
 void eh_hal_uart_write(const uint8_t *buf, uint32_t n)

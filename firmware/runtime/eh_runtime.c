@@ -473,5 +473,6 @@ void eh_runtime_run(void)
     for (;;) {
         uint8_t b;
         if (eh_hal_uart_read(&b)) eh_runtime_feed(b);
+        else eh_hal_idle(); /* sleep until a byte may have come (docs/DEVELOPING.md) */
     }
 }

@@ -1,7 +1,8 @@
 // Simulation top of the edgehost SoC for Verilator (fpga/sim/tb.cpp drives it): the SoC with
 // 2^RAM_ADDR_BITS bytes of RAM (eh_ram.v) at 0x8000_0000, loaded from +mem=<hex file> ($readmemh, word
 // addresses relative to the RAM's start), the UART as byte streams (the testbench bridges them
-// to a TCP socket), and the signals the testbench counts instructions with.
+// to a TCP socket), the signals the testbench counts instructions with, and one that shows the
+// firmware polling its UART's line status (the testbench's idle detection).
 `default_nettype none
 module eh_sim_top #(
     parameter integer RAM_ADDR_BITS = 23
@@ -18,7 +19,8 @@ module eh_sim_top #(
     output wire [15:0] exit_code,
     output wire        trap,
     output wire        dbg_launch,    // an instruction starts this cycle ...
-    output wire [31:0] dbg_pc         // ... at this address
+    output wire [31:0] dbg_pc,        // ... at this address
+    output wire        dbg_lsr_read   // the CPU reads the UART's line status register this cycle
 );
     wire        ram_en;
     wire [3:0]  ram_we;
@@ -41,5 +43,6 @@ module eh_sim_top #(
 
     assign dbg_launch = soc.cpu.launch_next_insn;
     assign dbg_pc = soc.cpu.next_pc;
+    assign dbg_lsr_read = soc.uart_access && soc.mem_addr[2] && soc.mem_wstrb == 4'b0;
 endmodule
 `default_nettype wire

@@ -1,7 +1,13 @@
 // Verilator testbench of the edgehost SoC (eh_sim_top.v): loads an RV32 ELF into the RAM, runs
 // the SoC cycle by cycle and bridges its UART to a local TCP server socket, like QEMU's
 // `-chardev socket,server=on,wait=on`: it waits for a client before the first cycle, pauses
-// while no client is connected, and accepts the next one after a disconnect.
+// while no client is connected, and accepts the next one after a disconnect. It also pauses
+// while the firmware only waits for input (PicoRV32 has no WFI): when a 1024-cycle window saw
+// the CPU read the UART's line status at least IDLE_POLLS times, send nothing, take nothing, and
+// no byte is queued either way, the simulation stops until the socket has something (poll()),
+// instead of simulating the idle loop at full speed on a host core. Simulated time stands still
+// meanwhile, so cycle counts (rdcycle) are as without the pause; the firmware merely sees the
+// next byte arrive sooner in cycles.
 //
 //   eh-rv32-sim --elf FW.elf --port N [--no-cfu]          # a board for `edgehost flash`, HIL
 //   eh-rv32-sim --elf B.elf --uart-file F --count BEGIN,END [--max-cycles N]   # bench
@@ -111,6 +117,11 @@ static void accept_client()
 
 static std::string txbuf;
 
+// LSR reads in one 1024-cycle window, with nothing sent or taken, that mark the firmware's idle
+// loop (eh_runtime_run polls LSR every few dozen cycles; inside an inference it reads none; a
+// transmission writes THR, which rules the window out).
+static const uint32_t IDLE_POLLS = 4;
+
 static void flush_tx(bool block)
 {
     while (client_fd >= 0 && !txbuf.empty()) {
@@ -207,6 +218,8 @@ int main(int argc, char **argv)
     std::deque<uint8_t> rx;
     uint64_t cycle = 0, instructions = 0, pairs = 0, calib = 0, window = 0;
     bool inside = false, have_calib = false;
+    uint32_t lsr_reads = 0;
+    bool window_busy = false;
     int code = -1;
     for (;;) {
         // falling edge: inputs settle, then look at what happens at the next rising edge
@@ -217,6 +230,8 @@ int main(int argc, char **argv)
         top->eval();
         bool tx = top->tx_valid, took = top->rx_valid && top->rx_ready;
         uint8_t txd = top->tx_data;
+        if (top->dbg_lsr_read) lsr_reads++;
+        if (tx || took) window_busy = true;
         if (top->dbg_launch && top->resetn) {
             instructions++;
             if (counting) {
@@ -256,6 +271,14 @@ int main(int argc, char **argv)
         if (max_cycles && cycle >= max_cycles) { code = 98; fprintf(stderr, "eh_sim: --max-cycles reached\n"); break; }
         if (listen_fd >= 0 && ((cycle & 1023u) == 0 || txbuf.size() >= 4096)) {
             flush_tx(txbuf.size() >= 4096);
+            bool idle = (cycle & 1023u) == 0 && !window_busy && lsr_reads >= IDLE_POLLS && rx.empty() &&
+                        txbuf.empty() && !top->tx_valid && client_fd >= 0;
+            if ((cycle & 1023u) == 0) { lsr_reads = 0; window_busy = false; }
+            if (idle) {  // the firmware waits for input: so do we, off the CPU
+                struct pollfd p = {client_fd, POLLIN, 0};
+                while (poll(&p, 1, 1000) < 0 && errno == EINTR) {
+                }
+            }
             if (client_fd >= 0 && rx.size() < 4096) {
                 uint8_t b[4096];
                 ssize_t n = recv(client_fd, b, sizeof b, 0);

@@ -80,6 +80,9 @@ class Uart:
     clock_hz: int | None       # clock of the baud generator, when it has one
     tx_pin: int | None
     rx_pin: int | None
+    #: the receive interrupt's number (NVIC IRQ on Cortex-M, PLIC source on RISC-V) that wakes
+    #: the core from sleep while the link is quiet (eh_hal_idle); None: the firmware busy-polls
+    irq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -336,7 +339,7 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
     u = data["uart"]
     if not isinstance(u, dict):
         raise c.fail("uart", f"expected an object, got {u!r}")
-    extra = sorted(set(u) - {"driver", "base", "baud", "clock_hz", "tx_pin", "rx_pin"})
+    extra = sorted(set(u) - {"driver", "base", "baud", "clock_hz", "tx_pin", "rx_pin", "irq"})
     if extra:
         raise c.fail(f"uart.{extra[0]}", "unknown field")
     driver = c.string(c.get(u, "driver", "uart.driver"), "uart.driver")
@@ -350,6 +353,7 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
         clock_hz=c.integer(u.get("clock_hz"), "uart.clock_hz", allow_none=True, minimum=1),
         tx_pin=c.integer(u.get("tx_pin"), "uart.tx_pin", allow_none=True),
         rx_pin=c.integer(u.get("rx_pin"), "uart.rx_pin", allow_none=True),
+        irq=c.integer(u.get("irq"), "uart.irq", allow_none=True, minimum=0),
     )
 
     k = data["counter"]
