@@ -56,7 +56,7 @@ def confusion(y_true, y_pred, n: int) -> np.ndarray:
     return m
 
 
-def plot_confusion(m: np.ndarray, names, path: Path, title: str) -> None:
+def plot_confusion(m: np.ndarray, names, path: Path, title: str, truth: str = "true activity") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -71,7 +71,7 @@ def plot_confusion(m: np.ndarray, names, path: Path, title: str) -> None:
     ax.set_xticks(range(len(names)), short, rotation=35, ha="right")
     ax.set_yticks(range(len(names)), short)
     ax.set_xlabel("predicted on the device")
-    ax.set_ylabel("true activity")
+    ax.set_ylabel(truth)
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of the true class")
     fig.tight_layout()

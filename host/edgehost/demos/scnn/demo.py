@@ -237,6 +237,6 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 10, port: str | 
     }
     if plot:
         plot_confusion(cm, CLASSES, Path(plot), f"SCNN on {board.name} ({board.core}): "
-                       f"{result['accuracy_device']:.1%} of {len(X)} held-out event samples")
+                       f"{result['accuracy_device']:.1%} of {len(X)} held-out event samples", truth="true digit")
         result["confusion_png"] = str(Path(plot).resolve())
     return result
