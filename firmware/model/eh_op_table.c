@@ -10,6 +10,7 @@
 extern const eh_op eh_op_convert[], eh_op_fc[], eh_op_lif[], eh_op_cubalif[], eh_op_li[], eh_op_relu[], eh_op_argmax[],
     eh_op_spike_count[], eh_op_fc_s8[], eh_op_lif_adapt[], eh_op_add[], eh_op_delay[], eh_op_fc_b1[], eh_op_conv1d_b1[],
     eh_op_mst_fc_b1[], eh_op_pack_b1[], eh_op_shiftadd_fc[], eh_op_bcq_fc[], eh_op_l2mu[];
+extern const eh_op eh_op_conv1d_s8[]; /* format 1.6 */
 extern const eh_op eh_op_conv2d[], eh_op_pool2d[]; /* format 1.6 */
 
 const eh_op *const eh_op_table[EH_OP_CODES] = {
@@ -60,4 +61,6 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [49] = &eh_op_pool2d[3],      /* avgpool2d_f32 (1.6) */
     [50] = &eh_op_pool2d[4],      /* avgpool2d_q15 (1.6) */
     [51] = &eh_op_pool2d[5],      /* avgpool2d_spike_q15 (1.6) */
+    [60] = &eh_op_pack_b1[2],     /* unpack_spikes_b1 (1.6) */
+    [56] = &eh_op_conv1d_s8[0],   /* conv1d_s8 (1.6) */
 };

@@ -7,6 +7,8 @@ from contextlib import contextmanager, nullcontext
 
 from . import _args as A
 
+HAR_MODELS = ("l2mu", "cnn-int8")    # `edgehost demo har --model`
+
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="run an end-to-end demo (har: activity recognition with an L2MU)")
@@ -21,6 +23,9 @@ def register(sub) -> None:
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
     h.add_argument("--epochs", type=A.integer(1, 100_000), default=20, help="with --train (default: %(default)s)")
     h.add_argument("--json", action="store_true", help="print one JSON object")
+    h.add_argument("--model", choices=HAR_MODELS, default="l2mu",
+                   help="the model on the device: l2mu (default; the spiking L2MU) or cnn-int8 (the int8 1-D CNN "
+                        "users would run with CMSIS-NN: conv1d_s8, fc_s8; docs/har.md)")
     h.add_argument("--baselines", action="store_true",
                    help="no board: the committed baselines (float LMU, binary CNN, shift-add CNN) and the "
                         "pruned L2MUs on the host's C kernels, a table (windows: --per-class / --all; "
@@ -53,7 +58,12 @@ def _har(a) -> int:
     if a.baselines:
         return _har_baselines(a)
     _check_common(a)
-    if a.train:
+    if a.model == "cnn-int8":
+        from ..demos.har import cnn_demo as demo          # noqa: F811 (the same run() and report)
+        if a.train:
+            from ..demos.har import cnn_int8
+            cnn_int8.train_and_export(log=(lambda *_: None) if a.json else print)
+    elif a.train:
         from ..demos.har import train
         rc = train.main(["--epochs", str(a.epochs)] + (["--no-progress"] if a.json else []))
         if rc:
@@ -97,7 +107,10 @@ def _print(r: dict) -> None:
     t = Table(show_header=True)
     for col in ("", "value"):
         t.add_column(col)
-    t.add_row("accuracy, device (Q15)", f"{r['accuracy_device']:.2%}")
+    fmt = r.get("number_format", "Q15")
+    if r.get("model_description"):
+        c.print(f"model: {r['model_description']}")
+    t.add_row(f"accuracy, device ({fmt})", f"{r['accuracy_device']:.2%}")
     t.add_row("accuracy, host (same blob, C kernels)", f"{r['accuracy_host']:.2%}")
     t.add_row("accuracy, host float32 model", f"{r['accuracy_host_float']:.2%}")
     t.add_row("device class = host class", f"{r['agreement']:.2%}")
@@ -120,6 +133,10 @@ def _print(r: dict) -> None:
     if r.get("confusion_png"):
         c.print(f"confusion matrix image: {r['confusion_png']}")
     full = r["full_test_set"]
+    if full.get("accuracy_int8") is not None:
+        c.print(f"full held-out test set ({full['windows']} windows, host, at training time): "
+                f"int8 {full['accuracy_int8']:.2%}, float {full['accuracy_float']:.2%} "
+                f"(calibration percentile {full['calibration_percentile']}, chosen on training subjects)")
     if full.get("accuracy_q15") is not None:
         c.print(f"full held-out test set ({full['windows']} windows, host, at training time): "
                 f"Q15 {full['accuracy_q15']:.2%}, float {full['accuracy_float']:.2%}")

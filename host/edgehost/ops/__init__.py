@@ -15,11 +15,14 @@ from __future__ import annotations
 from . import (add, argmax, bcq_fc, conv1d_b1, convert, cubalif, delay, fc, fc_b1, fc_s8, l2mu, li, lif,
                lif_adapt, mst_fc_b1, pack_b1, relu, shiftadd_fc, spike_count)
 from . import conv2d, pool2d
+from . import conv1d_s8
 from .base import Op  # noqa: F401
 
 MODULES = (convert, fc, lif, cubalif, li, relu, argmax, spike_count, fc_s8, lif_adapt, add, delay, fc_b1, pack_b1,
            conv1d_b1, mst_fc_b1, shiftadd_fc, bcq_fc, l2mu)
 MODULES += (conv2d, pool2d)
+
+MODULES += (conv1d_s8,)
 
 TABLE: dict = {}        # layer type code -> Op
 for _m in MODULES:

@@ -32,6 +32,36 @@ static int8_t eh_conv_s8_out(int32_t dot, const int32_t *b, uint32_t o, const in
     return (int8_t)acc;
 }
 
+/* The same output for the common case, checked once per call (eh_conv_s8_fast): shift <= 0 and
+ * |b[o]| + taps n_in 255 128 <= INT32_MAX, so acc = dot + b cannot saturate. Then, with mult >= 0
+ * (never INT32_MIN), SaturatingRoundingDoublingHighMul is exactly floor((acc mult + 2^30) / 2^31):
+ * for acc mult >= 0 that is gemmlowp's (acc mult + 2^30) / 2^31; for acc mult < 0 its truncation
+ * toward zero of (acc mult + 1 - 2^30) / 2^31 is the ceiling, floor((acc mult + 1 - 2^30 + 2^31 - 1)
+ * / 2^31), the same number. RoundingDivideByPOT by e = -shift as eh_rdivpot. Since act_min >= -128
+ * and act_max <= 127, sat8(v + y_offset) then the clamp is clamp(v + y_offset, act_min, act_max) =
+ * clamp(v, lo, hi) + y_offset with lo = act_min - y_offset, hi = act_max - y_offset (no overflow). */
+static inline int8_t eh_conv_s8_out_fast(int32_t acc, int32_t mult, int32_t shift, int32_t lo, int32_t hi,
+                                         int32_t y_offset)
+{
+    const uint32_t e = (uint32_t)(-shift), mask = (uint32_t)((1ull << e) - 1u);
+    int32_t v = (int32_t)(((int64_t)acc * mult + ((int64_t)1 << 30)) >> 31);
+    v = (v >> e) + (((uint32_t)v & mask) > (mask >> 1) + ((uint32_t)v >> 31) ? 1 : 0);
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return (int8_t)(v + y_offset);
+}
+
+static uint32_t eh_conv_s8_fast(const eh_conv1d_s8_dims *d, const int32_t *b, const int32_t *shift, uint32_t nq)
+{
+    const int32_t lim = INT32_MAX - (int32_t)(d->taps * d->n_in * 32640u); /* >= 0: taps n_in <= 65536 */
+    uint32_t i;
+    for (i = 0; i < nq; i++)
+        if (shift[i] > 0) return 0;
+    for (i = 0; b != 0 && i < d->n_out; i++)
+        if (b[i] > lim || b[i] < -lim) return 0;
+    return 1;
+}
+
 static eh_status eh_conv1d_s8_check_dims(const eh_conv1d_s8_dims *d)
 {
     if (d->n_in == 0u || d->t_in == 0u || d->n_out == 0u || d->taps == 0u || d->stride == 0u || d->t_out == 0u)
@@ -48,7 +78,8 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
                        const int32_t *b, const int32_t *mult, const int32_t *shift, uint32_t per_channel,
                        int32_t y_offset, int32_t act_min, int32_t act_max, int8_t *y)
 {
-    uint32_t t, o, nq, q, row;
+    uint32_t t, o, nq, q, row, fast, g = 1u;
+    int32_t lo, hi;
     eh_status st;
     if (d == 0 || x == 0 || w == 0 || mult == 0 || shift == 0 || y == 0) return EH_ERR_NULL;
     if ((st = eh_conv1d_s8_check_dims(d)) != EH_OK) return st;
@@ -58,10 +89,14 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
     nq = per_channel ? d->n_out : 1u;
     for (q = 0; q < nq; q++)
         if (mult[q] < 0 || shift[q] < -31 || shift[q] > 30) return EH_ERR_RANGE;
+    fast = eh_conv_s8_fast(d, b, shift, nq);
 
     row = d->taps * d->n_in; /* one filter: taps x n_in weights */
+    lo = act_min - y_offset;
+    hi = act_max - y_offset;
+    /* Output t reads positions p0 + k0 .. p0 + k1 - 1 (p0 = t stride - pad; the others are
+     * padding): one contiguous run of x, and of each filter's row. */
     for (t = 0; t < d->t_out; t++) {
-        /* the window's first position, which may lie in the left padding */
         const int64_t p0 = (int64_t)t * d->stride - (int64_t)d->pad;
         const uint32_t k0 = p0 < 0 ? (uint32_t)(-p0) : 0u;
         const int64_t left = (int64_t)d->t_in - p0; /* positions from p0 to the end of x */
@@ -70,30 +105,25 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
         const int8_t *xw = x + (uint32_t)(p0 + (int64_t)k0) * d->n_in;
         const int8_t *w0 = w + k0 * d->n_in;
         int8_t *yt = y + t * d->n_out;
-#if defined(EH_FC_S8_DSP)
-        o = 0;
-        for (; o + 2u < d->n_out; o += 3u) {
+        for (o = 0; o < d->n_out; o += g) {
             int32_t s[3];
-            eh_s8_dot3_dsp(xw, w0 + o * row, row, len, x_offset, s);
-            yt[o] = eh_conv_s8_out(s[0], b, o, mult, shift, per_channel, y_offset, act_min, act_max);
-            yt[o + 1u] = eh_conv_s8_out(s[1], b, o + 1u, mult, shift, per_channel, y_offset, act_min, act_max);
-            yt[o + 2u] = eh_conv_s8_out(s[2], b, o + 2u, mult, shift, per_channel, y_offset, act_min, act_max);
-        }
-        if (o + 1u < d->n_out) {
-            int32_t s0, s1;
-            eh_s8_dot2_dsp(xw, w0 + o * row, w0 + (o + 1u) * row, len, x_offset, &s0, &s1);
-            yt[o] = eh_conv_s8_out(s0, b, o, mult, shift, per_channel, y_offset, act_min, act_max);
-            yt[o + 1u] = eh_conv_s8_out(s1, b, o + 1u, mult, shift, per_channel, y_offset, act_min, act_max);
-            o += 2u;
-        }
-        if (o < d->n_out)
-            yt[o] = eh_conv_s8_out(eh_s8_dot1_dsp(xw, w0 + o * row, len, x_offset), b, o, mult, shift, per_channel,
-                                   y_offset, act_min, act_max);
+            uint32_t j;
+#if defined(EH_FC_S8_DSP)
+            /* three filters share each load of the window (then two, then one) */
+            const int8_t *wo = w0 + o * row;
+            g = d->n_out - o < 3u ? d->n_out - o : 3u;
+            if (g == 3u) eh_s8_dot3_dsp(xw, wo, row, len, x_offset, s);
+            else if (g == 2u) eh_s8_dot2_dsp(xw, wo, wo + row, len, x_offset, &s[0], &s[1]);
+            else s[0] = eh_s8_dot1_dsp(xw, wo, len, x_offset);
 #else
-        for (o = 0; o < d->n_out; o++)
-            yt[o] = eh_conv_s8_out(eh_conv_s8_dot(xw, w0 + o * row, len, x_offset), b, o, mult, shift, per_channel,
-                                   y_offset, act_min, act_max);
+            s[0] = eh_conv_s8_dot(xw, w0 + o * row, len, x_offset);
 #endif
+            for (j = 0; j < g; j++) {
+                const uint32_t oj = o + j, qj = per_channel ? oj : 0u;
+                yt[oj] = fast ? eh_conv_s8_out_fast(s[j] + (b != 0 ? b[oj] : 0), mult[qj], shift[qj], lo, hi, y_offset)
+                              : eh_conv_s8_out(s[j], b, oj, mult, shift, per_channel, y_offset, act_min, act_max);
+            }
+        }
     }
     return EH_OK;
 }
