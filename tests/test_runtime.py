@@ -267,6 +267,31 @@ def _model_inputs(rng, m, steps):
     return _inputs(rng, m, steps)
 
 
+def _spike_input_model(rng):
+    """A b1 event input unpacked to spikes (unpack_spikes_b1) into an event-driven layer."""
+    from edgehost.convert import build
+    from edgehost.convert import graph as G
+    n, h = int(rng.integers(1, 70)), int(rng.integers(2, 20))
+    g = G.Graph(n, [G.Fc(rng.normal(0, 0.7, (h, n)), None), G.Lif(np.full(h, 0.9), np.full(h, 1.0))],
+                input_kind="spikes")
+    q = "q15" if rng.random() < 0.5 else "none"
+    return build(g, quantize=q, calib=None if q == "none" else (rng.random((20, n)) < 0.3).astype(np.float32))[0]
+
+
+def _pooled_currents_model(rng):
+    """Conv2d -> sum/avg pooling of the currents (sumpool2d_q15 / avgpool2d_q15 on Q15) -> LIF."""
+    from edgehost.convert import build
+    from edgehost.convert import graph as G
+    c, h, w = int(rng.integers(1, 3)), int(rng.integers(4, 9)), int(rng.integers(4, 9))
+    co = int(rng.integers(1, 4))
+    conv = G.Conv2d(rng.normal(0, 0.5, (co, c, 3, 3)), None, (c, h, w))
+    cs = conv.out_shape()
+    pool = G.Pool2d("sum" if rng.random() < 0.5 else "avg", cs, (2, 2), (2, 2))
+    n = int(np.prod(pool.out_shape()))
+    g = G.Graph(c * h * w, [conv, pool, G.Lif(np.full(n, 0.9), np.full(n, 1.0))])
+    return build(g, quantize="q15", calib=rng.normal(0, 1, (20, c * h * w)).astype(np.float32))[0]
+
+
 def test_prepared_steps_equal_sim_on_every_layer_type():
     """HostModel(blob, "kernels") runs a prepared step for every layer (Op.prepare: parameters
     converted once, C pointers to tensors that stay in place, unchecked kernels behind their
@@ -277,9 +302,10 @@ def test_prepared_steps_equal_sim_on_every_layer_type():
     from edgehost.convert import examples as E
     builders = [lambda r: E.random_blob(r)[0], lambda r: E.random_blob(r, quantize="q15")[0], E.random_adapt_model,
                 E.random_b1_model, E.random_graph_model, lambda r: E.random_l2mu_blob(r)[0], _s8_model,
-                _relu_head_model]
+                _relu_head_model, E.random_conv2d_model, _spike_input_model,
+                _pooled_currents_model]
     seen = set()
-    for seed in range(96):
+    for seed in range(132):
         rng = np.random.default_rng(seed)
         m = builders[seed % len(builders)](rng)
         blob = m.to_bytes()
