@@ -32,6 +32,8 @@ def register(sub) -> None:
                         "--train retrains the baselines first)")
     h.set_defaults(func=_har)
     _register_blimp(dsub)
+    from ._demo_scnn import register_scnn
+    register_scnn(dsub)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
