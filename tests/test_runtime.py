@@ -292,6 +292,13 @@ def _pooled_currents_model(rng):
     return build(g, quantize="q15", calib=rng.normal(0, 1, (20, c * h * w)).astype(np.float32))[0]
 
 
+def _har_cnn_int8_model(rng):
+    """The HAR demo's int8 CNN (conv1d_s8 x 2, fc_s8), with or without arena reuse."""
+    from edgehost.demos.har import cnn_int8
+    d = cnn_int8.load()
+    return cnn_int8.model(d["q"], *d["norm"], reuse=bool(rng.random() < 0.5))
+
+
 def test_prepared_steps_equal_sim_on_every_layer_type():
     """HostModel(blob, "kernels") runs a prepared step for every layer (Op.prepare: parameters
     converted once, C pointers to tensors that stay in place, unchecked kernels behind their
@@ -303,9 +310,9 @@ def test_prepared_steps_equal_sim_on_every_layer_type():
     builders = [lambda r: E.random_blob(r)[0], lambda r: E.random_blob(r, quantize="q15")[0], E.random_adapt_model,
                 E.random_b1_model, E.random_graph_model, lambda r: E.random_l2mu_blob(r)[0], _s8_model,
                 _relu_head_model, E.random_conv2d_model, _spike_input_model,
-                _pooled_currents_model]
+                _pooled_currents_model, _har_cnn_int8_model]
     seen = set()
-    for seed in range(132):
+    for seed in range(143):
         rng = np.random.default_rng(seed)
         m = builders[seed % len(builders)](rng)
         blob = m.to_bytes()
