@@ -132,7 +132,6 @@ def test_blob_equals_numpy_on_both_backends(committed, split):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.slow     # builds the native ASan tool (about 1 minute, 6 under load)
 def test_c_interpreter_bit_exact(committed, split, tool):
     """The firmware's loader and interpreter built natively (ASan+UBSan) on the blob, every layer."""
     b = C.blob(committed["q"], *committed["norm"])
@@ -155,7 +154,6 @@ def _refresh(buf):
     return bytes(buf)
 
 
-@pytest.mark.slow     # builds the native ASan tool
 def test_conv1d_s8_checks_same_in_c_and_python(committed, tool):
     blob = C.blob(committed["q"], *committed["norm"])
 
