@@ -36,7 +36,15 @@ def register(sub) -> None:
                         "from the file: only for files you trust); state dicts need no --trust")
     p.add_argument("--arch", metavar="KINDS", type=A.nonempty("a comma-separated list of layer kinds"),
                    help=".pt/.pth state dicts: the layer kinds in forward order, e.g. linear,leaky,linear,leaky "
-                        "(kinds: linear, leaky, synaptic, relu, flatten, identity, dropout)")
+                        "(kinds: linear, leaky, synaptic, rleaky, rsynaptic, relu, flatten, identity, dropout, "
+                        "conv2d, avgpool2d). Geometry as kind:key=value (N or HxW): conv2d:stride=2:padding=1 "
+                        "(keys stride, padding (also same/valid), dilation, groups; defaults PyTorch's: stride 1, "
+                        "padding 0, dilation 1, groups = input channels / the weight's), avgpool2d:K or "
+                        "avgpool2d:kernel=K:stride=S:padding=P (stride = kernel by default); conv2d and avgpool2d "
+                        "need --input-shape")
+    p.add_argument("--input-shape", metavar="C,H,W", type=_shape, default=None,
+                   help=".pt/.pth: the (channels, height, width) of one input step, for a state dict (or "
+                        "module) starting with conv2d / avgpool2d; required when --arch has them")
     p.add_argument("--dt", type=A.number(0, 1, lo_open=True, unit=" (seconds)"), default=None,
                    help="time step in seconds for NIR's continuous-time neurons (forward Euler); "
                         "default 1e-4, what snnTorch assumes when exporting")
@@ -75,6 +83,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _shape(text):
+    import argparse
+    try:
+        vals = tuple(int(v) for v in str(text).replace("x", ",").split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != 3 or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected C,H,W, three integers >= 1 (e.g. 2,16,16)")
+    return vals
+
+
 def _delays(items) -> list:
     out = []
     for it in items:
@@ -109,7 +128,8 @@ def run(args) -> int:
     try:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
-                     timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt)
+                     timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt,
+                     input_shape=args.input_shape)
         calib = ((args.calib if args.calib in kinds else "auto") if raw_calib is None
                  else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}"))
         if args.spike_input:

@@ -14,7 +14,8 @@ LATER = {".onnx": "ONNX"}
 
 
 def load(path: str, dt: float | None = None, reset: str | None = None, trust: bool = False,
-         arch: str | None = None, timing: str | None = None, delays=(), if_dt: float | None = None) -> Graph:
+         arch: str | None = None, timing: str | None = None, delays=(), if_dt: float | None = None,
+         input_shape=None) -> Graph:
     """The importer's result for `path`: a float Graph (nir, npz, pt) or, for .tflite, an already
     quantised int8 import that `build` turns into a blob as it is.
 
@@ -23,7 +24,8 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
     reset: None = NIR's default (subtract) / what a .pt file records; "subtract", "zero" or "none".
     timing, delays: NIR graphs only (edgehost.convert.nir_import.load_nir): when a spike's reset
     applies ("next", the default, "same" or "same-snntorch"; .pt state dicts take "next" or
-    "same-snntorch", snnTorch's reset_delay) and the edges to delay ((src, dst) pairs)."""
+    "same-snntorch", snnTorch's reset_delay) and the edges to delay ((src, dst) pairs).
+    input_shape: .pt/.pth only: the (C, H, W) of the input (a state dict with conv2d / avgpool2d)."""
     ext = os.path.splitext(str(path))[1].lower()
     if ext in LATER:
         raise ConvertError(f"{path}: {LATER[ext]} models ({ext}) are not yet supported; supported inputs: "
@@ -39,12 +41,14 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
         raise ConvertError(f"{path}: --if-dt applies to NIR graphs (.nir)")
     if ext != ".nir" and delays:
         raise ConvertError(f"{path}: --delay applies to NIR graphs (.nir)")
+    if ext not in (".pt", ".pth") and input_shape is not None:
+        raise ConvertError(f"{path}: --input-shape applies to .pt/.pth files (a NIR graph records its shapes)")
     if ext == ".npz":
         from .npz import load_npz
         return load_npz(path)
     if ext in (".pt", ".pth"):
         from .torch_import import load_torch
-        return load_torch(path, trust=trust, arch=arch, reset=reset, timing=timing)
+        return load_torch(path, trust=trust, arch=arch, reset=reset, timing=timing, input_shape=input_shape)
     if ext == ".tflite":
         from .tflite_import import load_tflite
         return load_tflite(path)

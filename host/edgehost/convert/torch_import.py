@@ -15,6 +15,15 @@ Two kinds of file, told apart by what `torch.save` wrote:
    `<prefix>.weight` [n_out, n_in] and `<prefix>.bias` (optional); leaky takes `beta`,
    `threshold`; synaptic takes `alpha`, `beta`, `threshold`. relu, flatten, identity and dropout
    take none. Without `arch` the error lists the modules found and the arch they suggest.
+   Spiking CNNs (issue 14): conv2d takes `<prefix>.weight` [C_out, C_in / groups, kH, kW] and
+   `<prefix>.bias` (optional); avgpool2d takes none. A state dict holds no geometry, so it is
+   written in the arch, `kind:key=value:...` (a value is N, HxW, or for padding also same / valid):
+   `conv2d:stride=2:padding=1` (stride 1, padding 0, dilation 1 by default, PyTorch's; groups
+   inferred from the weight, C_in / weight.shape[1], unless given), `avgpool2d:2` or
+   `avgpool2d:kernel=2:stride=1:padding=0` (kernel required, stride = kernel by default), and the
+   input's (C, H, W) with `input_shape` (`--input-shape C,H,W`, required when the arch has conv2d
+   or avgpool2d). The layers are then built as the live nn.Conv2d / nn.AvgPool2d modules of that
+   geometry and converted by from_torch's code: both routes give the same blob.
 
 Layers: nn.Linear -> Fc; snntorch.Leaky -> Lif; snntorch.Synaptic -> CubaLif; snntorch.RLeaky /
 RSynaptic (recurrent: `recurrent` is an nn.Linear with all_to_all=True, or a one-to-one V) -> the
@@ -56,13 +65,15 @@ from . import graph as G
 from .lower import ConvertError
 
 SUPPORTED_MODULES = ("torch.nn.Linear", "snntorch.Leaky", "snntorch.Synaptic", "snntorch.RLeaky",
-                     "snntorch.RSynaptic", "torch.nn.ReLU", "torch.nn.Conv2d and torch.nn.AvgPool2d (live modules, "
-                     "from_torch with a (C, H, W) example)",
+                     "snntorch.RSynaptic", "torch.nn.ReLU", "torch.nn.Conv2d and torch.nn.AvgPool2d (with the input's "
+                     "(C, H, W): from_torch's example or --input-shape)",
                      "torch.nn.Flatten", "torch.nn.Identity", "torch.nn.Dropout",
                      "torch.nn.Sequential / ModuleList / a module of these (walked in registration order)")
 ARCH_KINDS = {"linear": ("weight",), "leaky": ("beta", "threshold"), "synaptic": ("alpha", "beta", "threshold"),
               "rleaky": ("beta", "threshold"), "rsynaptic": ("alpha", "beta", "threshold"),
-              "relu": (), "flatten": (), "identity": (), "dropout": ()}
+              "relu": (), "flatten": (), "identity": (), "dropout": (), "conv2d": ("weight",), "avgpool2d": ()}
+#: the geometry each kind takes in the arch string (`conv2d:stride=2:padding=1`, `avgpool2d:2`)
+GEOMETRY = {"conv2d": ("stride", "padding", "dilation", "groups"), "avgpool2d": ("kernel", "stride", "padding")}
 RECURRENT = ("rleaky", "rsynaptic")
 RESETS = {0: "subtract", 1: "zero", 2: "none"}
 TIMINGS = ("next", "same-snntorch")      # snnTorch's reset_delay True / False
@@ -229,8 +240,8 @@ def _conv2d_module(mod, b: _Builder, what: str) -> None:
     torch = _torch()
     if b.shape is None:
         raise ConvertError(f"{b.where}: {what}: the (C, H, W) shape of its input is unknown (give from_torch an "
-                           f"example of shape (C, H, W); a state dict's convolutions convert through NIR: "
-                           f"snntorch.export_to_nir)")
+                           f"example of shape (C, H, W), or --input-shape C,H,W; a pooling or convolution after a "
+                           f"Flatten has no shape)")
     shp = b.shape
     if isinstance(mod, torch.nn.Conv2d):
         if mod.padding_mode != "zeros":
@@ -370,6 +381,8 @@ def _suggest(groups) -> str:
             kinds.append("rleaky" if rec else "leaky")
         elif "weight" in g and getattr(g["weight"], "ndim", 0) == 2:
             kinds.append("linear")
+        elif "weight" in g and getattr(g["weight"], "ndim", 0) == 4:
+            kinds.append("conv2d")
         else:
             kinds.append("?")
     return ",".join(kinds)
@@ -386,29 +399,40 @@ def _state_dict_chain(sd, arch, b: _Builder):
         raise ConvertError(
             f"{b.where}: a state dict (tensors only) does not say which layer kinds it holds; give them in forward "
             f"order with --arch, e.g. --arch {_suggest(groups)} (kinds: {', '.join(ARCH_KINDS)}; relu/flatten/"
-            f"identity/dropout take no tensors). Found modules: {_describe(groups)}. "
+            f"identity/dropout/avgpool2d take no tensors; geometry as conv2d:stride=2:padding=1, avgpool2d:2). Found modules: {_describe(groups)}. "
             f"Or save the whole module (torch.save(model, path)) and convert it with --trust.")
-    kinds = [k.strip().lower() for k in str(arch).split(",") if k.strip()]
+    items = [k.strip() for k in str(arch).split(",") if k.strip()]
+    kinds = [k.split(":")[0].strip().lower() for k in items]
     bad = [k for k in kinds if k not in ARCH_KINDS]
     if bad:
         raise ConvertError(f"{b.where}: --arch kind {bad[0]!r} unknown; kinds: {', '.join(ARCH_KINDS)}")
+    geos = [_geometry(i, item, kind, b.where) for i, (item, kind) in enumerate(zip(items, kinds))]
+    conv = [i for i, k in enumerate(kinds) if k in GEOMETRY]
+    if conv and b.shape is None:
+        raise ConvertError(f"{b.where}: --arch layer {conv[0]} ({items[conv[0]]}) needs the shape of the network's "
+                           f"input, which a state dict does not hold: give --input-shape C,H,W (channels, height, "
+                           f"width of one input step)")
     gi = 0
     for i, kind in enumerate(kinds):
         if not ARCH_KINDS[kind]:
             if kind == "relu":
                 b._add(G.Relu())
+            elif kind == "flatten":
+                b.shape = None
+            elif kind == "avgpool2d":
+                _sd_avgpool2d(geos[i], b, f"--arch layer {i} ({items[i]})")
             continue
         if gi >= len(groups):
             raise ConvertError(f"{b.where}: --arch layer {i} ({kind}) has no module left in the state dict "
                                f"(found {len(groups)}: {_describe(groups)})")
         prefix, g = groups[gi]
         gi += 1
-        what = f"--arch layer {i} ({kind}) = state dict {prefix or '(top)'!r}"
+        what = f"--arch layer {i} ({items[i]}) = state dict {prefix or '(top)'!r}"
         need = set(ARCH_KINDS[kind])
-        allowed = need | {"bias"} if kind == "linear" else need | {"graded_spikes_factor", "reset_mechanism_val", "V"}
+        allowed = need | {"bias"} if kind in ("linear", "conv2d") else need | {"graded_spikes_factor", "reset_mechanism_val", "V"}
         if not need <= set(g) or not set(g) <= allowed:
             raise ConvertError(f"{b.where}: {what}: has {sorted(g)}, a {kind} has {sorted(need)}"
-                               f"{' (+ bias)' if kind == 'linear' else ''}; the state dict suggests --arch "
+                               f"{' (+ bias)' if kind in ('linear', 'conv2d') else ''}; the state dict suggests --arch "
                                f"{_suggest(groups)}")
         rp = f"{prefix}.recurrent" if prefix else "recurrent"
         if kind in ("leaky", "synaptic") and gi < len(groups) and groups[gi][0] == rp:
@@ -435,7 +459,13 @@ def _state_dict_chain(sd, arch, b: _Builder):
             else:
                 raise ConvertError(f"{b.where}: {what}: {rp} has {sorted(rg)}, expected weight (+ bias) or V")
         if kind == "linear":
+            if b.shape is not None:
+                raise ConvertError(f"{b.where}: {what}: its input has the shape {tuple(b.shape)}: put a flatten "
+                                   f"before it (PyTorch's nn.Linear on a (C, H, W) tensor acts on its last dimension, "
+                                   f"W = {b.shape[2]})")
             b.linear(g["weight"], g.get("bias"), what)
+        elif kind == "conv2d":
+            _sd_conv2d(g, geos[i], b, what)
         else:
             rv = g.get("reset_mechanism_val")
             b.neuron(kind, g.get("alpha"), g["beta"], g["threshold"], None if rv is None else int(rv), 
@@ -444,6 +474,148 @@ def _state_dict_chain(sd, arch, b: _Builder):
         raise ConvertError(f"{b.where}: --arch uses {gi} of the state dict's {len(groups)} modules; left over: "
                            f"{', '.join(p or '(top)' for p, _ in groups[gi:])}; the state dict suggests --arch "
                            f"{_suggest(groups)}")
+
+
+def _geo_value(text, key, what):
+    """N -> N; HxW -> (H, W); padding also same / valid."""
+    t = text.strip().lower()
+    if key == "padding" and t in ("same", "valid"):
+        return t
+    parts = t.split("x")
+    try:
+        vals = tuple(int(v) for v in parts)
+    except ValueError:
+        vals = ()
+    if len(vals) not in (1, 2) or (key == "groups" and len(vals) != 1):
+        raise ConvertError(f"{what}: {key}={text!r} is not " + ("an integer" if key == "groups" else
+                           "N or HxW" + (" (or same / valid)" if key == "padding" else "")))
+    lo = 0 if key == "padding" else 1
+    if min(vals) < lo:
+        raise ConvertError(f"{what}: {key}={text} must be >= {lo}")
+    return vals[0] if len(vals) == 1 else vals
+
+
+def _geometry(i, item, kind, where) -> dict:
+    """The geometry of one arch item `kind:key=value:...` (avgpool2d also `avgpool2d:K`)."""
+    parts = [p.strip() for p in item.split(":")][1:]
+    what = f"{where}: --arch layer {i} ({item})"
+    if not parts:
+        if kind == "avgpool2d":
+            raise ConvertError(f"{what}: avgpool2d needs its kernel size: avgpool2d:K or avgpool2d:kernel=K"
+                               f"[:stride=S][:padding=P] (stride = kernel by default)")
+        return {}
+    if kind not in GEOMETRY:
+        raise ConvertError(f"{what}: kind {kind!r} takes no geometry (only {', '.join(GEOMETRY)} do)")
+    geo: dict = {}
+    for j, p in enumerate(parts):
+        key, eq, val = p.partition("=")
+        key = key.strip().lower()
+        if not eq:
+            if kind == "avgpool2d" and j == 0:
+                key, val = "kernel", p
+            else:
+                raise ConvertError(f"{what}: {p!r} is not key=value; {kind} takes {', '.join(GEOMETRY[kind])}")
+        if key not in GEOMETRY[kind]:
+            raise ConvertError(f"{what}: unknown geometry key {key!r}; {kind} takes {', '.join(GEOMETRY[kind])}")
+        if key in geo:
+            raise ConvertError(f"{what}: {key} given twice")
+        geo[key] = _geo_value(val, key, what)
+    if kind == "avgpool2d" and "kernel" not in geo:
+        raise ConvertError(f"{what}: avgpool2d needs its kernel size: avgpool2d:K or avgpool2d:kernel=K")
+    return geo
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, tuple) else (int(v), int(v))
+
+
+def _span_check(b: _Builder, what, k, pads, dil):
+    """A kernel larger than the padded input, named with the numbers (before the generic check)."""
+    shp = b.shape
+    span = (dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1)
+    ext = (shp[1] + pads[0] + pads[2], shp[2] + pads[1] + pads[3])
+    if ext[0] < span[0] or ext[1] < span[1]:
+        raise ConvertError(f"{b.where}: {what}: kernel {k[0]} x {k[1]} (span {span[0]} x {span[1]} with dilation "
+                           f"{dil}) larger than its padded input {ext[0]} x {ext[1]} (input {shp}, padding {pads})")
+
+
+def _sd_shape(b: _Builder, what):
+    if b.shape is None:
+        raise ConvertError(f"{b.where}: {what}: the (C, H, W) shape of its input is unknown: it comes after a "
+                           f"flatten or a linear layer (give --input-shape C,H,W for the network's input)")
+    return b.shape
+
+
+def _sd_conv2d(g, geo, b: _Builder, what):
+    """A state dict's conv2d: an nn.Conv2d of the arch's geometry holding the tensors, converted by
+    from_torch's code (_conv2d_module)."""
+    torch = _torch()
+    shp = _sd_shape(b, what)
+    w = g["weight"]
+    if w.ndim != 4:
+        raise ConvertError(f"{b.where}: {what}: weight of shape {list(w.shape)}, expected [C_out, C_in / groups, "
+                           f"kH, kW]")
+    c_out, cin_g, kh, kw = (int(v) for v in w.shape)
+    c = int(shp[0])
+    groups = geo.get("groups")
+    if groups is None:
+        if c % cin_g or c_out % (c // cin_g or 1) or c < cin_g:
+            raise ConvertError(f"{b.where}: {what}: weight {list(w.shape)} takes {cin_g} input channels (per group), "
+                               f"the input has {c} channels {tuple(shp)}")
+        groups = c // cin_g
+        if groups > 1:
+            b.notes.append(f"{what}: groups {groups} (inferred: {c} input channels / weight's {cin_g} per group)")
+    elif cin_g * groups != c:
+        raise ConvertError(f"{b.where}: {what}: weight {list(w.shape)} with groups {groups} takes {cin_g * groups} "
+                           f"input channels, the input has {c} channels {tuple(shp)}")
+    elif c_out % groups:
+        raise ConvertError(f"{b.where}: {what}: groups {groups} does not divide the {c_out} output channels")
+    stride, dil = _pair(geo.get("stride", 1)), _pair(geo.get("dilation", 1))
+    padding = geo.get("padding", 0)
+    from ..sim.conv2d import conv2d_padding
+    try:
+        pads = conv2d_padding(padding, kh, kw, stride, dil)
+    except ValueError as e:
+        raise ConvertError(f"{b.where}: {what}: {e}") from None
+    _span_check(b, what, (kh, kw), pads, dil)
+    bias = g.get("bias")
+    try:
+        mod = torch.nn.Conv2d(c, c_out, (kh, kw), stride=stride, padding=padding, dilation=dil, groups=groups,
+                              bias=bias is not None)
+        with torch.no_grad():
+            mod.weight.copy_(w)
+            if bias is not None:
+                mod.bias.copy_(bias.reshape(-1))
+    except (ValueError, RuntimeError) as e:
+        raise ConvertError(f"{b.where}: {what}: {e}") from None
+    _conv2d_module(mod, b, what)
+
+
+def _sd_avgpool2d(geo, b: _Builder, what):
+    """A state dict's avgpool2d (no tensors): an nn.AvgPool2d of the arch's geometry, converted by
+    from_torch's code."""
+    torch = _torch()
+    _sd_shape(b, what)
+    k = _pair(geo["kernel"])
+    st = _pair(geo.get("stride", k))
+    p = geo.get("padding", 0)
+    if isinstance(p, str):
+        raise ConvertError(f"{b.where}: {what}: padding {p!r}: avgpool2d takes integer padding")
+    p = _pair(p)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ConvertError(f"{b.where}: {what}: padding {p} must be at most half the kernel {k} (PyTorch's rule)")
+    _span_check(b, what, k, (p[0], p[1], p[0], p[1]), (1, 1))
+    _conv2d_module(torch.nn.AvgPool2d(k, st, p), b, what)
+
+
+def _input_shape(input_shape, b: _Builder):
+    if input_shape is None:
+        return
+    shp = tuple(int(v) for v in input_shape)
+    if len(shp) != 3 or min(shp) < 1:
+        raise ConvertError(f"{b.where}: input shape {shp}: expected (C, H, W), three integers >= 1")
+    b.shape = shp
+    b.n_in = b.n = int(np.prod(shp))
 
 
 def _check_args(reset, timing):
@@ -458,13 +630,15 @@ def _check_args(reset, timing):
 
 
 def load_torch(path, trust: bool = False, arch: str | None = None, reset: str | None = None,
-               timing: str | None = None) -> G.Graph:
+               timing: str | None = None, input_shape=None) -> G.Graph:
     """Import a .pt/.pth file: a pickled module (needs trust=True) or a state dict (needs arch).
-    timing: a state dict's reset_delay ("next" = True, the default; "same-snntorch" = False)."""
+    timing: a state dict's reset_delay ("next" = True, the default; "same-snntorch" = False).
+    input_shape: (C, H, W) of the input, needed by a leading conv2d / avgpool2d."""
     torch = _torch()
     where = str(path)
     _check_args(reset, timing)
     b = _Builder(where, reset, timing)
+    _input_shape(input_shape, b)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
