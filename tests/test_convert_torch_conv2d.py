@@ -160,3 +160,23 @@ def test_bad_input_one_line_errors(tmp_path, capsys):
     assert "--arch conv2d,leaky,conv2d,leaky,linear,leaky" in err
     assert main(base + [ARCH, "--input-shape", "2,16"]) == 2
     assert "--input-shape: '2,16': expected C,H,W" in capsys.readouterr().err
+
+
+def test_per_channel_neuron_parameters(tmp_path):
+    """beta / threshold of shape (C, 1, 1) (one per channel, broadcast by torch in snnTorch's forward)
+    on the conv layers: the state dict, from_torch and snnTorch agree."""
+    net = scnn(seed=5)
+    with torch.no_grad():
+        net[1].beta = torch.nn.Parameter(torch.tensor([0.7, 0.8, 0.9, 0.95]).reshape(4, 1, 1), requires_grad=False)
+        net[3].threshold = torch.nn.Parameter(torch.linspace(0.8, 1.3, 8).reshape(8, 1, 1) + OFF_GRID,
+                                              requires_grad=False)
+    sd = tmp_path / "pc.pt"
+    torch.save(net.state_dict(), sd)
+    assert list(torch.load(sd)["1.beta"].shape) == [4, 1, 1]
+    blob = build(load(str(sd), arch=ARCH, input_shape=(2, H, H)))[0].to_bytes()
+    assert blob == build(from_torch(net, torch.zeros(2, H, H)))[0].to_bytes()
+    xs = spikes(2 * H * H, seed=4)
+    ref = snntorch_run(net, xs, (2, H, H))
+    assert 0.02 < ref.mean() < 0.9, ref.mean()
+    ys, _ = snn_helpers.backends_agree(blob, xs)
+    np.testing.assert_array_equal(ys, ref)

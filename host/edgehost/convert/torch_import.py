@@ -158,10 +158,21 @@ class _Builder:
         self.inputs.append(edges if edges is not None else [G.Edge(len(self.layers) - 1)])
         self.layers.append(layer)
 
+    def _spread(self, t) -> np.ndarray:
+        """A neuron parameter, flat; on a (C, H, W) value one that broadcasts to it (per channel:
+        (C, 1, 1), as torch broadcasts it in snnTorch's forward) is expanded to every neuron."""
+        a = _np(t)
+        if self.shape is not None and a.size not in (1, self.n) and 0 < a.ndim <= 3:
+            try:
+                return np.ascontiguousarray(np.broadcast_to(a, self.shape)).ravel()
+            except ValueError:
+                pass
+        return a.ravel()
+
     def neuron(self, kind, alpha, beta, thr, reset_val, gsf, what, timing=None):
-        vals = {"beta": np.clip(_np(beta).ravel(), 0.0, 1.0), "threshold": _np(thr).ravel()}
+        vals = {"beta": np.clip(self._spread(beta), 0.0, 1.0), "threshold": self._spread(thr)}
         if alpha is not None:
-            vals["alpha"] = np.clip(_np(alpha).ravel(), 0.0, 1.0)
+            vals["alpha"] = np.clip(self._spread(alpha), 0.0, 1.0)
         for k, v in vals.items():
             self.size(v.size, f"{what} {k}")
         if np.any(~(vals["threshold"] > 0)) or not np.all(np.isfinite(vals["threshold"])):
