@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32")]
+pytestmark = [pytest.mark.hil, pytest.mark.edgehost_boards("host", "mps2-an386", "virt-rv32", "rv32-sim",
+                                                            "netduinoplus2", "microbit")]
 
 nir = pytest.importorskip("nir")
 
@@ -73,6 +74,24 @@ def _nir_scnn(pool):
     return nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:])), type_check=False)
 
 
+def _tiny_events():
+    """A spiking CNN small enough for the micro:bit (Cortex-M0: 4 KB blob and arena, 256-byte
+    frames): 2x8x8 events (b1, 8 bytes a step) -> Conv2d 3x3/2 -> LIF -> SumPool2d -> Affine -> LIF."""
+    from edgehost.convert import build
+    from edgehost.convert import graph as G
+    rng = np.random.default_rng(21)
+    conv = G.Conv2d(np.round(rng.normal(0, 0.6, (4, 2, 3, 3)) * 64) / 64, None, (2, 8, 8), stride=(2, 2),
+                    padding=(1, 1, 1, 1))
+    cs = conv.out_shape()
+    pool = G.Pool2d("sum", cs, (2, 2), (2, 2))
+    n1, n2 = int(np.prod(cs)), int(np.prod(pool.out_shape()))
+    g = G.Graph(128, [conv, G.Lif(np.full(n1, 0.875), np.full(n1, 1.0)), pool,
+                      G.Fc(np.round(rng.normal(0, 0.5, (5, n2)) * 64) / 64, None),
+                      G.Lif(np.full(5, 0.75), np.full(5, 0.5))], input_kind="spikes")
+    xs = _spikes(128, 40, seed=12, p=0.35)
+    return build(g, quantize="q15", calib=xs)[0], xs
+
+
 def _models():
     from edgehost.convert import build
     from edgehost.convert.nir_import import load_nir
@@ -86,6 +105,10 @@ def _models():
         graph = load_nir(_nir_scnn(pool), if_dt=1.0, reset="subtract", timing="same")
         out[f"nir-{pool}"] = (build(graph, quantize="q15", calib=xs)[0], xs)
         out[f"nir-{pool}-f32"] = (build(graph)[0], xs)      # conv2d_f32, *pool2d_f32 (-ffp-contract=off)
+        if pool == "sum":
+            graph.input_kind = "spikes"                      # b1 input: 28 bytes a step
+            out["nir-sum-events"] = (build(graph, quantize="q15", calib=xs)[0], xs)
+    out["tiny-events"] = _tiny_events()
     return out
 
 
@@ -93,16 +116,28 @@ MODELS = _models()
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_scnn_step_by_step_equals_host(device, name):
+def test_scnn_step_by_step_equals_host(device, edgehost_board_name, name):
+    from edgehost import boards
+    from edgehost.model_fit import Need, capacity_of_board, fit
     from edgehost.runtime import HostModel
     m, xs = MODELS[name]
     blob = m.to_bytes()
+    f = fit(Need.of(blob, m), capacity_of_board(boards.get(edgehost_board_name)))
+    if not f["fits"]:                 # the micro:bit (Cortex-M0, 16 KB RAM) takes the events models
+        assert edgehost_board_name == "microbit" and name != "tiny-events", f["over"]
+        pytest.skip(f"{name} does not fit {edgehost_board_name}: {'; '.join(f['over'])}")
+    if edgehost_board_name == "rv32-sim":      # the RTL simulation: three models, a few steps (the
+        if name not in ("snntorch", "nir-sum-events", "tiny-events"):   # rest: virt-rv32, same ISA)
+            pytest.skip(f"{name}: run on virt-rv32 (same RV32IMC code); the RTL core runs three models")
+        xs = xs[:12]
     types = [l.type for l in m.layers]
     if name.endswith("f32"):
         assert {"conv2d_f32", "sumpool2d_f32", "avgpool2d_f32"} <= set(types), types
+    elif name.endswith("events"):
+        assert types[0] == "unpack_spikes_b1" and types[1] == "conv2d_spike_q15", types
     elif name == "snntorch":
         assert "conv2d_spike_q15" in types and "conv2d_q15" in types, types
-    if name.startswith("nir") and not name.endswith("f32"):
+    if name.startswith("nir") and not name.endswith(("f32", "events")):
         assert {"sumpool2d_spike_q15", "avgpool2d_q15"} <= set(types) or \
             {"avgpool2d_spike_q15", "sumpool2d_q15"} <= set(types), types
     want, traces = HostModel(blob, backend="kernels").run(xs)
