@@ -2,10 +2,6 @@
 host (edgehost.demos.scnn)."""
 from __future__ import annotations
 
-import json
-import sys
-from contextlib import nullcontext
-
 from . import _args as A
 
 
@@ -25,28 +21,16 @@ def register_scnn(dsub) -> None:
 
 
 def _scnn(a) -> int:
-    from ..cli import UserError
     from ..demos.scnn import demo
-    from .demo import _check_common, _plot_to
+    from .demo import _check_common, emit, run_demo
     _check_common(a)
     if a.train:
         from ..demos.scnn import train
         rc = train.main(["--epochs", str(a.epochs)])
         if rc:
             return rc
-    try:
-        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
-            res = demo.run(a.board, per_class=None if a.all else a.per_class, port=a.port, plot=tmp,
-                           progress=not a.json and sys.stderr.isatty())
-    except (FileNotFoundError, ImportError) as e:
-        raise UserError(str(e)) from e
-    if a.plot and res.get("confusion_png"):
-        from pathlib import Path
-        res["confusion_png"] = str(Path(a.plot).resolve())
-    if a.json:
-        print(json.dumps(res))
-    else:
-        _print(res)
+    res = run_demo(a, demo.run, "confusion_png", per_class=None if a.all else a.per_class)
+    emit(a, res, _print)
     return 0 if res["agreement"] == 1.0 and res["bit_exact"] == 1.0 else 1
 
 

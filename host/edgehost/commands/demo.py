@@ -46,6 +46,25 @@ def _plot_to(path):
         yield str(tmp)
 
 
+def run_demo(a, run, image_key: str, errors: tuple = (), **kw) -> dict:
+    """run(board, port=, plot=, progress=, **kw) with the plot drawn into a temporary renamed on
+    success; a missing model or package is a UserError; res[image_key] names the final image."""
+    from ..cli import UserError
+    try:
+        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
+            res = run(a.board, port=a.port, plot=tmp, progress=not a.json and sys.stderr.isatty(), **kw)
+    except (FileNotFoundError, ImportError) + tuple(errors) as e:
+        raise UserError(str(e)) from e
+    if a.plot and res.get(image_key):
+        from pathlib import Path
+        res[image_key] = str(Path(a.plot).resolve())
+    return res
+
+
+def emit(a, res: dict, printer) -> None:
+    print(json.dumps(res)) if a.json else printer(res)
+
+
 def _check_common(a) -> None:
     from ..boards import get
     if a.port is None:
@@ -55,7 +74,6 @@ def _check_common(a) -> None:
 
 
 def _har(a) -> int:
-    from ..cli import UserError
     from ..demos.har import demo
     if a.baselines:
         return _har_baselines(a)
@@ -70,19 +88,8 @@ def _har(a) -> int:
         rc = train.main(["--epochs", str(a.epochs)] + (["--no-progress"] if a.json else []))
         if rc:
             return rc
-    try:
-        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
-            res = demo.run(a.board, per_class=None if a.all else a.per_class, port=a.port, plot=tmp,
-                           progress=not a.json and sys.stderr.isatty())
-    except (FileNotFoundError, ImportError) as e:
-        raise UserError(str(e)) from e
-    if a.plot and res.get("confusion_png"):
-        from pathlib import Path
-        res["confusion_png"] = str(Path(a.plot).resolve())
-    if a.json:
-        print(json.dumps(res))
-    else:
-        _print(res)
+    res = run_demo(a, demo.run, "confusion_png", per_class=None if a.all else a.per_class)
+    emit(a, res, _print)
     ok = res["agreement"] == 1.0 and res["bit_exact"] == 1.0
     return 0 if ok else 1
 
@@ -158,22 +165,10 @@ def _register_blimp(dsub) -> None:
 
 
 def _blimp(a) -> int:
-    from ..cli import UserError
     from ..demos.blimp import demo
     _check_common(a)
-    try:
-        with (_plot_to(a.plot) if a.plot else nullcontext(None)) as tmp:
-            res = demo.run(a.board, port=a.port, plot=tmp, seed=a.seed,
-                           progress=not a.json and sys.stderr.isatty())
-    except (FileNotFoundError, ImportError, KeyError) as e:
-        raise UserError(str(e)) from e
-    if a.plot and res.get("plot"):
-        from pathlib import Path
-        res["plot"] = str(Path(a.plot).resolve())
-    if a.json:
-        print(json.dumps(res))
-    else:
-        _print_blimp(res)
+    res = run_demo(a, demo.run, "plot", errors=(KeyError,), seed=a.seed)
+    emit(a, res, _print_blimp)
     return 0 if res["trace_match"] >= 1.0 else 1
 
 

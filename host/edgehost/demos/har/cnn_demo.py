@@ -22,11 +22,8 @@ from .demo import NRF52_HZ, confusion, instructions_from_counter, pick_windows, 
 def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str | None = None,
         plot: str | None = "har_confusion.png", progress: bool = True, log=print) -> dict:
     from ... import boards as boards_mod
-    from ...build import build
-    from ...flash import flash
-    from ...flash.sessions import find_session
-    from ...link import Device
     from ...runtime import HostModel
+    from ..board import connect, progress as progress_bar
 
     board = boards_mod.get(board_name)
     m = C.load()
@@ -40,42 +37,26 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     pred_float = C.float_forward(m["float"], C.normalize(*m["norm"], X)).argmax(1)
 
     t0 = time.monotonic()
-    fw = build(board, target="firmware")
-    if port is None:
-        sess = find_session(board.name)
-        port = sess.port if sess is not None and board.emulated else None
-    started = None
-    if port is None:
-        started = flash(board.name)
-        port = started["port"]
-    dev = Device.open(port)
+    link = connect(board, port)
+    dev, port, fw = link.dev, link.port, link.firmware
     load = dev.load_model(blob)
     host = HostModel(blob, backend="kernels")
-
-    bar = None
-    if progress:
-        from rich.progress import Progress
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task("HAR windows on the device (int8 CNN)", total=len(X))
     pred_dev, pred_host, exact, deltas = [], [], [], []
     kind = None
     try:
-        for k in range(len(X)):
-            xw = C.window_input(X[k])
-            res = dev.infer(xw)
-            kind = res.counter_kind
-            out_dev = np.asarray(res.output).ravel()
-            out_host = np.asarray(host.run(xw)[0][-1]).ravel()
-            exact.append(bool(np.array_equal(out_dev, out_host)))
-            pred_dev.append(int(np.argmax(out_dev)))
-            pred_host.append(int(np.argmax(out_host)))
-            deltas.append(res.counter_delta)
-            if bar:
-                bar.update(task, advance=1)
+        with progress_bar("HAR windows on the device (int8 CNN)", len(X), progress) as advance:
+            for k in range(len(X)):
+                xw = C.window_input(X[k])
+                res = dev.infer(xw)
+                kind = res.counter_kind
+                out_dev = np.asarray(res.output).ravel()
+                out_host = np.asarray(host.run(xw)[0][-1]).ravel()
+                exact.append(bool(np.array_equal(out_dev, out_host)))
+                pred_dev.append(int(np.argmax(out_dev)))
+                pred_host.append(int(np.argmax(out_host)))
+                deltas.append(res.counter_delta)
+                advance()
     finally:
-        if bar:
-            bar.stop()
         dev.close()
     pred_dev, pred_host = np.array(pred_dev), np.array(pred_host)
     instr, how = instructions_from_counter(int(np.median(deltas)), kind or "", board)
@@ -103,7 +84,7 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
                           "accuracy_float": meta.get("accuracy_test_float"),
                           "calibration_percentile": meta["calibration"]["percentile"]},
         "seconds": round(time.monotonic() - t0, 1), "port": port,
-        "started_board": started is not None,
+        "started_board": link.started,
     }
     if plot:
         plot_confusion(cm, names, Path(plot), f"int8 CNN on {board.name} ({board.core}): "

@@ -82,14 +82,11 @@ def plot_confusion(m: np.ndarray, names, path: Path, title: str, truth: str = "t
 def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str | None = None,
         plot: str | None = "har_confusion.png", progress: bool = True, log=print) -> dict:
     from ... import boards as boards_mod
-    from ...build import build
     from ...convert.l2mu import quantize_input
     from ...convert.l2mu_layer import l2mu_blob
-    from ...flash import flash
-    from ...flash.sessions import find_session
     from ...kernels import l2mu_run_f32
-    from ...link import Device
     from ...runtime import HostModel
+    from ..board import connect, progress as progress_bar
 
     board = boards_mod.get(board_name)
     meta, cell_f, cell_q = load_model()
@@ -104,43 +101,27 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     blob = l2mu_blob(cell_q, input_scale, output_scale=1.0 / meta["calibration"]["scales"]["o"], input="q15")
 
     t0 = time.monotonic()
-    fw = build(board, target="firmware")
-    if port is None:
-        sess = find_session(board.name)
-        port = sess.port if sess is not None and board.emulated else None
-    started = None
-    if port is None:
-        started = flash(board.name)
-        port = started["port"]
-    dev = Device.open(port)
+    link = connect(board, port)
+    dev, port, fw = link.dev, link.port, link.firmware
     load = dev.load_model(blob)
     host = HostModel(blob, backend="kernels")
-
-    bar = None
-    if progress:
-        from rich.progress import Progress
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task("HAR windows on the device", total=len(X))
     pred_dev, pred_host, pred_float, exact, deltas = [], [], [], [], []
     kind = None
     try:
-        for k in range(len(X)):
-            xq = quantize_input(X[k], input_scale)
-            res = dev.infer(xq)
-            kind = res.counter_kind
-            out_dev = res.output                          # int16 (q15) array, decoded with the blob's tensors
-            out_host = host.run(xq)[0][-1]
-            exact.append(bool(np.array_equal(out_dev, out_host)))
-            pred_dev.append(int(np.argmax(out_dev)))
-            pred_host.append(int(np.argmax(out_host)))
-            pred_float.append(int(np.argmax(l2mu_run_f32(cell_f, X[k].astype(np.float32))[1][-1])))
-            deltas.append(res.counter_delta)
-            if bar:
-                bar.update(task, advance=1)
+        with progress_bar("HAR windows on the device", len(X), progress) as advance:
+            for k in range(len(X)):
+                xq = quantize_input(X[k], input_scale)
+                res = dev.infer(xq)
+                kind = res.counter_kind
+                out_dev = res.output                          # int16 (q15) array, decoded with the blob's tensors
+                out_host = host.run(xq)[0][-1]
+                exact.append(bool(np.array_equal(out_dev, out_host)))
+                pred_dev.append(int(np.argmax(out_dev)))
+                pred_host.append(int(np.argmax(out_host)))
+                pred_float.append(int(np.argmax(l2mu_run_f32(cell_f, X[k].astype(np.float32))[1][-1])))
+                deltas.append(res.counter_delta)
+                advance()
     finally:
-        if bar:
-            bar.stop()
         dev.close()
     pred_dev, pred_host, pred_float = map(np.array, (pred_dev, pred_host, pred_float))
     instr, how = instructions_from_counter(int(np.median(deltas)), kind or "", board)
@@ -163,7 +144,7 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
         "full_test_set": {"windows": int(len(test_raw.y)), "accuracy_q15": meta.get("accuracy_test_q15"),
                           "accuracy_float": meta.get("accuracy_test_float_torch")},
         "seconds": round(time.monotonic() - t0, 1), "port": port,
-        "started_board": started is not None,
+        "started_board": link.started,
     }
     if plot:
         plot_confusion(cm, names, Path(plot), f"L2MU on {board.name} ({board.core}): "

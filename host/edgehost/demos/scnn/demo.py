@@ -140,10 +140,7 @@ def layer_activity(model, X) -> list[dict]:
 def run(board_name: str = "mps2-an386", per_class: int | None = 10, port: str | None = None,
         plot: str | None = "scnn_confusion.png", progress: bool = True) -> dict:
     from ... import boards as boards_mod
-    from ...build import build as build_fw
-    from ...flash import flash
-    from ...flash.sessions import find_session
-    from ...link import Device
+    from ..board import connect, progress as progress_bar
     from ...model_fit import Need, capacity_of_board, fit as fit_of
     from ...runtime import HostModel
 
@@ -158,44 +155,28 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 10, port: str | 
     X, y = split.X_test[idx], split.y_test[idx]
     rows = [x.reshape(len(x), -1).astype(np.uint8) for x in X]
 
-    fw = build_fw(board, target="firmware")
-    if port is None:
-        sess = find_session(board.name)
-        port = sess.port if sess is not None and board.emulated else None
-    started = None
-    if port is None:
-        started = flash(board.name)
-        port = started["port"]
     # a step of the SCNN is ~10^5..10^6 instructions: an emulator on a loaded host needs more than
     # the link's default answer time (a real nRF52840 at 64 MHz takes milliseconds)
-    dev = Device.open(port, timeout=LINK_TIMEOUT)
+    link = connect(board, port, timeout=LINK_TIMEOUT)
+    dev, port, fw = link.dev, link.port, link.firmware
     load = dev.load_model(blob)
     host = HostModel(blob, backend="kernels")
     hostf = HostModel(fmodel, backend="kernels")
-
-    bar = None
-    if progress:
-        from rich.progress import Progress
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task("event samples on the device", total=len(X))
     c_dev, c_host, c_float, exact, deltas = [], [], [], [], []
     kind = None
     try:
-        for r in rows:
-            res = dev.infer(r)
-            kind = res.counter_kind
-            out_host = host.run(r)[0][-1]
-            c_dev.append(np.asarray(res.output, np.int64))
-            c_host.append(out_host.astype(np.int64))
-            c_float.append(hostf.run(r)[0][-1].astype(np.int64))
-            exact.append(bool(np.array_equal(res.output, out_host)))
-            deltas.append(res.counter_delta)
-            if bar:
-                bar.update(task, advance=1)
+        with progress_bar("event samples on the device", len(X), progress) as advance:
+            for r in rows:
+                res = dev.infer(r)
+                kind = res.counter_kind
+                out_host = host.run(r)[0][-1]
+                c_dev.append(np.asarray(res.output, np.int64))
+                c_host.append(out_host.astype(np.int64))
+                c_float.append(hostf.run(r)[0][-1].astype(np.int64))
+                exact.append(bool(np.array_equal(res.output, out_host)))
+                deltas.append(res.counter_delta)
+                advance()
     finally:
-        if bar:
-            bar.stop()
         dev.close()
     c_dev, c_host, c_float = map(np.array, (c_dev, c_host, c_float))
     c_sinabs = sinabs_counts(X)
@@ -231,7 +212,7 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 10, port: str | 
         "fits": fit, "confusion_matrix": cm.tolist(), "classes": CLASSES,
         "training": {"accuracy_test_float_sinabs_all": info.get("accuracy_test_float_sinabs"),
                      "test_samples": info.get("test_samples")},
-        "seconds": round(time.monotonic() - t0, 1), "port": port, "started_board": started is not None,
+        "seconds": round(time.monotonic() - t0, 1), "port": port, "started_board": link.started,
         "calibration": f"{CALIB_SAMPLES} training samples",
         "q15_warnings": list(rep.get("warnings") or []),
     }
