@@ -385,12 +385,12 @@ static void test_resets(void)
             }
         }
     }
-    /* reset 4 and lif_adapt's bit 1 */
+    /* reset 6 (4 and 5 are the format-1.6 modes none / subtract-now) and lif_adapt's bit 1 */
     {
         tdesc T[3] = {{EH_MODEL_DT_F32, 0, 1, 1}, {EH_MODEL_DT_SPIKE, 1, 1, 1}, {EH_MODEL_DT_F32, 1, 1, 1}};
-        ldesc L[1] = {{6, 4, 0, 0, 1, {2, NO, NO}, 0, 1, 1, 0, {beta, thr}, {4, 4}}};
-        uint32_t asz, len = build(blob, 5, L, 1, T, 3, 0, 1, &asz);
-        EH_CHECK(expect_error(len, asz, EH_MODEL_E_LAYER, "layer 0 (lif_f32): reset 4 invalid"));
+        ldesc L[1] = {{6, 6, 0, 0, 1, {2, NO, NO}, 0, 1, 1, 0, {beta, thr}, {4, 4}}};
+        uint32_t asz, len = build(blob, 6, L, 1, T, 3, 0, 1, &asz);
+        EH_CHECK(expect_error(len, asz, EH_MODEL_E_LAYER, "layer 0 (lif_f32): reset 6 invalid"));
         static const float two[2] = {0, 0};
         L[0].reset = 3;
         L[0].p[2] = two; /* v_reset: 1 or n entries, finite */
