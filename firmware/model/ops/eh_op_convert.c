@@ -35,7 +35,7 @@ static int32_t check_zp(eh_check *c, uint32_t k, const uint8_t *p, uint32_t cnt)
     return EH_MODEL_OK;
 }
 
-static eh_status step_input(eh_model *m, const eh_args *a, int q15)
+static eh_status step_input_q15(eh_model *m, const eh_args *a)
 {
     const float *off = (const float *)param(m, a->r, 0), *mul = (const float *)param(m, a->r, 1);
     uint32_t c_n = param_len(a->r, 0) / 4u, c = 0;
@@ -44,15 +44,28 @@ static eh_status step_input(eh_model *m, const eh_args *a, int q15)
     for (uint32_t i = 0; i < a->n_in && st == EH_OK; i++) {
         float t = xf[i] - off[c];
         t = t * mul[c];
-        if (q15) st = eh_quantize_f32_q15(1, &t, 1.0f, (int16_t *)a->y + i);
-        else ((float *)a->y)[i] = t;
+        st = eh_quantize_f32_q15(1, &t, 1.0f, (int16_t *)a->y + i);
         if (++c == c_n) c = 0;
     }
     return st;
 }
 
-static eh_status step_input_q15(eh_model *m, const eh_args *a) { return step_input(m, a, 1); }
-static eh_status step_input_f32(eh_model *m, const eh_args *a) { return step_input(m, a, 0); }
+static eh_status step_input_f32(eh_model *m, const eh_args *a)
+{
+    /* input_q15's arithmetic before the quantisation (t = (x - off[c]) * mul[c], two float32
+     * operations, no FMA), with sizes and pointers in locals, row by row of C inputs */
+    const float *off = (const float *)param(m, a->r, 0), *mul = (const float *)param(m, a->r, 1);
+    const uint32_t c_n = param_len(a->r, 0) / 4u, n = a->n_in;
+    const float *xf = (const float *)a->x;
+    float *y = (float *)a->y;
+    uint32_t i = 0;
+    while (i < n) {
+        const uint32_t row = n - i < c_n ? n - i : c_n;
+        for (uint32_t c = 0; c < row; c++) y[i + c] = (xf[i + c] - off[c]) * mul[c];
+        i += row;
+    }
+    return EH_OK;
+}
 
 static eh_status step_dequant(eh_model *m, const eh_args *a)
 {
@@ -72,8 +85,11 @@ static eh_status step_input_s8(eh_model *m, const eh_args *a)
      * AffineQuantize); NaN counts as 0 */
     float sc = t_scale(m, rd16(a->r + 6));
     int32_t zp = (int32_t)rd32((const uint8_t *)param(m, a->r, 0));
-    for (uint32_t i = 0; i < a->n_in; i++) {
-        float v = ((const float *)a->x)[i] / sc;
+    const float *x = (const float *)a->x;
+    int8_t *y = (int8_t *)a->y; /* int8 stores may alias *a: sizes and pointers in locals */
+    const uint32_t n = a->n_in;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = x[i] / sc;
         int32_t q;
         float frac;
         if (!(v == v)) v = 0.0f;
@@ -84,7 +100,7 @@ static eh_status step_input_s8(eh_model *m, const eh_args *a)
         if (frac >= 0.5f) q++;
         else if (frac <= -0.5f) q--;
         q += zp;
-        ((int8_t *)a->y)[i] = (int8_t)(q > 127 ? 127 : q < -128 ? -128 : q);
+        y[i] = (int8_t)(q > 127 ? 127 : q < -128 ? -128 : q);
     }
     return EH_OK;
 }
