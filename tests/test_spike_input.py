@@ -142,3 +142,19 @@ def test_loaders_check_unpack_alike(native):
             refused += 1
             assert err.split(":")[0] == msg.split(":")[0], (err, msg)
     assert refused > 0
+
+
+def test_cli_spike_input_refuses_calibration_that_is_not_events(tmp_path, capsys):
+    """--spike-input with a --calib holding other values than 0/1: a one-line error, no output."""
+    pytest.importorskip("nir")
+    from edgehost.cli import main
+    from edgehost.demos.scnn.demo import NIR_FILE
+    calib = tmp_path / "c.npy"
+    np.save(calib, np.full((3, 2312), 2.0, np.float32))
+    out = tmp_path / "m.ehm"
+    rc = main(["convert", str(NIR_FILE), "-o", str(out), "--quantize", "q15", "--if-dt", "1", "--spike-input",
+               "--calib", str(calib)])
+    err = capsys.readouterr().err
+    assert rc != 0 and not out.exists()
+    assert "with --spike-input the inputs are events, 0 or 1; 6936 of 6936 values are not" in err
+    assert "Traceback" not in err and "internal error" not in err

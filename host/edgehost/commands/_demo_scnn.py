@@ -6,17 +6,15 @@ from . import _args as A
 
 
 def register_scnn(dsub) -> None:
+    from .demo import board_args
     s = dsub.add_parser("scnn", help="spiking CNN (Sinabs -> NIR -> Q15) on event-camera digits, on a board, "
                                      "checked against the host")
-    s.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
-    s.add_argument("--port", help="use an already running device at this pyserial URL or path")
+    board_args(s, "scnn_confusion.png", "confusion matrix PNG")
     s.add_argument("--per-class", type=A.integer(1, 100_000), default=10,
                    help="held-out samples per digit (default 10: 100 samples)")
     s.add_argument("--all", action="store_true", help="every held-out sample (359)")
-    s.add_argument("--plot", default="scnn_confusion.png", help="confusion matrix PNG (default: %(default)s)")
     s.add_argument("--train", action="store_true", help="retrain the model first (needs torch, sinabs)")
     s.add_argument("--epochs", type=A.integer(1, 100_000), default=15, help="with --train (default: %(default)s)")
-    s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=_scnn)
 
 

@@ -136,6 +136,12 @@ def run(args) -> int:
             graph.input_kind = "spikes"
             if isinstance(calib, str) and calib == "auto":
                 calib = "spikes"
+            elif not isinstance(calib, str):
+                bad = (calib != 0) & (calib != 1)
+                if bad.any():
+                    raise InputDataError(f"--calib {args.calib!r}: with --spike-input the inputs are events, 0 or 1; "
+                                         f"{int(bad.sum())} of {bad.size} values are not (the first "
+                                         f"{float(calib[bad][0]):g})")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Q15FidelityWarning)       # printed below, from the report
             model, report = build(graph, quantize=args.quantize, calib=calib, headroom=args.headroom,

@@ -14,15 +14,12 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="run an end-to-end demo (har: activity recognition with an L2MU)")
     dsub = p.add_subparsers(dest="demo", metavar="DEMO")
     h = dsub.add_parser("har", help="L2MU human-activity recognition on a board, checked against the host")
-    h.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
-    h.add_argument("--port", help="use an already running device at this pyserial URL or path")
+    board_args(h, "har_confusion.png", "confusion matrix PNG")
     h.add_argument("--per-class", type=A.integer(1, 100_000), default=100,
                    help="held-out test windows per activity (default 100: 600 windows)")
     h.add_argument("--all", action="store_true", help="every held-out test window (3973)")
-    h.add_argument("--plot", default="har_confusion.png", help="confusion matrix PNG (default: %(default)s)")
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
     h.add_argument("--epochs", type=A.integer(1, 100_000), default=20, help="with --train (default: %(default)s)")
-    h.add_argument("--json", action="store_true", help="print one JSON object")
     h.add_argument("--model", choices=HAR_MODELS, default="l2mu",
                    help="the model on the device: l2mu (default; the spiking L2MU) or cnn-int8 (the int8 1-D CNN "
                         "users would run with CMSIS-NN: conv1d_s8, fc_s8; docs/har.md)")
@@ -44,6 +41,14 @@ def _plot_to(path):
     from ..atomic import atomic_path
     with atomic_path(path, "--plot") as tmp:
         yield str(tmp)
+
+
+def board_args(p, plot_default: str, plot_help: str) -> None:
+    """The options every board demo takes: --board, --port, --plot, --json."""
+    p.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
+    p.add_argument("--port", help="use an already running device at this pyserial URL or path")
+    p.add_argument("--plot", default=plot_default, help=f"{plot_help} (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run_demo(a, run, image_key: str, errors: tuple = (), **kw) -> dict:
@@ -156,11 +161,8 @@ def _print(r: dict) -> None:
 def _register_blimp(dsub) -> None:
     b = dsub.add_parser("blimp", help="evolved spiking altitude controller flying a simulated blimp, "
                                       "on the host and on a board in the loop")
-    b.add_argument("--board", "-b", default="mps2-an386", help="board name or alias (default: the emulated mps2-an386)")
-    b.add_argument("--port", help="use an already running device at this pyserial URL or path")
-    b.add_argument("--plot", default="blimp.png", help="altitude, command and spike raster PNG (default: %(default)s)")
+    board_args(b, "blimp.png", "altitude, command and spike raster PNG")
     b.add_argument("--seed", type=A.seed, default=0, help="plant noise seed (default: %(default)s)")
-    b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=_blimp)
 
 
