@@ -145,9 +145,62 @@ static void test_random_shapes(void)
     }
 }
 
+/* The DSP path's own requantisation (SMMULR, rounding shift, SSAT; taken when every shift is
+ * <= -1 and |b| + taps n_in 255 128 < 2^30) at its edges: any mult in [0, 2^31), shifts -1 and -31,
+ * biases at the bound and one past it (the other path), both activation forms, per tensor and per
+ * channel, with and without bias. */
+static void test_dsp_requant_edges(void)
+{
+    for (int it = 0; it < 3000; it++) {
+        eh_conv1d_s8_dims d;
+        uint32_t nx, nw, ny, pc = eh_test_rand() & 1u, nq, i, sat = it % 5 == 0;
+        int32_t xo, yo, lo, hi, lim;
+        int8_t *x, *w, *y0, *y1, *y2;
+        int32_t *b, *mult, *shift;
+        d.n_in = 1u + eh_test_rand() % 17u;
+        d.n_out = 1u + eh_test_rand() % 11u;
+        d.taps = 1u + eh_test_rand() % 5u;
+        d.stride = 1u + eh_test_rand() % 3u;
+        d.pad = eh_test_rand() % d.taps;
+        d.t_in = 1u + eh_test_rand() % 21u;
+        d.t_out = 1u + eh_test_rand() % ((d.t_in + d.pad - 1u) / d.stride + 1u);
+        nx = d.t_in * d.n_in; nw = d.n_out * d.taps * d.n_in; ny = d.t_out * d.n_out;
+        nq = pc ? d.n_out : 1u;
+        lim = (1 << 30) - 1 - (int32_t)(d.taps * d.n_in * 32640u);
+        x = malloc(nx); w = malloc(nw); y0 = malloc(ny); y1 = malloc(ny); y2 = malloc(ny);
+        b = (eh_test_rand() & 3u) ? malloc(4u * d.n_out) : 0;
+        mult = malloc(4u * nq); shift = malloc(4u * nq);
+        for (i = 0; i < nx; i++) x[i] = sat ? (int8_t)((eh_test_rand() & 1u) ? 127 : -128) : (int8_t)eh_test_rand();
+        for (i = 0; i < nw; i++) w[i] = sat ? (int8_t)((eh_test_rand() & 1u) ? 127 : -128) : (int8_t)eh_test_rand();
+        for (i = 0; b && i < d.n_out; i++) {
+            uint32_t r = eh_test_rand() % 8u;
+            b[i] = r == 0 ? lim : r == 1 ? -lim : r == 2 && it % 11 == 0 ? lim + 1 : (int32_t)(eh_test_rand() % 2000001u) - 1000000;
+        }
+        for (i = 0; i < nq; i++) {
+            uint32_t r = eh_test_rand() % 6u;
+            mult[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : (int32_t)(eh_test_rand() >> 1);
+            r = eh_test_rand() % 5u;
+            shift[i] = r == 0 ? -1 : r == 1 ? -31 : -1 - (int32_t)(eh_test_rand() % 16u);
+            if (it % 13 == 0 && i == nq - 1u) shift[i] = 0; /* one channel leaves the DSP requantisation */
+        }
+        xo = (int32_t)(eh_test_rand() % 256u) - 127;
+        yo = (int32_t)(eh_test_rand() % 256u) - 128;
+        lo = (int32_t)(eh_test_rand() % 256u) - 128;
+        hi = lo + (int32_t)(eh_test_rand() % (uint32_t)(128 - lo));
+        if (it % 2 == 0) { lo = -128; hi = 127; }
+        EH_CHECK_EQ(eh_conv1d_s8(&d, x, xo, w, b, mult, shift, pc, yo, lo, hi, y0), EH_OK);
+        EH_CHECK_EQ(eh_conv1d_s8_dsp_emulated(&d, x, xo, w, b, mult, shift, pc, yo, lo, hi, y1), EH_OK);
+        reference(&d, x, xo, w, b, mult, shift, pc, yo, lo, hi, y2);
+        EH_CHECK(memcmp(y0, y1, ny) == 0);
+        EH_CHECK(memcmp(y0, y2, ny) == 0);
+        free(x); free(w); free(y0); free(y1); free(y2); free(b); free(mult); free(shift);
+    }
+}
+
 int main(void)
 {
     test_bad_arguments();
     test_random_shapes();
+    test_dsp_requant_edges();
     EH_TEST_DONE();
 }

@@ -1,7 +1,8 @@
 """The int8 CNN of the HAR demo (conv1d_s8, issue 20) on the device: held-out windows give the host
 interpreter's int8 logits bit for bit, and so does a random conv1d_s8 blob of odd sizes that takes
 every branch of the kernel (remainders of the SMLAD loop, one- and two-filter groups, padding on
-both sides, a positive shift and saturating biases: the slow output path). mps2-an386 runs the
+both sides, a positive shift and saturating biases: the slow output path; the DSP path's SMMULR
+requantisation with and without a narrower activation clamp). mps2-an386 runs the
 SMLAD path (Cortex-M4 DSP extension), the native host firmware (ASan+UBSan) and virt-rv32 the
 portable one (the micro:bit's 4,096-byte blob buffer is smaller than the 5,312-byte blob)."""
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _odd_blob(rng, shift_positive: bool):
             b[0] = 2**31 - 1 - rng.integers(0, 1000)      # dot + b saturates
         mult = rng.integers(1 << 30, 1 << 31, c_out).astype(np.int32)
         shift = (rng.integers(0, 3, c_out) if shift_positive else rng.integers(-14, -6, c_out)).astype(np.int32)
-        conv = np.array([c_in, c_out, taps, stride, pad, -3 if cur == 1 else 128, -5, -128, 100], np.int32)
+        act_max = 127 if c_out == 1 else 100           # the last layer: the activation clamp is SSAT alone
+        conv = np.array([c_in, c_out, taps, stride, pad, -3 if cur == 1 else 128, -5, -128, act_max], np.int32)
         tensors.append(Tensor("s8", (t_out * c_out,), scale=0.1))
         layers.append(Layer("conv1d_s8", cur, len(tensors) - 1, t_in * c_in, t_out * c_out,
                             [conv, w.reshape(-1), b, np.concatenate([mult, shift])]))

@@ -62,6 +62,86 @@ static uint32_t eh_conv_s8_fast(const eh_conv1d_s8_dims *d, const int32_t *b, co
     return 1;
 }
 
+#if defined(EH_FC_S8_DSP)
+/* The DSP path's requantisation, checked once per call (eh_conv_s8_dsp_ok): besides
+ * eh_conv_s8_fast's conditions, every shift is <= -1 (e = -shift >= 1) and |b[o]| + taps n_in
+ * 255 128 < 2^30, so |acc| < 2^30 and 2 acc fits int32. Then eh_conv_s8_out_fast's
+ * floor((acc mult + 2^30) / 2^31) = floor((2 acc mult + 2^31) / 2^32) is SMMULR(2 acc, mult);
+ * |v| <= |acc| < 2^30 since mult < 2^31. Its rounding division by 2^e, (v >> e) + (v & mask >
+ * (mask >> 1) + [v < 0]), is floor((v + 2^(e-1)) / 2^e) for v >= 0 and
+ * floor((v + 2^(e-1) - 1) / 2^e) for v < 0, i.e. (v + 2^(e-1) + (v >> 31)) >> e (no overflow:
+ * |v| < 2^30). sat8(v + y_offset) is SSAT #8 (no overflow either), then the activation clamp,
+ * skipped when it is [-128, 127] (ssat_only). Bit-exact with eh_conv_s8_out. */
+static uint32_t eh_conv_s8_dsp_ok(const eh_conv1d_s8_dims *d, const int32_t *b, const int32_t *shift, uint32_t nq)
+{
+    const int64_t lim = ((int64_t)1 << 30) - 1 - (int64_t)d->taps * d->n_in * 32640;
+    uint32_t i;
+    if (lim < 0) return 0;
+    for (i = 0; i < nq; i++)
+        if (shift[i] > -1) return 0;
+    for (i = 0; b != 0 && i < d->n_out; i++)
+        if (b[i] > lim || b[i] < -lim) return 0;
+    return 1;
+}
+
+static inline __attribute__((always_inline)) int8_t eh_conv_s8_out_dsp(int32_t acc, int32_t mult, int32_t shift,
+                                                                       int32_t y_offset, int32_t act_min,
+                                                                       int32_t act_max, int ssat_only)
+{
+    const uint32_t e = (uint32_t)(-shift);
+    int32_t v = eh_smmulr((int32_t)((uint32_t)acc << 1), mult);
+    v = (v + (int32_t)(1u << (e - 1u)) + (v >> 31)) >> e;
+    v = eh_ssat8(v + y_offset);
+    if (!ssat_only) {
+        if (v < act_min) v = act_min;
+        if (v > act_max) v = act_max;
+    }
+    return (int8_t)v;
+}
+
+/* Every output with the DSP dot products (three filters per load of the window, then two, then
+ * one) and eh_conv_s8_out_dsp; qm / bm are all ones when mult / shift / b are per channel, else
+ * 0 (b: one zero entry when absent). */
+static inline __attribute__((always_inline)) void eh_conv1d_s8_dsp(const eh_conv1d_s8_dims *d, const int8_t *x,
+                                                                   int32_t x_offset, const int8_t *w, const int32_t *b,
+                                                                   uint32_t bm, const int32_t *mult, const int32_t *shift,
+                                                                   uint32_t qm, int32_t y_offset, int32_t act_min,
+                                                                   int32_t act_max, int8_t *y, int ssat_only)
+{
+    const uint32_t row = d->taps * d->n_in, n_out = d->n_out;
+    uint32_t t, o;
+    for (t = 0; t < d->t_out; t++) {
+        const int64_t p0 = (int64_t)t * d->stride - (int64_t)d->pad;
+        const uint32_t k0 = p0 < 0 ? (uint32_t)(-p0) : 0u;
+        const int64_t left = (int64_t)d->t_in - p0;
+        const uint32_t k1 = left < (int64_t)d->taps ? (uint32_t)left : d->taps;
+        const uint32_t len = (k1 - k0) * d->n_in;
+        const int8_t *xw = x + (uint32_t)(p0 + (int64_t)k0) * d->n_in;
+        const int8_t *wo = w + k0 * d->n_in;
+        int8_t *yt = y + t * n_out;
+        int32_t s[3];
+        for (o = 0; o + 3u <= n_out; o += 3u, wo += 3u * row) {
+            uint32_t j;
+            eh_s8_dot3_dsp(xw, wo, row, len, x_offset, s);
+            for (j = 0; j < 3u; j++) {
+                const uint32_t oj = o + j;
+                yt[oj] = eh_conv_s8_out_dsp(s[j] + b[oj & bm], mult[oj & qm], shift[oj & qm], y_offset, act_min, act_max,
+                                            ssat_only);
+            }
+        }
+        if (n_out - o == 2u) {
+            eh_s8_dot2_dsp(xw, wo, wo + row, len, x_offset, &s[0], &s[1]);
+            yt[o] = eh_conv_s8_out_dsp(s[0] + b[o & bm], mult[o & qm], shift[o & qm], y_offset, act_min, act_max, ssat_only);
+            o++;
+            yt[o] = eh_conv_s8_out_dsp(s[1] + b[o & bm], mult[o & qm], shift[o & qm], y_offset, act_min, act_max, ssat_only);
+        } else if (n_out - o == 1u) {
+            s[0] = eh_s8_dot1_dsp(xw, wo, len, x_offset);
+            yt[o] = eh_conv_s8_out_dsp(s[0] + b[o & bm], mult[o & qm], shift[o & qm], y_offset, act_min, act_max, ssat_only);
+        }
+    }
+}
+#endif
+
 static eh_status eh_conv1d_s8_check_dims(const eh_conv1d_s8_dims *d)
 {
     if (d->n_in == 0u || d->t_in == 0u || d->n_out == 0u || d->taps == 0u || d->stride == 0u || d->t_out == 0u)
@@ -89,6 +169,17 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
     nq = per_channel ? d->n_out : 1u;
     for (q = 0; q < nq; q++)
         if (mult[q] < 0 || shift[q] < -31 || shift[q] > 30) return EH_ERR_RANGE;
+#if defined(EH_FC_S8_DSP)
+    if (eh_conv_s8_dsp_ok(d, b, shift, nq)) {
+        const int32_t zero = 0;
+        const uint32_t qm = nq > 1u ? ~0u : 0u, bm = b != 0 ? ~0u : 0u;
+        if (act_min == -128 && act_max == 127)
+            eh_conv1d_s8_dsp(d, x, x_offset, w, b != 0 ? b : &zero, bm, mult, shift, qm, y_offset, -128, 127, y, 1);
+        else
+            eh_conv1d_s8_dsp(d, x, x_offset, w, b != 0 ? b : &zero, bm, mult, shift, qm, y_offset, act_min, act_max, y, 0);
+        return EH_OK;
+    }
+#endif
     fast = eh_conv_s8_fast(d, b, shift, nq);
 
     row = d->taps * d->n_in; /* one filter: taps x n_in weights */

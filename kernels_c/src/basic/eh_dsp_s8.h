@@ -41,6 +41,18 @@ static inline int32_t eh_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __builtin_arm_smlad((int32_t)a, (int32_t)b, acc);
 }
+static inline int32_t eh_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline int32_t eh_ssat8(int32_t a)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(a));
+    return r;
+}
 #elif defined(EH_DSP_EMULATE)
 #define EH_FC_S8_DSP 1
 /* Bit-level emulations of the ARMv7E-M instructions (ARM ARM A7.7). */
@@ -66,6 +78,13 @@ static inline int32_t eh_smlad(uint32_t a, uint32_t b, int32_t acc)
                     + (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)p);
 }
+/* SMMULR: the high word of a b + 2^31 (the rounded high half of the 64-bit product). */
+static inline int32_t eh_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+/* SSAT #8: a clamped to [-128, 127]. */
+static inline int32_t eh_ssat8(int32_t a) { return a < -128 ? -128 : a > 127 ? 127 : a; }
 #endif
 
 #if defined(EH_FC_S8_DSP)
