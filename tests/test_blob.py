@@ -136,7 +136,7 @@ def cases():
         ("tensor_align", _tensor_field(b, 1, 4, "<I", 2), F.E_ALIGN, "tensor 1: arena offset 0x2 not a multiple of 4"),
         ("tensor_past", _tensor_field(b, 1, 4, "<I", m.arena_size), F.E_ARENA, "past arena_size"),
         ("tensor_scale", _tensor_field(b, 1, 28, "<f", -1.0), F.E_TENSOR, "scale -1.0 not > 0"),
-        ("layer_type", _layer_field(b, fc, 0, "<B", 47), F.E_UNSUPPORTED, "layer 1: type 47 unknown"),
+        ("layer_type", _layer_field(b, fc, 0, "<B", 53), F.E_UNSUPPORTED, "layer 1: type 53 unknown"),
         ("layer_type_unknown", _layer_field(b, fc, 0, "<B", 200), F.E_UNSUPPORTED, "layer 1: type 200 unknown"),
         ("shift", _layer_field(b, fc, 24, "<I", 32), F.E_PARAM, "layer 1 (fc_q15): shift 32 outside [0, 31]"),
         ("in_tensor", _layer_field(b, fc, 4, "<H", 77), F.E_GRAPH, "layer 1 (fc_q15): input tensor 77 >= n_tensors"),

@@ -299,6 +299,13 @@ def _har_cnn_int8_model(rng):
     return cnn_int8.model(d["q"], *d["norm"], reuse=bool(rng.random() < 0.5))
 
 
+def _har_baselines_model(rng):
+    """The HAR baselines' layers (thermometer_b1, shiftnorm_q15, shiftadd_conv1d_q15,
+    conv1d_b1_seq_bits, lmu_f32) in one random chain of odd sizes."""
+    from edgehost.demos.har import baseline_blobs
+    return baseline_blobs.random_model(rng)
+
+
 def test_prepared_steps_equal_sim_on_every_layer_type():
     """HostModel(blob, "kernels") runs a prepared step for every layer (Op.prepare: parameters
     converted once, C pointers to tensors that stay in place, unchecked kernels behind their
@@ -310,7 +317,7 @@ def test_prepared_steps_equal_sim_on_every_layer_type():
     builders = [lambda r: E.random_blob(r)[0], lambda r: E.random_blob(r, quantize="q15")[0], E.random_adapt_model,
                 E.random_b1_model, E.random_graph_model, lambda r: E.random_l2mu_blob(r)[0], _s8_model,
                 _relu_head_model, E.random_conv2d_model, _spike_input_model,
-                _pooled_currents_model, _har_cnn_int8_model]
+                _pooled_currents_model, _har_cnn_int8_model, _har_baselines_model]
     seen = set()
     for seed in range(143):
         rng = np.random.default_rng(seed)

@@ -1,7 +1,8 @@
 """Seed corpora of the fuzzers (bench/fuzz/run.sh).
 
 model (default): valid blobs of every layer type (float and Q15; one in four a format-1.5 graph:
-  add_*, delay, same-step resets, v_reset), each behind a mode byte (1: the target repairs hash
+  add_*, delay, same-step resets, v_reset; seed_har_*: the HAR baselines' blobs and random chains of
+  their layers), each behind a mode byte (1: the target repairs hash
   and CRC after mutating; 0: it does not).
 --frame: programs for firmware/protocol/fuzz_frame.c (its header documents the operations):
   HELLO/PING/ECHO, loading a valid blob in chunks of several sizes, then STEP, INFER, TRACE of
@@ -61,6 +62,14 @@ def main(out_dir: str, n: int = 64, seed: int = 0, frame: bool = False) -> None:
             data = bytes([1 if i % 4 else 0]) + blob
         with open(os.path.join(out_dir, f"seed_{i:03d}.bin"), "wb") as f:
             f.write(data)
+    if not frame:   # the HAR baselines' layers (44..47, 52): the three baselines and random chains
+        from edgehost.demos.har import baseline_blobs
+        blobs = [baseline_blobs.model(name).to_bytes() for name in ("bcnn_b1", "shiftadd", "lmu_f32")]
+        blobs += [baseline_blobs.random_model(rng).to_bytes() for _ in range(6)]
+        blobs = [b for b in blobs if len(b) < 8192]     # run.sh's -max_len (the binary CNN and the LMU are larger)
+        for i, blob in enumerate(blobs):
+            with open(os.path.join(out_dir, f"seed_har_{i:02d}.bin"), "wb") as f:
+                f.write(bytes([1 if i % 2 else 0]) + blob)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ extern const eh_op eh_op_convert[], eh_op_fc[], eh_op_lif[], eh_op_cubalif[], eh
     eh_op_mst_fc_b1[], eh_op_pack_b1[], eh_op_shiftadd_fc[], eh_op_bcq_fc[], eh_op_l2mu[];
 extern const eh_op eh_op_conv1d_s8[]; /* format 1.6 */
 extern const eh_op eh_op_conv2d[], eh_op_pool2d[]; /* format 1.6 */
+extern const eh_op eh_op_thermometer_b1[], eh_op_conv1d_seq[], eh_op_lmu[]; /* format 1.6: the HAR baselines */
 
 const eh_op *const eh_op_table[EH_OP_CODES] = {
     [1] = &eh_op_convert[0],      /* input_q15 */
@@ -57,10 +58,15 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [41] = &eh_op_bcq_fc[0],      /* bcq_fc_q15 (1.4) */
     [42] = &eh_op_mst_fc_b1[1],   /* mst_fc_b1_bits (1.4) */
     [43] = &eh_op_pack_b1[1],     /* pack_signs_b1 (1.4) */
+    [44] = &eh_op_thermometer_b1[0], /* thermometer_b1 (1.6) */
+    [45] = &eh_op_conv1d_seq[0],     /* conv1d_b1_seq_bits (1.6) */
+    [46] = &eh_op_conv1d_seq[1],     /* shiftadd_conv1d_q15 (1.6) */
+    [47] = &eh_op_thermometer_b1[1], /* shiftnorm_q15 (1.6) */
     [48] = &eh_op_l2mu[0],        /* l2mu_q15 (1.1) */
     [49] = &eh_op_pool2d[3],      /* avgpool2d_f32 (1.6) */
     [50] = &eh_op_pool2d[4],      /* avgpool2d_q15 (1.6) */
     [51] = &eh_op_pool2d[5],      /* avgpool2d_spike_q15 (1.6) */
+    [52] = &eh_op_lmu[0],         /* lmu_f32 (1.6) */
     [60] = &eh_op_pack_b1[2],     /* unpack_spikes_b1 (1.6) */
     [56] = &eh_op_conv1d_s8[0],   /* conv1d_s8 (1.6) */
 };
