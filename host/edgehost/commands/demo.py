@@ -7,7 +7,7 @@ from contextlib import contextmanager, nullcontext
 
 from . import _args as A
 
-HAR_MODELS = ("l2mu", "cnn-int8")    # `edgehost demo har --model`
+HAR_MODELS = ("l2mu", "cnn-int8", "bcnn", "shiftadd", "lmu-f32")    # `edgehost demo har --model`
 
 
 def register(sub) -> None:
@@ -21,8 +21,9 @@ def register(sub) -> None:
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
     h.add_argument("--epochs", type=A.integer(1, 100_000), default=20, help="with --train (default: %(default)s)")
     h.add_argument("--model", choices=HAR_MODELS, default="l2mu",
-                   help="the model on the device: l2mu (default; the spiking L2MU) or cnn-int8 (the int8 1-D CNN "
-                        "users would run with CMSIS-NN: conv1d_s8, fc_s8; docs/har.md)")
+                   help="the model on the device: l2mu (default; the spiking L2MU), cnn-int8 (the int8 1-D CNN "
+                        "users would run with CMSIS-NN: conv1d_s8, fc_s8), or a baseline as a blob: bcnn (binary "
+                        "CNN), shiftadd (shift-add CNN), lmu-f32 (float LMU); docs/har.md")
     h.add_argument("--baselines", action="store_true",
                    help="no board: the committed baselines (float LMU, binary CNN, shift-add CNN) and the "
                         "pruned L2MUs on the host's C kernels, a table (windows: --per-class / --all; "
@@ -83,7 +84,14 @@ def _har(a) -> int:
     if a.baselines:
         return _har_baselines(a)
     _check_common(a)
-    if a.model == "cnn-int8":
+    kw = {}
+    if a.model in ("bcnn", "shiftadd", "lmu-f32"):
+        from ..demos.har import baseline_demo as demo     # noqa: F811 (the same run() and report)
+        kw["model"] = a.model
+        if a.train:
+            from ..demos.har import baselines
+            baselines.train_all(log=(lambda *_: None) if a.json else print)
+    elif a.model == "cnn-int8":
         from ..demos.har import cnn_demo as demo          # noqa: F811 (the same run() and report)
         if a.train:
             from ..demos.har import cnn_int8
@@ -93,7 +101,7 @@ def _har(a) -> int:
         rc = train.main(["--epochs", str(a.epochs)] + (["--no-progress"] if a.json else []))
         if rc:
             return rc
-    res = run_demo(a, demo.run, "confusion_png", per_class=None if a.all else a.per_class)
+    res = run_demo(a, demo.run, "confusion_png", per_class=None if a.all else a.per_class, **kw)
     emit(a, res, _print)
     ok = res["agreement"] == 1.0 and res["bit_exact"] == 1.0
     return 0 if ok else 1
@@ -151,6 +159,9 @@ def _print(r: dict) -> None:
         c.print(f"full held-out test set ({full['windows']} windows, host, at training time): "
                 f"int8 {full['accuracy_int8']:.2%}, float {full['accuracy_float']:.2%} "
                 f"(calibration percentile {full['calibration_percentile']}, chosen on training subjects)")
+    if full.get("accuracy_kernels") is not None:
+        c.print(f"full held-out test set ({full['windows']} windows, host kernel pipeline, at training time): "
+                f"{full['accuracy_kernels']:.2%}, torch {full['accuracy_torch']:.2%}")
     if full.get("accuracy_q15") is not None:
         c.print(f"full held-out test set ({full['windows']} windows, host, at training time): "
                 f"Q15 {full['accuracy_q15']:.2%}, float {full['accuracy_float']:.2%}")
