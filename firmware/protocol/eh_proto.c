@@ -18,6 +18,19 @@ uint32_t eh_crc32(uint32_t crc, const uint8_t *p, uint32_t n)
     return ~c;
 }
 
+uint16_t eh_crc16(const uint8_t *p, uint32_t n)
+{
+    /* nibble table of polynomial 0x1021 (not reflected): 32 bytes of flash */
+    static const uint16_t t[16] = {0x0000u, 0x1021u, 0x2042u, 0x3063u, 0x4084u, 0x50A5u, 0x60C6u, 0x70E7u,
+                                   0x8108u, 0x9129u, 0xA14Au, 0xB16Bu, 0xC18Cu, 0xD1ADu, 0xE1CEu, 0xF1EFu};
+    uint16_t c = 0xFFFFu;
+    for (uint32_t i = 0; i < n; i++) {
+        c = (uint16_t)((c << 4) ^ t[((c >> 12) ^ (p[i] >> 4)) & 15u]);
+        c = (uint16_t)((c << 4) ^ t[((c >> 12) ^ p[i]) & 15u]);
+    }
+    return c;
+}
+
 uint32_t eh_cobs_encode(const uint8_t *in, uint32_t n, uint8_t *out, uint32_t cap)
 {
     uint32_t pos = 0, o = 0;

@@ -31,6 +31,33 @@
 /* Largest COBS encoding of n bytes (without the delimiter). */
 #define EH_COBS_MAX(n) ((n) + (n) / 254u + 1u)
 
+/* Staged INFER over a lossy link (docs/protocol.md, "Staged INFER"): compact frames told apart
+ * from version-1 frames by their byte 0 (a version-1 frame always starts with 1).
+ *   fragment (host -> device, never answered): u8 0x80 | xid (7-bit transfer id), u8 index,
+ *            k data bytes (every fragment of a transfer has the same k, the last padded),
+ *            u16 CRC-16 of the bytes before it
+ *   RUN      (host -> device): u8 0x40, u8 xid, u8 k, u8 flags, u16 T, u32 CRC-32 of the
+ *            T * input bytes, u32 CRC-32 of the 10 bytes before it (14 bytes)
+ *   answers  (device -> host): u8 kind, u8 xid, ..., u32 CRC-32 of the bytes before it
+ *            DONE    0x41: u32 counter delta, output of the last step
+ *            MISSING 0x42: u8 tag, u8 n fragments - 1, ceil(n / 8) bytes of received bits
+ *            MISSING 0x44: u8 tag, u8 n fragments - 1, the missing indices (fewer than n / 8)
+ *            REFUSED 0x43: u8 status, ASCII message
+ * RUN flags: bit 0 CONTINUE (as INFER), bits 1..2 extra answer copies (0..3), bits 3..7 a tag
+ * MISSING echoes. */
+#define EH_FRAG_BIT 0x80u
+#define EH_FRAG_OVERHEAD 4u
+#define EH_SRUN 0x40u
+#define EH_SRUN_LEN 14u
+#define EH_SANS_DONE 0x41u
+#define EH_SANS_MISSING 0x42u
+#define EH_SANS_REFUSED 0x43u
+#define EH_SANS_MISSING_LIST 0x44u
+#define EH_SRUN_CONTINUE 0x01u
+#define EH_SRUN_COPIES_SHIFT 1u
+#define EH_SRUN_TAG_SHIFT 3u
+#define EH_SRUN_MAX_FRAGS 256u
+
 /* Commands (host -> device). A response carries code | EH_RSP_BIT. */
 enum {
     EH_CMD_HELLO = 0x01,       /* -> board info (docs/protocol.md: HELLO payload) */
@@ -68,11 +95,16 @@ typedef enum {
     EH_PST_TOO_BIG = 11,    /* does not fit a device buffer (blob, arena, frame) */
     EH_PST_LOAD_STATE = 12, /* LOAD_CHUNK / LOAD_COMMIT out of order (no BEGIN, gap, length) */
     EH_PST_LOAD_CRC = 13,   /* the whole blob's CRC differs from LOAD_COMMIT's */
-    EH_PST_UNSUPPORTED = 14 /* this firmware was built without the feature */
+    EH_PST_UNSUPPORTED = 14, /* this firmware was built without the feature */
+    EH_PST_STAGE = 15       /* staged INFER: a stale transfer id, or its answer is no longer held */
 } eh_proto_status;
 
 /* CRC-32, reflected polynomial 0xEDB88320, as zlib: crc = eh_crc32(0, p, n), chainable. */
 uint32_t eh_crc32(uint32_t crc, const uint8_t *p, uint32_t n);
+
+/* CRC-16/CCITT-FALSE (polynomial 0x1021, not reflected, initial 0xFFFF, no final XOR), as
+ * Python's binascii.crc_hqx(data, 0xFFFF): crc16("123456789") = 0x29B1. Fragments carry it. */
+uint16_t eh_crc16(const uint8_t *p, uint32_t n);
 
 /* COBS-encodes in[0..n) into out (no delimiter). Returns the encoded length, 0 if cap is too
  * small (EH_COBS_MAX(n) is always enough). */

@@ -38,6 +38,22 @@ static eh_model rt_model;
 #endif
 static uint8_t rt_model_loaded;
 
+/* Staged INFER (docs/protocol.md, "Staged INFER"): fragments of one input land here; the bits
+ * say which fragments arrived. RUN executes it once; its answer is kept in rt_tx (the retry
+ * cache) until a version-1 request replaces it. */
+#define RT_STAGE_NONE 0u
+#define RT_STAGE_FILLING 1u
+#define RT_STAGE_DONE 2u
+static uint8_t rt_stage[EH_FW_MAX_PAYLOAD] __attribute__((aligned(4)));
+static uint8_t rt_stage_bits[EH_SRUN_MAX_FRAGS / 8u];
+static uint8_t rt_stage_state, rt_stage_xid, rt_stage_k, rt_stage_cached;
+static uint8_t rt_stage_flags;      /* DONE: the RUN's flags (without the tag and TWICE) */
+static uint16_t rt_stage_t;         /* DONE: the RUN's T */
+static uint32_t rt_stage_crc;       /* DONE: the RUN's input CRC-32 */
+/* set by a good fragment or RUN, cleared by a good version-1 frame: while set, frames that
+ * cannot be read are not NAKed (the host is sending fragments; NAKs would only flood the link) */
+static uint8_t rt_quiet;
+
 /* ---- output ---- */
 
 static void rt_send(const uint8_t *raw, uint32_t n)
@@ -125,7 +141,8 @@ static uint32_t rt_info(uint8_t *p, uint32_t cap)
     uint8_t features = 0;
     uint32_t hash = 0, used = 0, in_b = 0, out_b = 0, layers = 0;
 #if EH_RT_MODEL
-    features |= 1u | 4u; /* 4: INFER takes flag bit 0 CONTINUE (no reset), docs/protocol.md */
+    /* 4: INFER takes flag bit 0 CONTINUE (no reset); 8: staged INFER (fragments + RUN), docs/protocol.md */
+    features |= 1u | 4u | 8u;
     if (rt_model_loaded) {
         hash = eh_model_hash(&rt_model);
         used = eh_model_arena_used(&rt_model);
@@ -362,6 +379,185 @@ static rt_result rt_trace(const uint8_t *in, uint32_t n)
 }
 #endif
 
+/* ---- staged INFER: fragments and RUN (docs/protocol.md, "Staged INFER") ---- */
+
+/* xid a is newer than b (7-bit serial numbers: 1..63 ahead) */
+static int rt_xid_newer(uint32_t a, uint32_t b)
+{
+    uint32_t d = (a - b) & 0x7Fu;
+    return d != 0 && d < 64u;
+}
+
+static void rt_stage_adopt(uint8_t xid, uint8_t k)
+{
+    rt_stage_state = RT_STAGE_FILLING;
+    rt_stage_xid = xid;
+    rt_stage_k = k;
+    rt_stage_cached = 0;
+    for (uint32_t i = 0; i < sizeof rt_stage_bits; i++) rt_stage_bits[i] = 0;
+}
+
+static void rt_fragment(const uint8_t *f, uint32_t n)
+{
+    uint32_t k, idx;
+    uint8_t xid;
+    if (n < EH_FRAG_OVERHEAD + 1u || n > EH_FRAG_OVERHEAD + 255u) return;
+    if (eh_crc16(f, n - 2u) != eh_rd16(f + n - 2u)) return; /* damaged: dropped, never answered */
+    rt_quiet = 1;
+    xid = (uint8_t)(f[0] & 0x7Fu);
+    idx = f[1];
+    k = n - EH_FRAG_OVERHEAD;
+    if (rt_stage_state != RT_STAGE_NONE && xid == rt_stage_xid) {
+        if (rt_stage_state == RT_STAGE_DONE || k != rt_stage_k) return;
+    } else if (rt_stage_state == RT_STAGE_NONE || rt_xid_newer(xid, rt_stage_xid)) {
+        rt_stage_adopt(xid, (uint8_t)k);
+    } else {
+        return; /* a fragment of an older transfer */
+    }
+    if ((idx + 1u) * k > sizeof rt_stage) return;
+    for (uint32_t i = 0; i < k; i++) rt_stage[idx * k + i] = f[2u + i];
+    rt_stage_bits[idx >> 3] |= (uint8_t)(1u << (idx & 7u));
+}
+
+/* Finishes a compact answer in buf (kind, xid and body already there): appends the CRC-32. */
+static uint32_t rt_sans_finish(uint8_t *buf, uint32_t len)
+{
+    eh_wr32(buf + len, eh_crc32(0, buf, len));
+    return len + 4u;
+}
+
+static uint32_t rt_sans_refused(uint8_t *buf, uint32_t cap, uint8_t xid, int32_t status, const char *msg)
+{
+    buf[0] = (uint8_t)EH_SANS_REFUSED;
+    buf[1] = xid;
+    buf[2] = (uint8_t)status;
+    return rt_sans_finish(buf, 3u + rt_strcpy(buf + 3, cap - 7u, msg));
+}
+
+static void rt_send_n(const uint8_t *raw, uint32_t n, uint32_t copies)
+{
+    while (copies--) rt_send(raw, n);
+}
+
+static void rt_srun(const uint8_t *f, uint32_t n)
+{
+    uint8_t xid, k, flags, tag;
+    uint32_t t, crc, copies, len, nfrag = 0;
+    if (n != EH_SRUN_LEN || eh_crc32(0, f, n - 4u) != eh_rd32(f + n - 4u)) return; /* dropped */
+    rt_quiet = 1;
+    xid = (uint8_t)(f[1] & 0x7Fu);
+    k = f[2];
+    flags = (uint8_t)(f[3] & EH_SRUN_CONTINUE);
+    tag = (uint8_t)(f[3] >> EH_SRUN_TAG_SHIFT);
+    copies = 1u + ((f[3] >> EH_SRUN_COPIES_SHIFT) & 3u);
+    t = eh_rd16(f + 4);
+    crc = eh_rd32(f + 6);
+    if (rt_stage_state == RT_STAGE_DONE && xid == rt_stage_xid) {
+        /* already run: the same request is answered from the cache, never run twice */
+        if (rt_stage_cached && k == rt_stage_k && flags == rt_stage_flags && t == rt_stage_t && crc == rt_stage_crc)
+            rt_send_n(rt_tx, rt_tx_len, copies);
+        else
+            rt_send_n(rt_nak, rt_sans_refused(rt_nak, sizeof rt_nak, xid, EH_PST_STAGE,
+                                              "transfer already run, its answer is no longer held"), copies);
+        return;
+    }
+    if (rt_stage_state == RT_STAGE_NONE || (xid != rt_stage_xid && rt_xid_newer(xid, rt_stage_xid)))
+        rt_stage_adopt(xid, k);
+    if (xid != rt_stage_xid) {
+        rt_send_n(rt_nak, rt_sans_refused(rt_nak, sizeof rt_nak, xid, EH_PST_STAGE, "stale transfer id"), copies);
+        return;
+    }
+#if EH_RT_MODEL
+    {
+        uint32_t in_b = rt_model_loaded ? eh_model_input_bytes(&rt_model) : 0, total, out_len = 0, t0, t1;
+        const char *why = 0;
+        int32_t st = EH_PST_BAD_PAYLOAD;
+        if (!rt_model_loaded) { st = EH_PST_NO_MODEL; why = "no model loaded"; }
+        else if (k == 0 || t == 0 || in_b == 0) why = "RUN: k and T must be >= 1";
+        if (!why) {
+            total = t * in_b; /* t < 2^16, in_b <= the blob: no wrap on 32 bits for sane models */
+            nfrag = (total + k - 1u) / k;
+            if (total > sizeof rt_stage || nfrag > EH_SRUN_MAX_FRAGS || nfrag * k > sizeof rt_stage) {
+                st = EH_PST_TOO_BIG;
+                why = "staged input larger than the staging buffer";
+            } else if (eh_model_output_bytes(&rt_model) > sizeof rt_tx - 10u) {
+                st = EH_PST_TOO_BIG;
+                why = "model output larger than a frame";
+            }
+        }
+        if (why) {
+            rt_send_n(rt_nak, rt_sans_refused(rt_nak, sizeof rt_nak, xid, st, why), copies);
+            return;
+        }
+        if (k != rt_stage_k) rt_stage_adopt(xid, k);
+        for (uint32_t i = 0; i < nfrag; i++) {
+            if (!(rt_stage_bits[i >> 3] & (1u << (i & 7u)))) goto missing;
+        }
+        if (eh_crc32(0, rt_stage, total) != crc) {
+            rt_stage_adopt(xid, k); /* a fragment that passed its CRC-16 damaged: send all again */
+            goto missing;
+        }
+        /* run it, once: from here a repeat is answered from rt_tx */
+        rt_stage_state = RT_STAGE_DONE;
+        rt_stage_flags = flags;
+        rt_stage_t = (uint16_t)t;
+        rt_stage_crc = crc;
+        rt_stage_cached = 1;
+        rt_cache_valid = 0; /* rt_tx no longer holds a version-1 answer */
+        t0 = eh_hal_counter();
+        if (!(flags & EH_SRUN_CONTINUE) && eh_model_reset_state(&rt_model) < 0) {
+            len = rt_sans_refused(rt_tx, sizeof rt_tx, xid, EH_PST_MODEL, eh_model_error(&rt_model));
+        } else {
+            len = 0;
+            for (uint32_t s = 0; s < t && !len; s++) {
+                if (eh_model_step(&rt_model, rt_stage + s * in_b, in_b, rt_tx + 6, sizeof rt_tx - 10u, &out_len) < 0)
+                    len = rt_sans_refused(rt_tx, sizeof rt_tx, xid, EH_PST_MODEL, eh_model_error(&rt_model));
+            }
+            if (!len) {
+                t1 = eh_hal_counter();
+                rt_tx[0] = (uint8_t)EH_SANS_DONE;
+                rt_tx[1] = xid;
+                eh_wr32(rt_tx + 2, t1 - t0);
+                len = rt_sans_finish(rt_tx, 6u + out_len);
+            }
+        }
+        rt_tx_len = len;
+        rt_send_n(rt_tx, rt_tx_len, copies);
+        return;
+    }
+missing:
+    {
+        /* the received bits, or the missing indices when fewer bytes (a short answer gets through) */
+        uint32_t m = 0;
+        len = (nfrag + 7u) / 8u;
+        for (uint32_t i = 0; i < nfrag; i++)
+            if (!(rt_stage_bits[i >> 3] & (1u << (i & 7u)))) m++;
+        rt_nak[1] = xid;
+        rt_nak[2] = tag;
+        rt_nak[3] = (uint8_t)(nfrag - 1u); /* n fragments - 1 (1..256) */
+        if (m < len) {
+            rt_nak[0] = (uint8_t)EH_SANS_MISSING_LIST;
+            m = 0;
+            for (uint32_t i = 0; i < nfrag; i++)
+                if (!(rt_stage_bits[i >> 3] & (1u << (i & 7u)))) rt_nak[4u + m++] = (uint8_t)i;
+            len = m;
+        } else {
+            rt_nak[0] = (uint8_t)EH_SANS_MISSING;
+            for (uint32_t i = 0; i < len; i++) {
+                uint8_t b = rt_stage_bits[i];
+                if (i == len - 1u && (nfrag & 7u)) b &= (uint8_t)((1u << (nfrag & 7u)) - 1u);
+                rt_nak[4u + i] = b;
+            }
+        }
+        rt_send_n(rt_nak, rt_sans_finish(rt_nak, 4u + len), copies);
+    }
+#else
+    (void)k; (void)flags; (void)tag; (void)t; (void)crc; (void)nfrag; (void)len;
+    rt_send_n(rt_nak, rt_sans_refused(rt_nak, sizeof rt_nak, xid, EH_PST_UNSUPPORTED,
+                                      "firmware built without model support"), copies);
+#endif
+}
+
 static rt_result rt_dispatch(uint8_t code, const uint8_t *in, uint32_t n)
 {
     uint32_t i;
@@ -402,11 +598,19 @@ static rt_result rt_dispatch(uint8_t code, const uint8_t *in, uint32_t n)
     }
 }
 
+/* byte 0 of a compact frame of staged INFER (fragments and RUN), never of a version-1 frame */
+static int rt_compact(uint32_t n)
+{
+    return n > 0 && (rt_rx[0] >= EH_FRAG_BIT || rt_rx[0] == EH_SRUN);
+}
+
 static void rt_nak_unread(int32_t status, uint32_t n)
 {
-    /* The frame could not be trusted: report what could be read of its header, uncached. */
+    /* The frame could not be trusted: report what could be read of its header, uncached.
+     * Not while fragments come in (rt_quiet) nor for what starts as a compact frame. */
     eh_frame_hdr h;
     uint32_t len;
+    if (rt_quiet || rt_compact(n)) return;
     (void)eh_frame_parse(rt_rx, n, &h, 0);
     len = rt_build_nak(rt_nak, sizeof rt_nak, h.seq, 0, status, h.code,
                        status == EH_PST_OVERSIZE ? "frame larger than the device buffer" : "frame rejected");
@@ -421,6 +625,11 @@ static void rt_handle(uint32_t n)
     uint32_t crc;
     rt_result r;
 
+    if (rt_compact(n)) {
+        if (rt_rx[0] == EH_SRUN) rt_srun(rt_rx, n);
+        else rt_fragment(rt_rx, n);
+        return;
+    }
     if (st == EH_PST_VERSION) {
         /* CRC checked: the seq is real; answer in our version so the host can tell. */
         uint32_t len = rt_build_nak(rt_nak, sizeof rt_nak, h.seq, EH_FLAG_SEQ_VALID, st, h.code,
@@ -432,12 +641,15 @@ static void rt_handle(uint32_t n)
         rt_nak_unread(st, n);
         return;
     }
+    rt_quiet = 0;
     crc = eh_rd32(rt_rx + n - EH_PROTO_CRC);
     if (h.code != EH_CMD_HELLO && rt_cache_valid && h.seq == rt_cache_seq && crc == rt_cache_crc) {
         rt_send(rt_tx, rt_tx_len); /* a retransmission: the cached answer, not a second execution */
         return;
     }
+    if (h.code == EH_CMD_HELLO) rt_stage_state = RT_STAGE_NONE; /* a new host: forget transfers */
     r = rt_dispatch(h.code, payload, h.length);
+    rt_stage_cached = 0; /* rt_tx now holds this answer */
     if (r.status == EH_PST_OK)
         rt_tx_len = eh_frame_finish(rt_tx, sizeof rt_tx, (uint8_t)(h.code | EH_RSP_BIT), h.seq, 0, 0, r.len);
     else
@@ -463,6 +675,9 @@ void eh_runtime_init(void)
     rt_cache_valid = 0;
     rt_load_active = 0;
     rt_model_loaded = 0;
+    rt_stage_state = RT_STAGE_NONE;
+    rt_stage_cached = 0;
+    rt_quiet = 0;
     len = eh_frame_finish(rt_tx, sizeof rt_tx, (uint8_t)EH_EVT_BOOT, 0, 0, 0, rt_info(RT_OUT, RT_OUT_CAP));
     if (len) rt_send(rt_tx, len);
 }

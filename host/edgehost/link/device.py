@@ -23,6 +23,7 @@ raises a typed error (edgehost.link.errors) that names the last delivered reques
 """
 from __future__ import annotations
 
+import math
 import random
 import struct
 import time
@@ -59,6 +60,9 @@ class LinkStats:
     infer_shrinks: int = 0     # INFER frame limit halved because the link kept damaging them
     infer_pieces: int = 0      # INFER frames sent for inputs split over several frames
     timeouts: int = 0          # tries that ended without any answer in time
+    staged: int = 0            # staged INFER transfers (fragments + RUN, docs/protocol.md)
+    staged_rounds: int = 0     # RUN rounds of those (fragments sent, RUN copies, one answer awaited)
+    fragments_sent: int = 0    # fragment frames sent (copies counted)
     extra: dict = field(default_factory=dict)
 
 
@@ -88,6 +92,16 @@ class Device:
         #: largest INFER payload this link currently gets through (None: the device's maximum);
         #: halved when a frame keeps failing, grown again after frames that pass at once
         self.infer_limit: int | None = None
+        #: how infer() sends an input: "auto" (staged INFER once the link has damaged a frame, when
+        #: the firmware has it; INFER frames otherwise), "frames" or "staged"
+        self.infer_mode = "auto"
+        # staged INFER's adaptive state: fragment data size, the estimated probability that one
+        # fragment arrives whole, seconds per wire byte of a round trip (mean, deviation)
+        self.frag_k = 24
+        self._frag_ok = 0.9
+        self._rt_byte: float | None = None
+        self._rt_dev = 0.0
+        self._xid = random.randrange(0, 128)
 
     # ---- opening ----------------------------------------------------------------------------
 
@@ -403,6 +417,8 @@ class Device:
             raise ValueError(f"input holds {t} steps, {steps} requested")
         if t == 0 or t > 0xFFFF:
             raise ValueError(f"{t} steps: 1..65535 allowed")
+        if self._use_staged(info, ib):
+            return self._infer_staged(data, t, ib, info)
         if not info.infer_continue and 4 + len(data) > self.max_payload:
             return self._infer_steps(data, t, ib, info, timeout)
         # Pieces of the input, each one INFER frame; all but the first carry CONTINUE (the state
@@ -464,6 +480,187 @@ class Device:
         assert fr is not None
         return InferResult(fr.payload[8:], total & 0xFFFFFFFF, info.counter_kind, t,
                            "frame" if pieces == 1 else "frames", self._output_tensor())
+
+    # ---- staged INFER (docs/protocol.md, "Staged INFER") ---------------------------------------
+
+    def link_damaged(self) -> bool:
+        """True once this connection has seen a retransmission, a damaged frame or a NAK of one."""
+        s = self.stats
+        return bool(s.retransmits or s.corrupt_frames or s.transport_naks or s.timeouts or s.staged)
+
+    def _use_staged(self, info, ib: int) -> bool:
+        if self.infer_mode == "frames" or not info.staged_infer or ib > self.max_payload:
+            return False
+        return self.infer_mode == "staged" or self.link_damaged()
+
+    def _infer_staged(self, data: bytes, t: int, ib: int, info) -> InferResult:
+        """The input as staged transfers of at most max_payload bytes (whole rows) each, all but
+        the first with CONTINUE: fragments, then RUN until the device runs it (exactly once)."""
+        per = max(1, self.max_payload // ib)
+        total = 0
+        out = b""
+        row = 0
+        pieces = 0
+        while row < t:
+            rows = min(per, t - row)
+            delta, out = self._stage_piece(data[row * ib:(row + rows) * ib], rows, row > 0)
+            total += delta
+            row += rows
+            pieces += 1
+            self.steps_since_reset = row
+        if pieces > 1:
+            self._last = f"{self._last} (INFER of {t} steps in {pieces} staged transfers)"
+        return InferResult(out, total & 0xFFFFFFFF, info.counter_kind, t, "staged", self._output_tensor())
+
+    def _frag_layout(self, total: int) -> tuple[int, int]:
+        """(k, n fragments) for `total` input bytes: k near the best for the estimated fragment
+        survival, the padded input within the staging buffer (max payload) and 256 fragments."""
+        cap = self.max_payload
+        k = max(1, min(self.frag_k, total, 255))
+        n = -(-total // k)
+        while n > P.SRUN_MAX_FRAGS:
+            k += 1
+            n = -(-total // k)
+        k = -(-total // n)             # the same count, the least padding
+        while n * k > cap:
+            n += 1
+            k = -(-total // n)
+        if n > P.SRUN_MAX_FRAGS:
+            raise ValueError(f"staged input of {total} bytes does not fit {P.SRUN_MAX_FRAGS} fragments")
+        return k, n
+
+    def _retune(self, sent: int, got: int, copies: int) -> None:
+        """Updates the fragment survival estimate from a round (sent fragments, copies each,
+        got of them arrived) and from it the fragment size for the next transfers:
+        k maximising k (1-p)^(k+6) / (k+6), the data delivered per wire byte."""
+        if sent < 4:
+            return
+        frac = min(max(got / sent, 0.01), 0.995)
+        ok = 1 - (1 - frac) ** (1 / copies)
+        self._frag_ok = (self._frag_ok * 16 + ok * sent) / (16 + sent)
+        q = self._frag_ok ** (1 / (self.frag_k + 6))      # one byte arrives intact
+        lq = -math.log(min(q, 0.9995))
+        self.frag_k = int(min(128, max(4, round(-3 + math.sqrt(9 + 6 / lq)))))
+        self.stats.extra["frag_k"] = self.frag_k
+        self.stats.extra["frag_ok"] = round(self._frag_ok, 3)
+
+    def _stage_timeout(self, nbytes: int) -> float:
+        cons = self.timeout + (nbytes + 64) * self.byte_time
+        if self._rt_byte is None:
+            return cons
+        # a timeout that comes too early costs one RUN-only round: a late answer is still taken
+        return min(cons, max(0.005, (self._rt_byte + 4 * self._rt_dev) * (nbytes + 64)))
+
+    def _rt_sample(self, elapsed: float, nbytes: int) -> None:
+        x = elapsed / (nbytes + 64)
+        if self._rt_byte is None:
+            self._rt_byte, self._rt_dev = x, x / 2
+        else:
+            self._rt_dev = 0.75 * self._rt_dev + 0.25 * abs(x - self._rt_byte)
+            self._rt_byte = 0.875 * self._rt_byte + 0.125 * x
+
+    def _stage_piece(self, data: bytes, rows: int, cont: bool) -> tuple[int, bytes]:
+        self._xid = xid = (self._xid + 1) & 0x7F
+        k, n = self._frag_layout(len(data))
+        padded = data + bytes(n * k - len(data))
+        frags = [P.wire(P.fragment(xid, i, padded[i * k:(i + 1) * k])) for i in range(n)]
+        in_crc = P.crc32(data)
+        missing = list(range(n))
+        send = True
+        tag = 0
+        valid_tags: set = set()
+        rounds = timeouts = stale = 0
+        idle = 0                     # rounds in a row that brought nothing new
+        tmo = 0.0
+        self.stats.requests += 1
+        self.stats.staged += 1
+        t_start = time.monotonic()
+        while True:
+            lossy = self._frag_ok < 0.6
+            copies = 1 + (1 if len(missing) <= 8 else 0) + (1 if len(missing) <= 2 and lossy else 0)
+            flags = (P.SRUN_CONTINUE if cont else 0) | ((2 if lossy else 1) << P.SRUN_COPIES_SHIFT) | \
+                (tag << P.SRUN_TAG_SHIFT)
+            run = P.wire(P.staged_run(xid, k, flags, rows, in_crc))
+            out = bytearray(b"\x00")
+            if send:
+                valid_tags = {tag}
+                for _ in range(copies):
+                    for i in missing:
+                        out += frags[i]
+                self.stats.fragments_sent += copies * len(missing)
+            else:
+                valid_tags.add(tag)
+            out += run * (4 if lossy else 2)
+            sent_missing = len(missing) if send else 0
+            self.t.write(bytes(out))
+            rounds += 1
+            self.stats.staged_rounds += 1
+            t0 = time.monotonic()
+            tmo = self._stage_timeout(len(out))
+            ans = self._staged_answer(xid, valid_tags, t0 + tmo)
+            if ans is None:
+                timeouts += 1
+                self.stats.timeouts += 1
+                idle += 1
+                send = False
+            else:
+                self._rt_sample(time.monotonic() - t0, len(out))
+                if ans.kind == P.SANS_DONE:
+                    self._delivered += 1
+                    self._last = f"staged INFER xid={xid} (request #{self._delivered})"
+                    return ans.delta, ans.output
+                if ans.kind == P.SANS_REFUSED:
+                    self._delivered += 1
+                    self._last = f"staged INFER xid={xid} (request #{self._delivered}) refused"
+                    raise self._err(DeviceError, f"staged INFER refused: {P.status_name(ans.status)}"
+                                    + (f": {ans.message}" if ans.message else ""),
+                                    status=ans.status, device_message=ans.message)
+                now_missing = [i for i, r in enumerate(ans.received) if not r] if len(ans.received) == n \
+                    else list(range(n))
+                if sent_missing:
+                    still = set(now_missing)
+                    got = sum(1 for i in missing if i not in still)
+                    self._retune(sent_missing, got, copies)
+                idle = 0 if len(now_missing) < len(missing) else idle + 1
+                missing = now_missing
+                send = True
+            if idle > self.retries:
+                spent = time.monotonic() - t_start
+                raise self._err(LinkTimeout, f"staged INFER xid={xid} ({n} fragments of {k} bytes) not run "
+                                f"after {rounds} rounds in {spent:.2f} s: {timeouts} timed out (the last "
+                                f"after {tmo:.3f} s without an answer), {len(missing)} fragments still "
+                                f"missing, {idle} rounds in a row without progress")
+            tag = (tag + 1) & 0x1F
+            self.stats.retransmits += 1
+
+    def _staged_answer(self, xid: int, tags: set, deadline: float):
+        """The first intact answer of transfer `xid` (MISSING only with one of `tags`), or None."""
+        while True:
+            item = self.t.next_item(deadline)
+            if item is None:
+                return None
+            if isinstance(item, P.FrameError):
+                self.stats.corrupt_frames += 1
+                continue
+            a = P.parse_staged_answer(item)
+            if a is None:
+                if item[:1] == bytes((P.VERSION,)):
+                    try:
+                        fr = P.parse_frame(item)
+                    except P.FrameError:
+                        self.stats.corrupt_frames += 1
+                        continue
+                    if fr.code == P.EVT_BOOT and self._delivered:
+                        raise self._err(BoardReset, f"the device restarted while staged INFER xid={xid} "
+                                        "was outstanding (its model and state are gone)")
+                    self.stats.stale_dropped += 1
+                else:
+                    self.stats.corrupt_frames += 1
+                continue
+            if a.xid != xid or (a.kind == P.SANS_MISSING and a.tag not in tags):
+                self.stats.stale_dropped += 1
+                continue
+            return a
 
     def _shrink_infer(self, size: int, ib: int) -> None:
         self.infer_limit = max(4 + ib, size // 2)

@@ -5,6 +5,7 @@ functions and a streaming `Deframer`; no I/O here.
 """
 from __future__ import annotations
 
+import binascii
 import enum
 import struct
 import zlib
@@ -55,6 +56,7 @@ class Status(enum.IntEnum):
     LOAD_STATE = 12
     LOAD_CRC = 13
     UNSUPPORTED = 14
+    STAGE = 15
 
 
 #: statuses a device gives a frame it could not read (the request may be retransmitted)
@@ -316,6 +318,8 @@ class DeviceInfo:
     #: HELLO features bit 2: INFER takes flag bit 0 CONTINUE (keep the state), so a long input can
     #: be split over several frames (docs/protocol.md)
     infer_continue: bool = False
+    #: HELLO features bit 3: staged INFER (fragments + RUN, docs/protocol.md "Staged INFER")
+    staged_infer: bool = False
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -326,7 +330,8 @@ _INFO = struct.Struct("<BBBBHBBIIIIIIII")
 
 def pack_info(info: DeviceInfo) -> bytes:
     major, minor, patch = (int(x) for x in info.firmware_version.split("."))
-    feats = (1 if info.model_support else 0) | (2 if info.model_loaded else 0) | (4 if info.infer_continue else 0)
+    feats = (1 if info.model_support else 0) | (2 if info.model_loaded else 0) | (4 if info.infer_continue else 0) | \
+        (8 if info.staged_infer else 0)
     out = _INFO.pack(info.protocol_version, major, minor, patch, info.max_payload, feats, 0,
                      info.clock_hz, info.model_hash, info.blob_capacity, info.arena_size,
                      info.arena_used, info.input_bytes, info.output_bytes, info.n_layers)
@@ -352,4 +357,90 @@ def parse_info(p: bytes) -> DeviceInfo:
         strs.append(p[pos + 1:pos + 1 + n].decode("ascii", "replace"))
         pos += 1 + n
     return DeviceInfo(pv, f"{ma}.{mi}.{pa}", maxp, bool(feats & 1), bool(feats & 2), clock, mhash,
-                      blob, arena, used, inb, outb, layers, *strs, infer_continue=bool(feats & 4))
+                      blob, arena, used, inb, outb, layers, *strs, infer_continue=bool(feats & 4),
+                      staged_infer=bool(feats & 8))
+
+
+# ---- staged INFER: compact frames (docs/protocol.md, "Staged INFER") ---------------------------
+
+FRAG_BIT = 0x80          #: byte 0 of a fragment: 0x80 | xid
+FRAG_OVERHEAD = 4        #: byte 0, index, CRC-16
+SRUN = 0x40              #: byte 0 of a RUN request
+SANS_DONE = 0x41
+SANS_MISSING = 0x42
+SANS_REFUSED = 0x43
+SANS_MISSING_LIST = 0x44
+SRUN_CONTINUE = 0x01
+SRUN_COPIES_SHIFT = 1    #: RUN flags bits 1..2: extra answer copies
+SRUN_TAG_SHIFT = 3       #: RUN flags bits 3..7: the tag MISSING echoes
+SRUN_MAX_FRAGS = 256
+_SRUN = struct.Struct("<BBBBHI")
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE as the firmware's eh_crc16 (binascii.crc_hqx, initial 0xFFFF)."""
+    return binascii.crc_hqx(data, 0xFFFF)
+
+
+def fragment(xid: int, index: int, data: bytes) -> bytes:
+    """Decoded fragment: 0x80 | xid, index, data, CRC-16."""
+    if not (0 <= xid < 128 and 0 <= index < 256 and 1 <= len(data) <= 255):
+        raise ValueError("fragment: xid 0..127, index 0..255, 1..255 data bytes")
+    body = bytes((FRAG_BIT | xid, index)) + bytes(data)
+    return body + struct.pack("<H", crc16(body))
+
+
+def staged_run(xid: int, k: int, flags: int, t: int, input_crc: int) -> bytes:
+    """Decoded RUN request (14 bytes)."""
+    body = _SRUN.pack(SRUN, xid & 0x7F, k, flags & 0xFF, t, input_crc)
+    return body + struct.pack("<I", crc32(body))
+
+
+def wire(decoded: bytes) -> bytes:
+    """COBS(decoded) 0x00 (no leading delimiter: back-to-back frames share one)."""
+    return cobs_encode(decoded) + b"\x00"
+
+
+@dataclass(frozen=True)
+class StagedAnswer:
+    kind: int                 # SANS_DONE, SANS_MISSING, SANS_REFUSED
+    xid: int
+    delta: int = 0            # DONE: counter delta
+    output: bytes = b""       # DONE: output of the last step
+    tag: int = 0              # MISSING: the RUN's tag
+    received: tuple = ()      # MISSING: received flags of the n fragments
+    status: int = 0           # REFUSED
+    message: str = ""         # REFUSED
+
+
+def parse_staged_answer(raw: bytes) -> "StagedAnswer | None":
+    """A compact answer of staged INFER, or None (not one, or damaged)."""
+    if len(raw) < 6 or raw[0] not in (SANS_DONE, SANS_MISSING, SANS_REFUSED, SANS_MISSING_LIST):
+        return None
+    if crc32(bytes(raw[:-4])) != struct.unpack_from("<I", raw, len(raw) - 4)[0]:
+        return None
+    kind, xid, body = raw[0], raw[1], bytes(raw[2:-4])
+    if kind == SANS_DONE:
+        if len(body) < 4:
+            return None
+        return StagedAnswer(kind, xid, delta=struct.unpack_from("<I", body)[0], output=body[4:])
+    if kind == SANS_MISSING_LIST:
+        if len(body) < 2:
+            return None
+        n = body[1] + 1
+        gone = set(body[2:])
+        if not gone or max(gone) >= n:
+            return None
+        return StagedAnswer(SANS_MISSING, xid, tag=body[0], received=tuple(i not in gone for i in range(n)))
+    if kind == SANS_MISSING:
+        if len(body) < 2:
+            return None
+        n = body[1] + 1
+        bits = body[2:]
+        if len(bits) != (n + 7) // 8:
+            return None
+        return StagedAnswer(kind, xid, tag=body[0],
+                            received=tuple(bool(bits[i >> 3] >> (i & 7) & 1) for i in range(n)))
+    if len(body) < 1:
+        return None
+    return StagedAnswer(kind, xid, status=body[0], message=body[1:].decode("ascii", "replace"))
