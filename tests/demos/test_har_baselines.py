@@ -239,7 +239,11 @@ def test_cli_baselines_json():
     assert names[:4] == ["lmu_f32", "bcnn_b1", "shiftadd", "l2mu_q15"]
     for row in r["rows"]:
         assert 0 <= row["accuracy"] <= 1 and row["param_bytes"] > 0 and row["instructions_m4_estimate"] > 0
-    assert [row["instructions_m4_measured"] is not None for row in r["rows"]].count(True) == 1
+    # measured: the three baselines as blobs on mps2-an386 (B.M4_MEASURED) and the unpruned L2MU
+    assert [row["instructions_m4_measured"] is not None for row in r["rows"]].count(True) == 4
+    for row in r["rows"][:3]:
+        assert row["instructions_m4_measured"] == B.M4_MEASURED[row["model"]]["instructions"]
+        assert row["flash_bytes"] > row["param_bytes"] and row["ram_bytes"] > 0
 
 
 @pytest.mark.slow

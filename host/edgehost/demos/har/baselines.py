@@ -49,6 +49,18 @@ M4_PER_UNIT = {
 M4_LMU_F32_STEP = ("lmu_f32", "x6_u4_d8_h32", 20527.0)
 # the L2MU's HAR window (40 steps), measured: l2mu_q15_har, ch6x8_enc32_u8_d6_h64_o6_w40
 M4_L2MU_WINDOW = ("l2mu_q15_har", "ch6x8_enc32_u8_d6_h64_o6_w40", 437193.0)
+# The baselines as model blobs on the device (demos/har/baseline_blobs.py), measured: the whole
+# INFER of one window (interpreter, input encoding, every layer), median of the 600 windows of
+# `edgehost demo har --model X --board mps2-an386 --json` (SysTick x 40 under QEMU -icount
+# shift=0); flash = the blob's bytes, RAM = the arena + the input row.
+M4_MEASURED = {
+    "lmu_f32": {"demo_model": "lmu-f32", "instructions": 2551120, "blob_bytes": 36456, "arena_bytes": 1920,
+                "input_bytes": 960},
+    "bcnn_b1": {"demo_model": "bcnn", "instructions": 1035400, "blob_bytes": 11328, "arena_bytes": 960,
+                "input_bytes": 480},
+    "shiftadd": {"demo_model": "shiftadd", "instructions": 562760, "blob_bytes": 4896, "arena_bytes": 1280,
+                 "input_bytes": 480},
+}
 
 
 def lmu_step_macs(n_x: int, n_u: int, order: int, n_h: int) -> int:
@@ -381,8 +393,8 @@ def train_all(out_dir: Path = MODEL_DIR, seed: int = 0, epochs: dict | None = No
 def report(per_class: int | None = None, K=None, sparsities=(0.25, 0.5, 0.75), progress=None) -> dict:
     """Every committed baseline and the L2MU (Q15, and pruned + fine-tuned) on the held-out windows
     (all of them, or `per_class` per activity chosen as `edgehost demo har` does), accuracy by the C
-    kernels, parameter bytes, work per window and Cortex-M4 instructions (estimated for the
-    baselines, measured for the L2MU)."""
+    kernels, parameter bytes, work per window and Cortex-M4 instructions (measured: the baselines
+    as blobs on mps2-an386, whole INFER, M4_MEASURED; the L2MU's kernel alone; estimates kept)."""
     from . import prune
     from .demo import pick_windows
     if K is None:
@@ -400,7 +412,11 @@ def report(per_class: int | None = None, K=None, sparsities=(0.25, 0.5, 0.75), p
         rows.append({"model": name, "kind": m["meta"].get("kind", _KIND[name]), "accuracy": float(np.mean(pred == y)),
                      "accuracy_torch": float(np.mean(torch_pred == y)),
                      "agreement_with_torch": float(np.mean(pred == torch_pred)),
-                     "param_bytes": param_bytes(m), **c, "instructions_m4_measured": None,
+                     "param_bytes": param_bytes(m), **c,
+                     "instructions_m4_measured": M4_MEASURED[name]["instructions"],
+                     "flash_bytes": M4_MEASURED[name]["blob_bytes"],
+                     "ram_bytes": M4_MEASURED[name]["arena_bytes"] + M4_MEASURED[name]["input_bytes"],
+                     "measured_by": f"edgehost demo har --model {M4_MEASURED[name]['demo_model']} --board mps2-an386",
                      "seconds": round(time.monotonic() - t0, 1)})
         if progress:
             progress(rows[-1])
@@ -410,9 +426,12 @@ def report(per_class: int | None = None, K=None, sparsities=(0.25, 0.5, 0.75), p
             progress(row)
     return {"dataset": split.dataset, "windows": int(len(y)), "held_out_windows": int(len(split.test_raw.y)),
             "rows": rows,
-            "instructions_note": "Cortex-M4 instructions per window: the L2MU's is measured (edgehost bench, "
-                                 f"{M4_L2MU_WINDOW[0]} {M4_L2MU_WINDOW[1]}); the baselines' are estimates, "
-                                 "their MAC counts times per-unit figures of other shapes in docs/benchmarks.md"}
+            "instructions_note": "Cortex-M4 instructions per window, measured: the baselines' as blobs on "
+                                 "mps2-an386, the whole INFER (edgehost demo har --model bcnn|shiftadd|lmu-f32); "
+                                 f"the L2MU's kernel only (edgehost bench, {M4_L2MU_WINDOW[0]} "
+                                 f"{M4_L2MU_WINDOW[1]}). The baselines' former estimates (MAC counts times "
+                                 "per-unit figures of other shapes in docs/benchmarks.md) stay in "
+                                 "instructions_m4_estimate"}
 
 
 _KIND = {"lmu_f32": "float LMU (float32, eh_lmu_step_f32)",
@@ -428,7 +447,7 @@ def print_report(r: dict) -> None:
             "(40 steps x 6 channels), accuracy computed by the C kernels")
     t = Table(show_header=True)
     for col in ("model", "accuracy", "= torch", "param bytes", "MACs", "binary MACs", "shift-adds",
-                "M4 instr./window"):
+                "M4 instr./window", "flash B", "RAM B"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for row in r["rows"]:
         instr = row["instructions_m4_measured"] or row["instructions_m4_estimate"]
@@ -438,7 +457,9 @@ def print_report(r: dict) -> None:
                 f"<= {row['spike_adds_upper_bound']:,} adds" if row.get("spike_adds_upper_bound") else "-")
         t.add_row(row["kind"], f"{row['accuracy']:.2%}", agree, f"{row['param_bytes']:,}", macs,
                   f"{row['binary_macs']:,}" if row["binary_macs"] else "-",
-                  f"{row['shift_adds']:,}" if row["shift_adds"] else "-", f"{instr:,.0f}{tag}")
+                  f"{row['shift_adds']:,}" if row["shift_adds"] else "-", f"{instr:,.0f}{tag}",
+                  f"{row['flash_bytes']:,}" if row.get("flash_bytes") else "-",
+                  f"{row['ram_bytes']:,}" if row.get("ram_bytes") else "-")
     c.print(t)
     c.print("= torch: windows where the kernels' class equals the torch model's (recorded at training). "
             "L2MU rows: spike-driven, one add per weight of a spiking input, at most every weight every step; "
