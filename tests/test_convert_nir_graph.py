@@ -352,8 +352,9 @@ def test_cli_convert_and_inspect_show_the_graph(tmp_path, capsys):
     assert "reset timing: same" in text
     assert main(["inspect", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "ehm 1.5" in text and "1 delayed, 1 sums (fan-in)" in text
-    assert "(cubalif_q15) -> 2 (fc_spike_q15)  delayed (previous step, via delay layer" in text
+    # format 1.6: the recurrent 40 -> 40 spike layer is input-major (edgehost.convert.layout)
+    assert "ehm 1.6" in text and "1 delayed, 1 sums (fan-in)" in text
+    assert "(cubalif_q15) -> 2 (fc_spike_t_q15)  delayed (previous step, via delay layer" in text
     assert main(["inspect", str(out), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     (e,) = [e for e in d["graph"]["edges"] if e["delayed"]]

@@ -114,7 +114,8 @@ def test_cli_convert_inspect_and_firmware_agree(quant, tmp_path, capsys, ctool):
     assert info["macs"] == sum(l["macs"] for l in info["layers"]) > 0
     fc = [l for l in info["layers"] if l["type"].startswith("fc")]
     assert all(l["macs"] == l["input"]["shape"][0] * l["output"]["shape"][0] for l in fc)
-    bits = {"fc_f32": 32 * 32, "fc_q15": 16 * 16, "fc_spike_q15": 16, "fc_b1_f32": 1, "fc_b1_bits": 1}
+    bits = {"fc_f32": 32 * 32, "fc_q15": 16 * 16, "fc_spike_q15": 16, "fc_spike_t_q15": 16, "fc_b1_f32": 1,
+            "fc_b1_bits": 1}
     assert all(l["ace"] == l["macs"] * bits[l["type"]] for l in fc)
     assert "boards" in info and {b["board"] for b in info["boards"]} >= {"microbit", "mps2-an386"}
     # the text form

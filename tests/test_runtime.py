@@ -306,6 +306,21 @@ def _har_baselines_model(rng):
     return baseline_blobs.random_model(rng)
 
 
+def _spike_fc_layouts_model(rng):
+    """Spikes into dense layers of both weight layouts the converter writes (edgehost.convert.layout):
+    fc_spike_t_q15 (n_out >= 8, input-major) and fc_spike_q15 (n_out < 8), biases present or not."""
+    from edgehost.convert import build
+    from edgehost.convert import graph as G
+    n, h, o = int(rng.integers(1, 70)), int(rng.integers(8, 40)), int(rng.integers(1, 8))
+    bias = rng.normal(0, 0.3, h) if rng.random() < 0.5 else None
+    g = G.Graph(n, [G.Fc(rng.normal(0, 0.7, (h, n)), None), G.Lif(np.full(h, 0.9), np.full(h, 1.0)),
+                    G.Fc(rng.normal(0, 0.5, (h, h)), bias), G.Lif(np.full(h, 0.9), np.full(h, 1.0)),
+                    G.Fc(rng.normal(0, 0.5, (o, h)), None)], input_kind="spikes")
+    m = build(g, quantize="q15", calib=(rng.random((20, n)) < 0.3).astype(np.float32))[0]
+    assert {"fc_spike_t_q15", "fc_spike_q15"} <= {l.type for l in m.layers}
+    return m
+
+
 def test_prepared_steps_equal_sim_on_every_layer_type():
     """HostModel(blob, "kernels") runs a prepared step for every layer (Op.prepare: parameters
     converted once, C pointers to tensors that stay in place, unchecked kernels behind their
@@ -317,9 +332,9 @@ def test_prepared_steps_equal_sim_on_every_layer_type():
     builders = [lambda r: E.random_blob(r)[0], lambda r: E.random_blob(r, quantize="q15")[0], E.random_adapt_model,
                 E.random_b1_model, E.random_graph_model, lambda r: E.random_l2mu_blob(r)[0], _s8_model,
                 _relu_head_model, E.random_conv2d_model, _spike_input_model,
-                _pooled_currents_model, _har_cnn_int8_model, _har_baselines_model]
+                _pooled_currents_model, _har_cnn_int8_model, _har_baselines_model, _spike_fc_layouts_model]
     seen = set()
-    for seed in range(143):
+    for seed in range(154):
         rng = np.random.default_rng(seed)
         m = builders[seed % len(builders)](rng)
         blob = m.to_bytes()

@@ -1,6 +1,7 @@
 """Seed corpora of the fuzzers (bench/fuzz/run.sh).
 
-model (default): valid blobs of every layer type (float and Q15; one in four a format-1.5 graph:
+model (default): valid blobs of every layer type (float and Q15, the converter's spike layers in
+  both weight layouts, fc_spike_q15 and fc_spike_t_q15; one in four a format-1.5 graph:
   add_*, delay, same-step resets, v_reset; seed_har_*: the HAR baselines' blobs and random chains of
   their layers), each behind a mode byte (1: the target repairs hash
   and CRC after mutating; 0: it does not).

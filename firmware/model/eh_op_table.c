@@ -69,4 +69,5 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [52] = &eh_op_lmu[0],         /* lmu_f32 (1.6) */
     [60] = &eh_op_pack_b1[2],     /* unpack_spikes_b1 (1.6) */
     [56] = &eh_op_conv1d_s8[0],   /* conv1d_s8 (1.6) */
+    [57] = &eh_op_fc[3],          /* fc_spike_t_q15 (1.6) */
 };

@@ -170,9 +170,10 @@ static void test_table(void)
     }
     {
         /* 1..52 are all there (44..47 and 52: the HAR baselines' layers), 0 and 53..55 not; 56..63
-         * (int8 conv1d, spike unpacking, ...: other operator files) are counted as they register them */
+         * (int8 conv1d, fc_spike_t_q15, spike unpacking, ...) are counted as they register them */
         uint32_t other = 0;
         for (uint32_t c = 1; c <= 52; c++) EH_CHECK(eh_op_table[c] != NULL);
+        EH_CHECK(eh_op_table[57] != NULL && strcmp(eh_op_table[57]->name, "fc_spike_t_q15") == 0);
         for (uint32_t c = 56; c < EH_OP_CODES; c++)
             if (eh_op_table[c]) other++;
         EH_CHECK(eh_op_table[0] == NULL);

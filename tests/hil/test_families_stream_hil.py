@@ -1,7 +1,8 @@
 """Every kernel family in small models, streamed for hundreds of steps: the device's output at every
 step equals the host's (C kernels through cffi) bit for bit, with no step dropped.
 
-Families: LIF (lif, cubalif, lif_adapt), basic (fc_q15, fc_spike_q15, li, relu, argmax, spike
+Families: LIF (lif, cubalif, lif_adapt), basic (fc_q15, fc_spike_q15, fc_spike_t_q15 (the
+converter's input-major layout for spike layers of 8 outputs or more), li, relu, argmax, spike
 count), binary (fc_b1, conv1d_b1, pack_signs_b1), MST (mst_fc_b1), shift-add (shiftadd_fc_q15,
 bcq_fc_q15) and LMU (the L2MU cell)."""
 from __future__ import annotations
@@ -57,7 +58,7 @@ MODELS = _models()
 def test_the_models_cover_every_family():
     types = {layer.type for _, m in MODELS for layer in m.layers}
     for needed in ("lif_q15", "cubalif_q15", "lif_adapt_q15", "li_q15", "fc_q15", "fc_spike_q15",
-                   "l2mu_q15", "shiftadd_fc_q15", "bcq_fc_q15", "pack_signs_b1"):
+                   "fc_spike_t_q15", "l2mu_q15", "shiftadd_fc_q15", "bcq_fc_q15", "pack_signs_b1"):
         assert needed in types, needed
     assert types & {"fc_b1_f32", "fc_b1_bits"}
     assert types & {"conv1d_b1_bits", "conv1d_b1_f32", "conv1d_b1_s32", "conv1d_b1_s8"}

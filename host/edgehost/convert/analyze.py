@@ -65,7 +65,7 @@ def _ops(m: Model, l) -> tuple[int, int]:
         return macs_fc, macs_fc * 16 * 16
     if t == "fc_s8":
         return macs_fc, macs_fc * 8 * 8
-    if t == "fc_spike_q15":
+    if t in ("fc_spike_q15", "fc_spike_t_q15"):
         return macs_fc, macs_fc * 1 * 16
     if t in ("fc_b1_f32", "fc_b1_bits"):
         return macs_fc, macs_fc * 1 * 1        # XNOR/popcount: 1-bit x 1-bit
@@ -115,7 +115,7 @@ def layer_rows(m: Model) -> list[dict]:
                        "shape": list(m.tensors[l.output].shape), "scale": m.tensors[l.output].scale},
             "param_bytes": sum(int(p.nbytes) for p in l.params if p is not None),
             "state_bytes": st, "macs": macs, "ace": ace,
-            **({"shift": l.shift} if l.type in ("fc_q15", "fc_spike_q15") else {}),
+            **({"shift": l.shift} if l.type in ("fc_q15", "fc_spike_q15", "fc_spike_t_q15") else {}),
             **({"reset": l.reset} if l.type.startswith(("lif", "cubalif")) else {}),
         })
     return rows

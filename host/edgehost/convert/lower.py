@@ -16,7 +16,8 @@ Q15 path (`quantize="q15"`), per-layer scales, real value = q * scale:
     divided by 1 - beta for a readout).
   - fc: y_q = sat16(rshift(sum w_q x_q + b_q, shift)); w_q = round(w s_x 2^shift / s_y) with the
     largest shift in [0, 31] that keeps |w_q| <= 32767; b_q = round(b 2^shift / s_y) (int32).
-    After spikes (s_x = 1) it is fc_spike_q15.
+    After spikes (s_x = 1) it is fc_spike_q15, or fc_spike_t_q15 (the same weights input-major) where
+    that kernel is the faster (n_out >= 8, edgehost.convert.layout; the same outputs bit for bit).
   - decay = round(beta * 32768) (alpha likewise); threshold_q = round(thr / s).
 The per-layer quantisation error (parameters always; activations when calibration data are
 given) is returned in the report.
@@ -172,6 +173,12 @@ def build(graph: G.Graph, quantize: str = "none", calib="auto", headroom: float 
         report.setdefault("notes", []).append(
             "calib=None: Q15 ranges from headroom x threshold and the weights' bounds, not checked "
             "against the float model (no saturation count, no spike agreement)")
+    if quantize == "q15":
+        # the spike-driven dense layers in the faster weight layout (the same outputs bit for bit)
+        from .layout import choose_spike_fc_layout
+        t_layers = choose_spike_fc_layout(model)
+        if t_layers and isinstance(report, dict):
+            report["spike_fc_input_major"] = t_layers
     return model, report
 
 

@@ -22,7 +22,7 @@ holds its new value, a state tensor written by the layer itself or by a later on
 layer's own spikes) its value from the step before.
 
 Counted (the state names used in reports): input_q15 "input" (the quantised input), fc_q15 /
-fc_spike_q15 "weighted sum" (the rounded sum before it is clipped to int16), add_q15 "sum",
+fc_spike_q15 / fc_spike_t_q15 "weighted sum" (the rounded sum before it is clipped to int16), add_q15 "sum",
 lif_q15 "membrane", cubalif_q15 "synaptic current" and "membrane", lif_adapt_q15 "membrane" and
 "threshold adaptation", li_q15 "readout". Other layer types (float, binary, shift-add, BCQ,
 L2MU) are reported as not counted.
@@ -32,10 +32,11 @@ from __future__ import annotations
 import numpy as np
 
 LO, HI = -32768, 32767
-COUNTED = ("input_q15", "fc_q15", "fc_spike_q15", "add_q15", "lif_q15", "cubalif_q15", "lif_adapt_q15",
-           "li_q15")
+COUNTED = ("input_q15", "fc_q15", "fc_spike_q15", "fc_spike_t_q15", "add_q15", "lif_q15", "cubalif_q15",
+           "lif_adapt_q15", "li_q15")
 #: the state each counted layer type reports, in order
 STATES = {"input_q15": ("input",), "fc_q15": ("weighted sum",), "fc_spike_q15": ("weighted sum",),
+          "fc_spike_t_q15": ("weighted sum",),
           "add_q15": ("sum",), "lif_q15": ("membrane",), "cubalif_q15": ("synaptic current", "membrane"),
           "lif_adapt_q15": ("membrane", "threshold adaptation"), "li_q15": ("readout",)}
 
@@ -109,8 +110,9 @@ class SaturationCounter:
         self._prm: dict = {}
         for i in self.counted:
             l = model.layers[i]
-            if l.type in ("fc_q15", "fc_spike_q15"):
-                w = np.asarray(l.params[0], np.int64).reshape(l.n_out, l.n_in)
+            if l.type in ("fc_q15", "fc_spike_q15", "fc_spike_t_q15"):
+                w = np.asarray(l.params[0], np.int64)
+                w = w.reshape(l.n_in, l.n_out).T if l.type == "fc_spike_t_q15" else w.reshape(l.n_out, l.n_in)
                 b = (np.asarray(l.params[1], np.int64).ravel() if l.params[1] is not None and np.size(l.params[1])
                      else np.zeros(l.n_out, np.int64))
                 self._prm[i] = (w.T.copy(), b)
@@ -186,7 +188,7 @@ class SaturationCounter:
                 r = np.sign(t) * np.floor(np.abs(t) + 0.5)
             r = np.nan_to_num(r, nan=0.0, posinf=np.inf, neginf=-np.inf)
             self._add(i, "input", (r > HI) | (r < LO))
-        elif ty in ("fc_q15", "fc_spike_q15"):
+        elif ty in ("fc_q15", "fc_spike_q15", "fc_spike_t_q15"):
             wt, b = self._prm[i]
             acc = np.asarray(x, np.int64) @ wt + b
             self._add(i, "weighted sum", _out(_rshift_round(acc, int(l.shift))))
