@@ -232,3 +232,18 @@ def test_blob_same_classes_as_the_pipeline_on_every_window(name):
         assert r["logits_equal"] == 1.0
     else:
         assert r["max_abs_logit_diff"] < 1e-4
+
+
+def test_inspect_counts_the_work(models):
+    """edgehost inspect (convert.analyze) on the three blobs: the work per window of baselines.costs."""
+    from edgehost.convert.analyze import layer_rows
+    for name in NAMES:
+        m = read(BB.model(name, models[name]).to_bytes())
+        macs = sum(r["macs"] for r in layer_rows(m))
+        c = B.costs(name, models[name])
+        if name == "bcnn_b1":
+            assert macs == c["binary_macs"]
+        elif name == "shiftadd":
+            assert macs == c["shift_adds"]
+        else:
+            assert macs == c["macs"] + 240          # + input_f32's 240 multiplies

@@ -4,7 +4,9 @@ MACs count the multiply-accumulates of a step (a spike-driven dense layer counts
 all inputs spiking, as additions). ACE (arithmetic computation effort, PokeBNN, Zhang et al.
 2022) weights each MAC by the product of its operand bit widths: float32 32 x 32, Q15 16 x 16,
 spike-driven 1 x 16, binary (XNOR/popcount) 1 x 1. A shift leak has no multiply and counts 0.
-Format 1.4: a streaming binary conv1d counts n_out x taps x n_in binary MACs (1 x 1); an
+Format 1.4: a streaming binary conv1d counts n_out x taps x n_in binary MACs (1 x 1) (1.6's
+conv1d_b1_seq_bits: t_out x c_out x taps x c_in; shiftadd_conv1d_q15: one shift-add per nonzero
+weight per output frame; lmu_f32: t LMU steps, every matrix, 32 x 32); an
 MST-compressed layer counts its roots' full rows plus one 1-bit add per difference code (1 x 1):
 the work it saves over fc_b1 shows as fewer MACs; shiftadd_fc_q15 counts one shift-add per
 nonzero power-of-two weight and bcq_fc_q15 q sign-adds per weight (both 1 x 16, as a
@@ -69,6 +71,18 @@ def _ops(m: Model, l) -> tuple[int, int]:
         return macs_fc, macs_fc * 1 * 16
     if t in ("fc_b1_f32", "fc_b1_bits"):
         return macs_fc, macs_fc * 1 * 1        # XNOR/popcount: 1-bit x 1-bit
+    if t == "conv1d_b1_seq_bits":              # whole sequence: t_out c_out taps c_in binary MACs
+        c_in, c_out, taps = (int(v) for v in l.params[0][:3])
+        k = l.n_out // (32 * ((c_out + 31) // 32)) * c_out * taps * c_in
+        return k, k * 1 * 1
+    if t == "shiftadd_conv1d_q15":             # a shift-add per nonzero weight per output frame: 1 x 16
+        k = l.n_out // int(l.params[0][1]) * int((l.params[1] & 0x1F).astype(bool).sum())
+        return k, k * 1 * 16
+    if t == "lmu_f32":                         # t steps of eh_lmu_step_f32, every matrix: 32 x 32
+        n_x, n_u, order, n_h = (int(v) for v in l.params[0][:4])
+        n_m = n_u * order
+        k = l.n_in // n_x * (n_u * (n_x + n_h + n_m) + n_m * (order + 1) + n_h * (n_x + n_h + n_m))
+        return k, k * 32 * 32
     if t.startswith("conv1d_b1_"):
         W = (l.n_in + 31) // 32
         taps = m.tensors[l.states[0]].n // W
