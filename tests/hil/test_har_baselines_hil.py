@@ -50,3 +50,29 @@ def test_random_baseline_layers_bit_exact(device, seed):
         for got, w in zip(device.trace(), traces[-1]):
             if got.data is not None:
                 np.testing.assert_array_equal(np.frombuffer(got.data, dtype=w.dtype), w)
+
+
+@pytest.mark.edgehost_boards("host")
+def test_cli_demo_har_models(tmp_path):
+    """`edgehost demo har --model bcnn|shiftadd|lmu-f32` on the native host board: the L2MU demo's
+    report, device = host on every window, and the confusion plot written."""
+    import json
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, EDGEHOST_HOME=str(tmp_path / "home"))
+    cli = [sys.executable, "-m", "edgehost.cli"]
+    try:
+        for model in ("bcnn", "shiftadd", "lmu-f32"):
+            png = tmp_path / f"{model}.png"
+            out = subprocess.run(cli + ["demo", "har", "--model", model, "--board", "host", "--per-class", "1",
+                                        "--json", "--plot", str(png)], capture_output=True, text=True, env=env,
+                                 timeout=900)
+            assert out.returncode == 0, out.stderr[-2000:]
+            r = json.loads(out.stdout)
+            assert r["model_name"] == model and r["windows"] == 6
+            assert r["agreement"] == 1.0 and r["bit_exact"] == 1.0
+            assert r["flash_bytes"] == r["model"]["blob_bytes"] > 0 and r["ram_bytes"] > 0
+            assert png.stat().st_size > 0
+    finally:
+        subprocess.run(cli + ["stop", "--all"], capture_output=True, env=env, timeout=120)
