@@ -7,7 +7,8 @@ model (default): valid blobs of every layer type (float and Q15, the converter's
   and CRC after mutating; 0: it does not).
 --frame: programs for firmware/protocol/fuzz_frame.c (its header documents the operations):
   HELLO/PING/ECHO, loading a valid blob in chunks of several sizes, then STEP, INFER, TRACE of
-  every layer (and of one past the last), RESET_STATE, line noise and damaged frames between.
+  every layer (and of one past the last), RESET_STATE, line noise and damaged frames between;
+  staged INFER (fragments, RUN, a whole transfer with some fragments skipped, stale ids).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 from edgehost.convert.examples import random_blob, random_graph_model
 
 RAW, REQ, LOAD, RUN = 0, 1, 2, 3
-STEP, INFER, TRACE, RESET, HELLO, PING = range(6)
+STEP, INFER, TRACE, RESET, HELLO, PING, FRAG, SRUN, STAGED = range(9)
 
 
 def _req(code: int, seq: int, payload: bytes, flags: int = 0, extra: bytes = b"") -> bytes:
@@ -42,6 +43,14 @@ def frame_program(rng: np.random.Generator, blob: bytes, n_layers: int, i: int) 
         p += bytes([RUN, TRACE]) + struct.pack("<HI", layer, 0)
     p += bytes([RUN, TRACE]) + struct.pack("<HI", 0, 1 << 20)                    # offset beyond
     p += bytes([RUN, RESET, RUN, HELLO, RUN, PING])
+    # staged INFER: whole transfers (all fragments, some skipped), a stray fragment, a stale RUN
+    xid = int(rng.integers(0, 128))
+    for j, skip in enumerate((0, 0b1010, 0)):
+        p += bytes([RUN, STAGED, (xid + j) & 0x7F, 4 + 3 * j, 6, (j & 1) | (j << 1)])
+        p += struct.pack("<II", skip, int(rng.integers(1, 1 << 31)))
+    p += bytes([RUN | 0x10, FRAG, xid, 1, 8]) + bytes(8) + bytes([3, 0x20])        # a damaged fragment
+    p += bytes([RUN, FRAG, (xid - 5) & 0x7F, 0, 8]) + bytes(8)                       # a stale fragment
+    p += bytes([RUN, SRUN, (xid - 5) & 0x7F, 8, 0]) + struct.pack("<HI", 2, 0)      # a stale RUN
     if i % 4 == 2:
         p += bytes([LOAD, 3]) + struct.pack("<H", len(blob)) + blob                  # CRC mismatch at COMMIT
         p += bytes([RUN, STEP]) + bytes(8)

@@ -14,11 +14,17 @@
  *                      bit 1: a wrong CRC in COMMIT; bits 2..3: chunk size (max, 61, 7, 100);
  *                      n is taken modulo 16 KiB (the seeds' blobs are a few KiB)
  *   op % 4 == 3  RUN   u8 kind: 0 STEP (the loaded model's input size), 1 INFER (u8 steps),
- *                      2 TRACE (u16 layer, u32 offset), 3 RESET_STATE, 4 HELLO, 5 PING
+ *                      2 TRACE (u16 layer, u32 offset), 3 RESET_STATE, 4 HELLO, 5 PING,
+ *                      6 FRAGMENT (u8 xid, u8 index, u8 k, k bytes; op bit 4: xor byte u8 with u8),
+ *                      7 staged RUN as it comes (u8 xid, u8 k, u8 flags, u16 T, u32 input CRC),
+ *                      8 a whole staged INFER (u8 xid, u8 k, u8 steps, u8 flags, u32 fragments to
+ *                        skip (bit i: fragment i not sent), the rows), its RUN sent twice
  * Invariants checked (abort on violation): every byte the device sends decodes into frames with
- * a good CRC and version 1; an intact request gets as its last frame the answer with its seq
- * (the response code, or a NAK with SEQ_VALID naming the request code); every NAK with
- * SEQ_VALID to a TRACE carries a message.
+ * a good CRC and version 1, or into compact answers of staged INFER with a good CRC-32; an intact
+ * request gets as its last frame the answer with its seq (the response code, or a NAK with
+ * SEQ_VALID naming the request code); every NAK with SEQ_VALID to a TRACE carries a message;
+ * a fragment is never answered; an intact RUN gets only compact answers of its transfer id, and
+ * a repeated RUN after DONE the same DONE bytes (run once, answered from the cache).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -87,6 +93,8 @@ typedef struct {
 } fz_answer;
 
 static fz_answer fz_last;
+static uint8_t fz_sans[FZ_FRAME];   /* the last compact answer of staged INFER */
+static uint32_t fz_sans_len, fz_sans_count;
 static uint32_t fz_in_bytes;   /* the loaded model's input bytes (from LOAD_COMMIT's answer) */
 static uint32_t fz_n_layers;
 
@@ -104,6 +112,14 @@ static uint32_t fz_check_output(uint32_t from)
         const uint8_t *pl;
         if (r == EH_DF_NONE) continue;
         if (r != EH_DF_FRAME) abort();                                   /* bad COBS from the device */
+        if (d.len > 0 && buf[0] >= EH_SANS_DONE && buf[0] <= EH_SANS_MISSING_LIST) {
+            /* a compact answer of staged INFER: whole, with its CRC-32 */
+            if (d.len < 6 || eh_crc32(0, buf, d.len - 4u) != eh_rd32(buf + d.len - 4u)) abort();
+            memcpy(fz_sans, buf, d.len);
+            fz_sans_len = d.len;
+            fz_sans_count++;
+            continue;
+        }
         if (eh_frame_parse(buf, d.len, &h, &pl) != EH_PST_OK) abort();  /* bad CRC / length / version */
         fz_last.code = h.code;
         fz_last.flags = h.flags;
@@ -139,7 +155,12 @@ static const fz_answer *fz_request(uint8_t code, uint16_t seq, const uint8_t *pa
     fz_feed(&zero, 1);
     fz_feed(enc, elen);
     fz_feed(&zero, 1);
-    if (fz_check_output(mark) == 0) abort(); /* no answer at all */
+    if (fz_check_output(mark) == 0) {
+        /* no answer at all: only an oversize frame while staged INFER's fragments come in (the
+           device NAKs no unreadable frame then, docs/protocol.md) */
+        if (n > EH_FW_MAX_PAYLOAD) return &fz_last;
+        abort();
+    }
     if (n <= EH_FW_MAX_PAYLOAD) {
         /* fits the device buffer: answered as itself */
         if (fz_last.seq != seq) abort();
@@ -245,11 +266,140 @@ static void op_load(fz_in *in)
     }
 }
 
-static void op_run(fz_in *in)
+/* sends a decoded compact frame as 0x00 COBS 0x00 */
+static void fz_send_compact(const uint8_t *raw, uint32_t n)
+{
+    static uint8_t enc[EH_COBS_MAX(FZ_FRAME + 64) + 2];
+    static const uint8_t zero = 0;
+    uint32_t elen = eh_cobs_encode(raw, n, enc, sizeof enc);
+    if (!elen) abort();
+    fz_feed(&zero, 1);
+    fz_feed(enc, elen);
+    fz_feed(&zero, 1);
+}
+
+/* ends whatever partial frame an earlier RAW op left (the device may NAK it), then forgets
+ * the output, so that the checks see only the answers to what follows */
+static void fz_end_partial(void)
+{
+    static const uint8_t zero = 0;
+    uint32_t mark = fz_out_len;
+    fz_feed(&zero, 1);
+    (void)fz_check_output(mark);
+    fz_out_len = 0;
+}
+
+static uint32_t fz_fragment(uint8_t *f, uint32_t xid, uint32_t idx, const uint8_t *data, uint32_t k)
+{
+    f[0] = (uint8_t)(EH_FRAG_BIT | (xid & 0x7Fu));
+    f[1] = (uint8_t)idx;
+    memcpy(f + 2, data, k);
+    eh_wr16(f + 2 + k, eh_crc16(f, 2u + k));
+    return k + EH_FRAG_OVERHEAD;
+}
+
+static uint32_t fz_srun(uint8_t *f, uint32_t xid, uint32_t k, uint32_t flags, uint32_t t, uint32_t crc)
+{
+    f[0] = (uint8_t)EH_SRUN;
+    f[1] = (uint8_t)xid;
+    f[2] = (uint8_t)k;
+    f[3] = (uint8_t)flags;
+    eh_wr16(f + 4, (uint16_t)t);
+    eh_wr32(f + 6, crc);
+    eh_wr32(f + 10, eh_crc32(0, f, 10));
+    return EH_SRUN_LEN;
+}
+
+static void op_fragment(fz_in *in, uint32_t op)
+{
+    static uint8_t f[300], data[256];
+    uint32_t xid = get8(in), idx = get8(in), k = get8(in) % 64u + 1u, n;
+    k = take(in, data, k);
+    if (!k) return;
+    n = fz_fragment(f, xid, idx, data, k);
+    if (op & 0x10u) {
+        uint32_t at = get8(in);
+        f[at % n] ^= (uint8_t)get8(in);
+    }
+    fz_end_partial();
+    fz_send_compact(f, n);
+    /* a fragment (even a damaged one: it starts as a compact frame or becomes noise) never
+       gets a version-1 answer; an intact one gets nothing at all */
+    if (!(op & 0x10u) && fz_out_len != 0) abort();
+    (void)fz_check_output(0);
+}
+
+static void fz_expect_sans(uint32_t xid, uint32_t before)
+{
+    if (fz_sans_count == before) abort();               /* an intact RUN is answered */
+    if (fz_sans[1] != (uint8_t)(xid & 0x7Fu)) abort();  /* ... about its own transfer */
+}
+
+static void op_srun(fz_in *in)
+{
+    uint8_t f[EH_SRUN_LEN];
+    uint32_t xid = get8(in) & 0x7Fu, k = get8(in), flags = get8(in), t = get16(in), crc = get32(in);
+    uint32_t before;
+    fz_end_partial();
+    before = fz_sans_count;
+    fz_send_compact(f, fz_srun(f, xid, k, flags, t, crc));
+    (void)fz_check_output(0);
+    fz_expect_sans(xid, before);
+}
+
+static void op_staged(fz_in *in)
+{
+    static uint8_t input[EH_FW_MAX_PAYLOAD + 256], f[300], done[FZ_FRAME];
+    uint8_t r[EH_SRUN_LEN];
+    uint32_t xid = get8(in) & 0x7Fu, k = get8(in) % 64u + 1u, steps = get8(in) % 16u + 1u;
+    uint32_t flags = get8(in), skip = get32(in), x = get32(in) | 1u, ib = fz_in_bytes, total, nfrag, before, rl, dl = 0;
+    if (ib == 0 || ib > EH_FW_MAX_PAYLOAD) ib = 4;
+    while (steps > 1 && steps * ib > EH_FW_MAX_PAYLOAD) steps--;
+    total = steps * ib;
+    nfrag = (total + k - 1u) / k;
+    memset(input, 0, sizeof input);
+    for (uint32_t i = 0; i < total; i++) { /* xorshift32: the rows cost 4 input bytes */
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        input[i] = (uint8_t)(x & 1u);
+    }
+    fz_end_partial();
+    for (uint32_t i = 0; i < nfrag && i < 256u; i++) {
+        if (i < 32u && (skip >> i) & 1u) continue;
+        fz_send_compact(f, fz_fragment(f, xid, i, input + i * k, k));
+    }
+    if (fz_out_len != 0) abort(); /* fragments are never answered */
+    rl = fz_srun(r, xid, k, flags, steps, eh_crc32(0, input, total));
+    before = fz_sans_count;
+    fz_send_compact(r, rl);
+    (void)fz_check_output(0);
+    fz_expect_sans(xid, before);
+    if (fz_sans[0] == EH_SANS_DONE) {
+        dl = fz_sans_len;
+        memcpy(done, fz_sans, dl);
+    }
+    /* the same RUN again: after DONE, the same bytes from the cache (never run twice) */
+    fz_out_len = 0;
+    before = fz_sans_count;
+    fz_send_compact(r, rl);
+    (void)fz_check_output(0);
+    fz_expect_sans(xid, before);
+    if (dl && (fz_sans_len != dl || memcmp(fz_sans, done, dl) != 0)) abort();
+}
+
+static void op_run(fz_in *in, uint32_t op)
 {
     static uint8_t pl[EH_FW_MAX_PAYLOAD];
-    uint32_t kind = get8(in) % 6u;
+    uint32_t kind = get8(in) % 9u;
     switch (kind) {
+    case 6:
+        op_fragment(in, op);
+        break;
+    case 7:
+        op_srun(in);
+        break;
+    case 8:
+        op_staged(in);
+        break;
     case 0: {
         uint32_t ib = fz_in_bytes <= sizeof pl ? fz_in_bytes : 0;
         for (uint32_t i = 0; i < ib; i++) pl[i] = (uint8_t)get8(in);
@@ -294,6 +444,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_seq = 0x4000;
     fz_in_bytes = 0;
     fz_n_layers = 0;
+    fz_sans_len = 0;
+    fz_sans_count = 0;
     eh_runtime_init();
     (void)fz_check_output(0); /* the BOOT frame */
     while (in.n) {
@@ -303,7 +455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0: op_raw(&in); break;
         case 1: op_req(&in, op); break;
         case 2: op_load(&in); break;
-        default: op_run(&in); break;
+        default: op_run(&in, op); break;
         }
     }
     return 0;
