@@ -125,6 +125,80 @@ def dev_k(stats):
     return stats.extra.get("frag_k", "?")
 
 
+def test_staged_infer_exactly_once(edgehost_farm, edgehost_board, model):
+    """Staged INFER on a clean link: replayed RUN frames are answered from the cache (the same
+    bytes) and never run again, also for a CONTINUE transfer (a second run would step its rows
+    twice); after a version-1 request the replay is refused, not run; fragments of a stale
+    transfer id and of a future one (another fragment size) do not change the result."""
+    if edgehost_board.name != "host":
+        pytest.skip("the protocol logic is the same on every board; the host board runs it fast")
+    r = edgehost_farm.start_private(edgehost_board.name)
+    try:
+        dev = Device.open(r.port, timeout=1.0, retries=8, open_timeout=5)
+        dev.infer_mode = "staged"
+        dev.load_model(model.to_bytes())
+        assert dev.info.staged_infer
+        ib = dev.info.input_bytes
+        t = (dev.info.max_payload - 4) // ib
+        host = HostModel(model.to_bytes(), "kernels")
+        rng = np.random.default_rng(7)
+        dt_in = model.input_tensor.np_dtype
+        nf = ib // dt_in.itemsize
+
+        def rows(*shape):
+            if dt_in.kind == "f":
+                return rng.normal(scale=2.0, size=shape).astype(dt_in)
+            return rng.integers(-12000, 12000, size=shape).astype(dt_in)
+
+        def replay(n=3):
+            xid, run = dev.last_run
+            dev.t.write(b"\x00" + run * n)
+            got = []
+            deadline = time.monotonic() + 2
+            while len(got) < n:
+                a = dev._staged_answer(xid, set(range(32)), deadline)
+                assert a is not None, f"{len(got)} of {n} answers to the replayed RUN"
+                got.append(a)
+            return got
+
+        xs = rows(t, nf)
+        res = dev.infer(xs)
+        np.testing.assert_array_equal(res.output, host.run(xs)[0][-1])
+        assert res.mode == "staged" and dev.steps_since_reset == t
+        for a in replay():           # the cached DONE, byte for byte
+            assert a.kind == P.SANS_DONE and a.output == res.raw and a.delta == res.counter_delta
+        # a CONTINUE transfer, replayed: run once, so the device is T rows further, not 2T
+        xs2 = rows(t, nf)
+        delta, out = dev._stage_piece(xs2.tobytes(), t, True)
+        want = None
+        for x in xs2:
+            want = host.step(x)
+        assert out == want.tobytes()
+        for a in replay():
+            assert a.kind == P.SANS_DONE and a.output == out and a.delta == delta
+        x1 = rows(nf)
+        np.testing.assert_array_equal(dev.step(x1).output, host.step(x1))
+        # a version-1 request replaced the cached answer: the replay is refused, still not run
+        for a in replay(2):
+            assert a.kind == P.SANS_REFUSED and a.status == P.Status.STAGE, a
+        x1 = rows(nf)
+        np.testing.assert_array_equal(dev.step(x1).output, host.step(x1))
+        # a fragment of a stale transfer id, and one of the next id with another size and junk
+        stale = (dev._xid - 3) & 0x7F
+        nxt = (dev._xid + 1) & 0x7F
+        dev.t.write(b"\x00" + P.wire(P.fragment(stale, 0, bytes(range(1, 17)))) +
+                    P.wire(P.fragment(nxt, 1, b"\x55" * 5)))
+        for i in range(3):
+            xs = rows(t, nf)
+            res = dev.infer(xs)
+            np.testing.assert_array_equal(res.output, host.run(xs)[0][-1], err_msg=f"INFER {i}")
+            x1 = rows(nf)
+            np.testing.assert_array_equal(dev.step(x1).output, host.step(x1))
+        dev.close()
+    finally:
+        edgehost_farm.stop(r)
+
+
 def test_link_timeout_says_what_was_spent(edgehost_farm, edgehost_board):
     """A device that hears nothing: the LinkTimeout names the tries and the real time spent."""
     r = edgehost_farm.start_private(edgehost_board.name)

@@ -102,6 +102,7 @@ class Device:
         self._rt_byte: float | None = None
         self._rt_dev = 0.0
         self._xid = random.randrange(0, 128)
+        self.last_run: tuple | None = None
 
     # ---- opening ----------------------------------------------------------------------------
 
@@ -224,6 +225,9 @@ class Device:
                 self.stats.corrupt_frames += 1
                 damaged += 1
                 resend = True
+            elif item[:1] != bytes((P.VERSION,)) and P.parse_staged_answer(item) is not None:
+                self.stats.stale_dropped += 1      # a late copy of a staged INFER answer
+                continue
             else:
                 try:
                     fr = P.parse_frame(item)
@@ -578,9 +582,10 @@ class Device:
         while True:
             lossy = self._frag_ok < 0.6
             copies = 1 + (1 if len(missing) <= 8 else 0) + (1 if len(missing) <= 2 and lossy else 0)
-            flags = (P.SRUN_CONTINUE if cont else 0) | ((2 if lossy else 1) << P.SRUN_COPIES_SHIFT) | \
+            flags = (P.SRUN_CONTINUE if cont else 0) | ((2 if lossy else 0) << P.SRUN_COPIES_SHIFT) | \
                 (tag << P.SRUN_TAG_SHIFT)
             run = P.wire(P.staged_run(xid, k, flags, rows, in_crc))
+            self.last_run = (xid, run)        # for tests that replay it
             out = bytearray(b"\x00")
             if send:
                 valid_tags = {tag}
