@@ -150,6 +150,21 @@ def test_model_commands_without_model_support(native):
     assert e.value.status == P.Status.TOO_BIG
 
 
+def test_staged_infer_without_model_support(native):
+    """Firmware without the interpreter does not advertise staged INFER; a RUN sent anyway is
+    refused with UNSUPPORTED in a compact answer, fragments are never answered, and frames that
+    cannot be read are not NAKed while fragments come in (until a good version-1 frame)."""
+    dev, _ = native()
+    assert not dev.info.staged_infer
+    dev.t.write(b"\x00" + P.wire(P.fragment(3, 0, b"abcd")) + P.wire(P.fragment(3, 1, b"efgh")))
+    assert dev.t.next_item(time.monotonic() + 0.3) is None          # fragments: no answer
+    dev.t.write(b"\x00" + P.wire(b"\x05\x01\x02") + P.wire(P.staged_run(3, 4, 0, 2, 0)))
+    a = P.parse_staged_answer(dev.t.next_item(time.monotonic() + 2))  # the junk frame: no NAK
+    assert a.kind == P.SANS_REFUSED and a.xid == 3 and a.status == P.Status.UNSUPPORTED, a
+    assert dev.ping() >= 0                                            # version 1 as before
+    assert dev.echo(b"xyz") == b"xyz"
+
+
 def _faults(seed, p):
     """A filter damaging bytes in both directions (drop, corrupt, duplicate), each with prob. p."""
     rng = random.Random(seed)

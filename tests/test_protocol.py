@@ -195,6 +195,12 @@ def test_c_crc_and_cobs_equal_python(ctool, data):
     assert enc == P.cobs_encode(data).hex()  # and a cap one byte short is refused (no " SHORT-OK")
 
 
+@given(st.one_of(payloads, zeroish, st.binary(min_size=250, max_size=1100)))
+@settings(max_examples=100, deadline=None)
+def test_c_crc16_equals_python(ctool, data):
+    assert int(ctool.ask(f"H {data.hex()}"), 16) == P.crc16(data)
+
+
 @given(frames, st.integers(P.OVERHEAD, 800))
 @settings(max_examples=150, deadline=None)
 def test_c_build_equals_python(ctool, fr, cap):
@@ -246,3 +252,48 @@ def test_c_parse_equals_python(ctool, raw):
         assert int(st_) == 0
         assert (int(seq), int(code), int(length)) == (fr.seq, fr.code, len(fr.payload))
         assert pl == (fr.payload.hex() if fr.payload else "")
+
+
+# ---- staged INFER's compact frames (docs/protocol.md, "Staged INFER") --------------------------
+
+def test_crc16_vector():
+    assert P.crc16(b"123456789") == 0x29B1
+
+
+def test_compact_frames_are_not_version_1():
+    frag = P.fragment(5, 3, b"\x00\x01\x02")
+    assert frag[0] == 0x85 and frag[1] == 3 and len(frag) == 3 + P.FRAG_OVERHEAD
+    assert P.crc16(frag[:-2]) == int.from_bytes(frag[-2:], "little")
+    run = P.staged_run(5, 16, P.SRUN_CONTINUE | (7 << P.SRUN_TAG_SHIFT), 63, 0x12345678)
+    assert len(run) == 14 and run[0] == P.SRUN and run[0] != P.VERSION
+    for raw in (frag, run):
+        with pytest.raises(P.FrameError):
+            P.parse_frame(raw)      # a version-1 receiver never takes them for its frames
+    with pytest.raises(ValueError):
+        P.fragment(128, 0, b"x")
+    with pytest.raises(ValueError):
+        P.fragment(1, 0, b"")
+
+
+def _sans(kind, xid, body):
+    raw = bytes((kind, xid)) + body
+    return raw + P.crc32(raw).to_bytes(4, "little")
+
+
+def test_staged_answers_parse():
+    a = P.parse_staged_answer(_sans(P.SANS_DONE, 9, (1234).to_bytes(4, "little") + b"\x01\x02"))
+    assert a.kind == P.SANS_DONE and a.xid == 9 and a.delta == 1234 and a.output == b"\x01\x02"
+    # received bits of 10 fragments: 0..7 and 9
+    a = P.parse_staged_answer(_sans(P.SANS_MISSING, 9, bytes((3, 9, 0xFF, 0x02))))
+    assert a.kind == P.SANS_MISSING and a.tag == 3
+    assert [i for i, r in enumerate(a.received) if not r] == [8]
+    a = P.parse_staged_answer(_sans(P.SANS_MISSING_LIST, 9, bytes((4, 99, 7, 50))))
+    assert a.kind == P.SANS_MISSING and len(a.received) == 100 and a.tag == 4
+    assert [i for i, r in enumerate(a.received) if not r] == [7, 50]
+    a = P.parse_staged_answer(_sans(P.SANS_REFUSED, 9, bytes((P.Status.STAGE,)) + b"stale transfer id"))
+    assert a.status == P.Status.STAGE and a.message == "stale transfer id"
+    good = _sans(P.SANS_DONE, 9, bytes(6))
+    assert P.parse_staged_answer(good[:-1] + bytes((good[-1] ^ 1,))) is None   # CRC-32 checked
+    assert P.parse_staged_answer(_sans(P.SANS_MISSING, 9, bytes((0, 9, 0xFF)))) is None  # bits cut
+    assert P.parse_staged_answer(_sans(P.SANS_MISSING_LIST, 9, bytes((0, 9, 10)))) is None  # past n
+    assert P.parse_staged_answer(P.build_frame(P.Frame(P.Cmd.PING, 3))) is None

@@ -2,6 +2,7 @@
  * Line-oriented driver of the C framing code for the Python tests (tests/test_protocol.py),
  * built natively with ASan+UBSan. One command per stdin line, one answer line on stdout:
  *   C <hex>                          -> crc32 as 8 hex digits
+ *   H <hex>                          -> crc16 (CCITT-FALSE, fragments) as 4 hex digits
  *   E <hex>                          -> COBS encoding (hex); "ERR" if the buffer is too small
  *   D <cap> <hex>                    -> deframer events over the bytes, space separated:
  *                                       F:<hex> (frame) or X<status>:<hex> (error, partial bytes)
@@ -46,6 +47,10 @@ int main(void)
         if (op == 'C') {
             uint8_t *b = unhex(arg, &n);
             printf("%08x", (unsigned)eh_crc32(0, b, n));
+            free(b);
+        } else if (op == 'H') {
+            uint8_t *b = unhex(arg, &n);
+            printf("%04x", (unsigned)eh_crc16(b, n));
             free(b);
         } else if (op == 'E') {
             uint8_t *b = unhex(arg, &n);
