@@ -3,8 +3,8 @@
  * compile definition in the board's CMake toolchain file (boards/icebreaker, boards/ulx3s);
  * the defaults below are chosen by core so that every supported board fits its RAM.
  *
- * RAM used by the runtime = 2 * (EH_FW_MAX_PAYLOAD + 12) + EH_FW_BLOB_SIZE + EH_FW_ARENA_SIZE
- * + the model struct + ~100 bytes.
+ * RAM used by the runtime = 2 * (EH_FW_MAX_PAYLOAD + 12) + EH_FW_MAX_PAYLOAD (staged INFER's
+ * staging buffer) + 32 + EH_FW_BLOB_SIZE + EH_FW_ARENA_SIZE + the model struct + ~100 bytes.
  */
 #ifndef EH_FW_CONFIG_H
 #define EH_FW_CONFIG_H

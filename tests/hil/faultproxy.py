@@ -27,10 +27,12 @@ class _Dir:
     def __init__(self, proxy: "FaultProxy", seed: int):
         self.proxy = proxy
         self.rng = random.Random(seed)
-        self.gap = self._draw()
+        self.p = None
+        self.gap = 0
 
     def _draw(self) -> int:
-        ptot = sum(self.proxy.p)
+        self.p = self.proxy.p
+        ptot = sum(self.p)
         if ptot <= 0:
             return 1 << 62
         if ptot >= 1:
@@ -45,6 +47,8 @@ class _Dir:
         c["bytes"] += len(data)
         pos = 0
         n = len(data)
+        if self.p != self.proxy.p:          # the rates changed (a test may set proxy.p): new gap
+            self.gap = self._draw()
         while pos < n:
             if self.gap >= n - pos:
                 out += data[pos:]
