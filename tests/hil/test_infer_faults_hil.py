@@ -218,3 +218,31 @@ def test_link_timeout_says_what_was_spent(edgehost_farm, edgehost_board):
     finally:
         proxy.close()
         edgehost_farm.stop(r)
+
+
+def test_staged_timeout_says_what_was_spent(edgehost_farm, edgehost_board, model):
+    """A staged INFER to a device that hears nothing: the LinkTimeout names the rounds, the
+    timeouts and the real time spent, within the bound the retries set."""
+    if edgehost_board.name != "host":
+        pytest.skip("the host logic is the same on every board")
+    r = edgehost_farm.start_private(edgehost_board.name)
+    proxy = FaultProxy(r.port, p_drop=0, p_corrupt=0, p_dup=0, p_delay=0, seed=1)
+    try:
+        dev = Device.open(proxy.url, timeout=0.1, retries=3, open_timeout=5)
+        dev.infer_mode = "staged"
+        dev.load_model(model.to_bytes())
+        ib = dev.info.input_bytes
+        dev.infer(bytes(4 * ib))                     # measures the round trip
+        proxy.p = (1.0, 0, 0, 0)                     # from now on every byte is dropped
+        t0 = time.monotonic()
+        with pytest.raises(LinkTimeout) as ei:
+            dev.infer(bytes(4 * ib))
+        spent = time.monotonic() - t0
+        msg = str(ei.value)
+        assert "not run after 4 rounds in " in msg and "4 timed out" in msg, msg
+        said = float(msg.split("rounds in ")[1].split(" s")[0])
+        assert 0 < said <= spent + 0.005 and spent < 4 * 2.5, (said, spent)   # 4 x at most 2 s + bytes
+        dev.close()
+    finally:
+        proxy.close()
+        edgehost_farm.stop(r)

@@ -575,6 +575,7 @@ class Device:
         valid_tags: set = set()
         rounds = timeouts = stale = 0
         idle = 0                     # rounds in a row that brought nothing new
+        consec = 0                   # rounds in a row that timed out
         tmo = 0.0
         self.stats.requests += 1
         self.stats.staged += 1
@@ -601,15 +602,21 @@ class Device:
             rounds += 1
             self.stats.staged_rounds += 1
             t0 = time.monotonic()
-            tmo = self._stage_timeout(len(out))
+            # doubled for each timeout in a row (a long INFER on a slow device, a stall), up to
+            # an INFER frame's timeout
+            tmo = min(max(self.timeout, 2.0) + (len(out) + 64) * self.byte_time,
+                      self._stage_timeout(len(out)) * 2 ** min(consec, 16))
             ans = self._staged_answer(xid, valid_tags, t0 + tmo)
             if ans is None:
+                consec += 1
                 timeouts += 1
                 self.stats.timeouts += 1
                 idle += 1
                 send = False
             else:
-                self._rt_sample(time.monotonic() - t0, len(out))
+                if not consec:      # a round trip without a timeout before it
+                    self._rt_sample(time.monotonic() - t0, len(out))
+                consec = 0
                 if ans.kind == P.SANS_DONE:
                     self._delivered += 1
                     self._last = f"staged INFER xid={xid} (request #{self._delivered})"
