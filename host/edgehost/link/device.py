@@ -253,6 +253,8 @@ class Device:
                         self.stats.stale_dropped += 1
                         continue
                     else:
+                        if tries == 1 and fr.code != P.RSP_NAK:   # a clean round trip: staged INFER's
+                            self._rt_sample(time.monotonic() - t_start, len(wire) + len(fr.payload) + 16)
                         return self._answer(cmd, seq, fr)
             if resend:
                 if tries > retries:
@@ -576,6 +578,7 @@ class Device:
         rounds = timeouts = stale = 0
         idle = 0                     # rounds in a row that brought nothing new
         consec = 0                   # rounds in a row that timed out
+        sent_at: dict = {}           # tag -> (time sent, bytes) of this transfer's rounds
         tmo = 0.0
         self.stats.requests += 1
         self.stats.staged += 1
@@ -602,10 +605,11 @@ class Device:
             rounds += 1
             self.stats.staged_rounds += 1
             t0 = time.monotonic()
-            # doubled for each timeout in a row (a long INFER on a slow device, a stall), up to
-            # an INFER frame's timeout
+            # doubled for each timeout in a row after the third (a long INFER on a slow device, a
+            # stall; two in a row are common at 5% faults), up to an INFER frame's timeout
             tmo = min(max(self.timeout, 2.0) + (len(out) + 64) * self.byte_time,
-                      self._stage_timeout(len(out)) * 2 ** min(consec, 16))
+                      self._stage_timeout(len(out)) * 2 ** min(max(0, consec - 3), 16))
+            sent_at[tag] = (t0, len(out))
             ans = self._staged_answer(xid, valid_tags, t0 + tmo)
             if ans is None:
                 consec += 1
@@ -614,8 +618,12 @@ class Device:
                 idle += 1
                 send = False
             else:
-                if not consec:      # a round trip without a timeout before it
-                    self._rt_sample(time.monotonic() - t0, len(out))
+                # the round trip of the round that was answered (a late answer of an earlier
+                # round, after timeouts, is a sample too: the link's latency just grew)
+                t_sent, n_sent = sent_at.get(ans.tag, (t0, len(out))) if ans.kind == P.SANS_MISSING \
+                    else (t0, len(out)) if not consec else (None, 0)
+                if t_sent is not None:
+                    self._rt_sample(time.monotonic() - t_sent, n_sent)
                 consec = 0
                 if ans.kind == P.SANS_DONE:
                     self._delivered += 1

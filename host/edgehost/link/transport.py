@@ -6,6 +6,8 @@ The transport only moves bytes and cuts them into frames; retries live in `Devic
 """
 from __future__ import annotations
 
+import os
+import select
 import time
 from typing import Any
 
@@ -29,6 +31,15 @@ class Transport:
         self._pending: list = []
         self.bytes_out = 0
         self.bytes_in = 0
+        # a socket (QEMU's UART, a proxy) or a tty file descriptor is waited on with select()
+        # and read whole: a wait ends when its deadline does, not on pyserial's 20 ms poll
+        self._sock = None
+        self._fd = None
+        sock = getattr(ser, "_socket", None)
+        if sock is not None and hasattr(sock, "recv"):
+            self._sock = sock
+        elif isinstance(getattr(ser, "fd", None), int) and type(ser).__module__.startswith("serial.serialposix"):
+            self._fd = ser.fd
 
     @classmethod
     def open(cls, port: str, *, baudrate: int = 115200, open_timeout: float = 2.0) -> "Transport":
@@ -72,6 +83,8 @@ class Transport:
 
     def read_bytes(self, timeout: float) -> bytes:
         """Whatever arrives within `timeout` seconds (b'' if nothing)."""
+        if self._sock is not None or self._fd is not None:
+            return self._read_select(timeout)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -87,6 +100,22 @@ class Transport:
                 return data
             if time.monotonic() >= deadline:
                 return b""
+
+    def _read_select(self, timeout: float) -> bytes:
+        try:
+            fno = self._sock.fileno() if self._sock is not None else self._fd
+            r, _, _ = select.select([fno], [], [], max(0.0, timeout))
+            if not r:
+                return b""
+            data = self._sock.recv(65536) if self._sock is not None else os.read(self._fd, 65536)
+        except BlockingIOError:
+            return b""
+        except (OSError, ValueError) as e:
+            raise ConnectionLost(f"{e}", port=self.port) from e
+        if not data:
+            raise ConnectionLost("the other end closed the connection", port=self.port)
+        self.bytes_in += len(data)
+        return data
 
     def next_item(self, deadline: float):
         """The next decoded frame (bytes) or P.FrameError, or None when the deadline passes."""
