@@ -19,7 +19,7 @@ def register(sub) -> None:
                    help="held-out test windows per activity (default 100: 600 windows)")
     h.add_argument("--all", action="store_true", help="every held-out test window (3973)")
     h.add_argument("--train", action="store_true", help="retrain the model first (needs torch, snntorch)")
-    h.add_argument("--epochs", type=A.integer(1, 100_000), default=20, help="with --train (default: %(default)s)")
+    h.add_argument("--epochs", type=A.integer(1, 100_000), default=12, help="with --train (default: %(default)s)")
     h.add_argument("--model", choices=HAR_MODELS, default="l2mu",
                    help="the model on the device: l2mu (default; the spiking L2MU), cnn-int8 (the int8 1-D CNN "
                         "users would run with CMSIS-NN: conv1d_s8, fc_s8), or a baseline as a blob: bcnn (binary "
@@ -152,6 +152,9 @@ def _print(r: dict) -> None:
     for n, row in zip(names, cm):
         m.add_row(n, *[str(v) for v in row])
     c.print(m)
+    if r.get("spike_rates"):
+        from ..demos.har.spikes import format_rates
+        c.print(format_rates(r["spike_rates"]))
     if r.get("confusion_png"):
         c.print(f"confusion matrix image: {r['confusion_png']}")
     full = r["full_test_set"]

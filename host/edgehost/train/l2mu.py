@@ -99,6 +99,9 @@ class L2MU(nn.Module):
                                       ("m", c.memory * c.order), ("h", c.hidden))}
         s_m, s_h, y = z(c.memory * c.order), z(c.hidden), z(c.classes)
         rec = {k: [] for k in ("in", "x", "u", "m", "h", "y")} if record else None
+        # spikes per population summed over steps and neurons, mean over the batch (differentiable
+        # through the surrogate gradient): the activity regularisation of train(act_reg=...)
+        self.spike_counts = dict.fromkeys(("in", "x", "u", "m", "h"), 0.0)
         vrec = {k: [] for k in mems} if record else None
         beta_o = self.beta_o.clamp(0, 1)
         for t in range(steps):
@@ -111,6 +114,8 @@ class L2MU(nn.Module):
             s_m, mems["m"] = self.lif_m(i_m.reshape(nb, -1), mems["m"])
             s_h, mems["h"] = self.lif_h(self.w_x(s_x) + self.w_h(s_h) + self.w_m(s_m), mems["h"])
             y = beta_o * y + self.out(s_h)
+            for k, v in (("in", s_in), ("x", s_x), ("u", s_u), ("m", s_m), ("h", s_h)):
+                self.spike_counts[k] = self.spike_counts[k] + v.sum(1).mean()
             if record:
                 for k, v in (("in", s_in), ("x", s_x), ("u", s_u), ("m", s_m), ("h", s_h), ("y", y)):
                     rec[k].append(v.detach())
@@ -125,11 +130,28 @@ class L2MU(nn.Module):
     def config(self) -> dict:
         return asdict(self.cfg)
 
+    def rows_fed(self) -> dict:
+        """Weight rows the event-driven Q15 step and readout visit per spike of each population
+        (kernels_c/src/lmu/eh_l2mu_step_q15.c; the same figures as demos/har/spikes.py)."""
+        c = self.cfg
+        return {"in": c.enc, "x": c.memory + c.hidden, "u": c.order, "m": c.memory + c.hidden,
+                "h": c.memory + c.hidden + c.classes}
+
+    def row_visits_per_step(self, steps: int) -> torch.Tensor:
+        """Spikes x rows fed per step, mean over the last forward's batch (differentiable)."""
+        rows = self.rows_fed()
+        return sum(self.spike_counts[k] * rows[k] for k in rows) / steps
+
 
 def train(model: L2MU, X: np.ndarray, y: np.ndarray, epochs: int = 30, batch: int = 64, lr: float = 2e-3,
           X_val: np.ndarray | None = None, y_val: np.ndarray | None = None, seed: int = 0,
-          progress: bool = True, log=print) -> list[dict]:
-    """Adam on cross-entropy of the last-step readout; returns per-epoch history."""
+          progress: bool = True, log=print, act_reg: float = 0.0) -> list[dict]:
+    """Adam on cross-entropy of the last-step readout; returns per-epoch history.
+
+    act_reg > 0 adds activity regularisation: act_reg x (weight-row visits per step / 1000), the
+    spikes of every population weighted by the rows of weights each spike makes the event-driven
+    Q15 kernel visit (L2MU.row_visits_per_step), so the penalty follows the kernel's
+    spike-dependent work."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -146,11 +168,15 @@ def train(model: L2MU, X: np.ndarray, y: np.ndarray, epochs: int = 30, batch: in
         for ep in range(epochs):
             model.train()
             order = rng.permutation(len(Xt))
-            total, correct, loss_sum = 0, 0, 0.0
+            total, correct, loss_sum, rv_sum = 0, 0, 0.0, 0.0
             for k in range(0, len(order), batch):
                 idx = torch.tensor(order[k:k + batch])
                 logits = model(Xt[idx])
                 loss = nn.functional.cross_entropy(logits, yt[idx])
+                if act_reg > 0:
+                    rv = model.row_visits_per_step(Xt.shape[1])
+                    loss = loss + act_reg * rv / 1000.0
+                    rv_sum += float(rv.detach()) * len(idx)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -159,6 +185,8 @@ def train(model: L2MU, X: np.ndarray, y: np.ndarray, epochs: int = 30, batch: in
                 total += len(idx)
             sched.step()
             h = {"epoch": ep + 1, "loss": loss_sum / total, "train_acc": correct / total}
+            if act_reg > 0:
+                h["row_visits_per_step"] = rv_sum / total
             if X_val is not None:
                 h["val_acc"] = accuracy(model, X_val, y_val)
             hist.append(h)

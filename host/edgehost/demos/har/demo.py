@@ -126,6 +126,8 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     pred_dev, pred_host, pred_float = map(np.array, (pred_dev, pred_host, pred_float))
     instr, how = instructions_from_counter(int(np.median(deltas)), kind or "", board)
     cm = confusion(y, pred_dev, len(names))
+    from .spikes import spike_rates
+    rates = spike_rates(cell_q, X, input_scale)         # the same windows, Q15 on the host
     result = {
         "dataset": meta["dataset"], "board": board.name, "core": board.core,
         "windows": int(len(X)), "window": f"{meta['steps']} steps x {meta['channels']} channels at 20 Hz (2 s)",
@@ -141,6 +143,7 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
         "model": {"blob_bytes": len(blob), "arena_bytes": int(load.arena_used), "hash": f"{load.model_hash:08x}"},
         "firmware": {"elf": str(fw.elf), "flash_used": fw.flash_used, "ram_used": fw.ram_used},
         "confusion_matrix": cm.tolist(), "classes": names,
+        "spike_rates": rates,
         "full_test_set": {"windows": int(len(test_raw.y)), "accuracy_q15": meta.get("accuracy_test_q15"),
                           "accuracy_float": meta.get("accuracy_test_float_torch")},
         "seconds": round(time.monotonic() - t0, 1), "port": port,
