@@ -31,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -87,25 +88,41 @@ def l2mu_blob_of(meta, cell_q) -> bytes:
                      input="q15")
 
 
-def accuracies(recordings=None, log=print) -> dict:
-    """Host accuracy (the blobs on the C kernels, as on the device) of each model at a decision
-    every sample and every 1 s."""
+def load_l2mu(prefix: str = "l2mu_hapt", model_dir=None):
+    """(meta, Q15 cell) of a committed L2MU: the demo's (l2mu_hapt) or the continuous one
+    (l2mu_stream, train_stream.py)."""
+    from .cellio import load_cell
+    from .demo import MODEL_DIR
+    d = Path(model_dir) if model_dir is not None else MODEL_DIR
+    return json.loads((d / f"{prefix}.json").read_text()), load_cell(d / f"{prefix}_q15.npz")
+
+
+STREAM = "l2mu_stream"     # the L2MU trained for continuous operation (train_stream.py)
+
+
+def accuracies(recordings=None, log=print, prefix: str = "l2mu_hapt", model_dir=None,
+               stream_prefix: str | None = STREAM) -> dict:
+    """Host accuracy (the blobs on the C kernels, as on the device) at a decision every sample
+    ("_every") and every 1 s ("_1s"): the demo's L2MU (`prefix`) windowed ("l2mu_win") and run
+    continuously ("l2mu_cont"), the L2MU trained for continuous operation (`stream_prefix`, when
+    committed) run continuously ("stream_cont"), and the int8 CNN ("cnn")."""
     from ...convert.l2mu import quantize_input
     from ...runtime import HostModel
     from . import cnn_int8 as C
-    from .demo import load_model
-
     recordings = held_out_recordings() if recordings is None else recordings
-    meta, _, cell_q = load_model()
-    host = HostModel(l2mu_blob_of(meta, cell_q), backend="kernels")
+    meta, cell_q = load_l2mu(prefix, model_dir)
+    hosts = {"l2mu": (HostModel(l2mu_blob_of(meta, cell_q), backend="kernels"), float(meta["input_scale"]))}
+    if stream_prefix is not None and has_model(stream_prefix, model_dir):
+        ms, cs = load_l2mu(stream_prefix, model_dir)
+        hosts["stream"] = (HostModel(l2mu_blob_of(ms, cs), backend="kernels"), float(ms["input_scale"]))
     cnn = C.load()
-    scale = float(meta["input_scale"])
-    hits = {k: [0, 0] for k in ("l2mu_cont_every", "l2mu_cont_1s", "l2mu_win_every", "l2mu_win_1s",
-                                "cnn_every", "cnn_1s")}
+    hits: dict = {}
 
-    def add(key, pred, truth):
-        hits[key][0] += int(np.sum(pred == truth))
-        hits[key][1] += int(truth.size)
+    def add(key, pred, truth, on_grid):
+        for k, sel in ((f"{key}_every", slice(None)), (f"{key}_1s", on_grid)):
+            h = hits.setdefault(k, [0, 0])
+            h[0] += int(np.sum(pred[sel] == truth[sel]))
+            h[1] += int(truth[sel].size)
 
     t0 = time.monotonic()
     for i, (x, cls) in enumerate(recordings):
@@ -113,53 +130,77 @@ def accuracies(recordings=None, log=print) -> dict:
         if every.size == 0:
             continue
         on_grid = np.isin(every, grid)
-        xq = quantize_input(x, scale)
-        # continuous L2MU: one pass over the whole recording from a fresh state, never reset
-        host.reset()
-        out = np.stack([host.step(r) for r in xq])
-        add("l2mu_cont_every", out[every].argmax(1), cls[every])
-        add("l2mu_cont_1s", out[grid].argmax(1), cls[grid])
-        # windowed L2MU (one instance per open window): reset, the 40 samples up to t, the readout
-        pw = np.empty(every.size, np.int64)
-        for k, w in enumerate(_windows(xq, every)):
+        truth = cls[every]
+        for name, (host, scale) in hosts.items():
+            xq = quantize_input(x, scale)
+            # continuous: one pass over the whole recording from a fresh state, never reset
             host.reset()
-            for r in w:
-                o = host.step(r)
-            pw[k] = int(np.argmax(o))
-        add("l2mu_win_every", pw, cls[every])
-        add("l2mu_win_1s", pw[on_grid], cls[grid])
+            out = np.stack([host.step(r) for r in xq])
+            add(f"{name}_cont", out[every].argmax(1), truth, on_grid)
+            if name != "l2mu":
+                continue
+            # windowed (one instance per open window): reset, the 40 samples up to t, the readout
+            pw = np.empty(every.size, np.int64)
+            for k, w in enumerate(_windows(xq, every)):
+                host.reset()
+                for r in w:
+                    o = host.step(r)
+                pw[k] = int(np.argmax(o))
+            add("l2mu_win", pw, truth, on_grid)
         # int8 CNN over the window ending at t
-        pc = C.int8_logits(cnn["q"], *cnn["norm"], _windows(x, every)).argmax(1)
-        add("cnn_every", pc, cls[every])
-        add("cnn_1s", pc[on_grid], cls[grid])
+        add("cnn", C.int8_logits(cnn["q"], *cnn["norm"], _windows(x, every)).argmax(1), truth, on_grid)
         if log:
             log(f"  recording {i + 1}/{len(recordings)}: {every.size} decisions, {time.monotonic() - t0:.0f} s")
     return {k: {"accuracy": h[0] / h[1] if h[1] else None, "decisions": h[1]} for k, h in hits.items()}
 
 
+def has_model(prefix: str, model_dir=None) -> bool:
+    from .demo import MODEL_DIR
+    return (Path(model_dir) if model_dir is not None else MODEL_DIR).joinpath(f"{prefix}_q15.npz").exists()
+
+
+def _step_costs(dev, blob: bytes, stretches, board) -> dict:
+    """Median instructions of one STEP over the stretches (each from a reset state, then never
+    reset), each output compared with the host interpreter's."""
+    from ...runtime import HostModel
+    from .demo import instructions_from_counter
+    load = dev.load_model(blob)
+    host = HostModel(blob, backend="kernels")
+    deltas, exact, kind = [], 0, ""
+    for xq in stretches:
+        dev.reset_state()
+        host.reset()
+        for row in xq:
+            r = dev.step(row)
+            kind = r.counter_kind
+            deltas.append(r.counter_delta)
+            exact += bool(np.array_equal(r.output, host.step(row)))
+    step_i, how = instructions_from_counter(int(np.median(deltas)), kind, board)
+    return {"step_instructions": step_i, "steps_bit_exact": exact / len(deltas), "steps": len(deltas),
+            "blob_bytes": len(blob), "arena_bytes": int(load.arena_used), "source": how, "kind": kind}
+
+
 def device_costs(board_name: str = "mps2-an386", port: str | None = None, n: int = 300, per_class: int = 10,
-                 log=print) -> dict:
-    """Instructions on the board: the median of one L2MU STEP (n continuous steps spread over the
-    held-out recordings, never reset, each output compared with the host's), and the median
-    INFER of one window of the L2MU and of the int8 CNN (per_class test windows per activity);
-    with the blobs' bytes and arenas."""
+                 log=print, stream_prefix: str | None = STREAM) -> dict:
+    """Instructions on the board: the median of one STEP of each L2MU (n continuous steps spread
+    over the held-out recordings, each output compared with the host's), and the median INFER of
+    one window of the demo's L2MU and of the int8 CNN (per_class test windows per activity); with
+    the blobs' bytes and arenas."""
     from ... import boards as boards_mod
     from ...convert.l2mu import quantize_input
-    from ...runtime import HostModel
     from . import cnn_int8 as C
     from .data import hapt_split
-    from .demo import instructions_from_counter, load_model, pick_windows
+    from .demo import instructions_from_counter, pick_windows
     from ..board import connect
 
     board = boards_mod.get(board_name)
-    meta, _, cell_q = load_model()
+    meta, cell_q = load_l2mu()
     scale = float(meta["input_scale"])
     l2mu = l2mu_blob_of(meta, cell_q)
     cnn = C.load()
     cnn_blob = C.blob(cnn["q"], *cnn["norm"])
     recs = held_out_recordings()
-    # n samples from the middles of the recordings, one continuous stretch per recording
-    per = max(1, n // len(recs))
+    per = max(1, n // len(recs))          # one continuous stretch from the middle of each recording
     stretches = [quantize_input(x[len(x) // 2: len(x) // 2 + per], scale) for x, _ in recs]
     test = hapt_split().test_raw
     idx = pick_windows(test.y, per_class)
@@ -168,26 +209,17 @@ def device_costs(board_name: str = "mps2-an386", port: str | None = None, n: int
     res = {"board": board.name, "core": board.core,
            "firmware": {"flash_used": link.firmware.flash_used, "ram_used": link.firmware.ram_used}}
     try:
-        load = dev.load_model(l2mu)
-        host = HostModel(l2mu, backend="kernels")
-        deltas, exact, kind = [], 0, ""
-        for xq in stretches:
-            dev.reset_state()
-            host.reset()
-            for row in xq:
-                r = dev.step(row)
-                kind = r.counter_kind
-                deltas.append(r.counter_delta)
-                exact += bool(np.array_equal(r.output, host.step(row)))
-        step_i, how = instructions_from_counter(int(np.median(deltas)), kind, board)
+        res["l2mu"] = _step_costs(dev, l2mu, stretches, board)
         win = [dev.infer(quantize_input(test.X[k], scale)).counter_delta for k in idx]
-        res["l2mu"] = {"step_instructions": step_i,
-                       "window_instructions": instructions_from_counter(int(np.median(win)), kind, board)[0],
-                       "steps_bit_exact": exact / len(deltas), "steps": len(deltas), "windows": len(idx),
-                       "blob_bytes": len(l2mu), "arena_bytes": int(load.arena_used), "source": how}
+        res["l2mu"].update(window_instructions=instructions_from_counter(int(np.median(win)), res["l2mu"]["kind"], board)[0],
+                           windows=len(idx))
+        if stream_prefix is not None and has_model(stream_prefix):
+            ms, cs = load_l2mu(stream_prefix)
+            sq = [quantize_input(x[len(x) // 2: len(x) // 2 + per], float(ms["input_scale"])) for x, _ in recs]
+            res["stream"] = _step_costs(dev, l2mu_blob_of(ms, cs), sq, board)
         load = dev.load_model(cnn_blob)
         win = [dev.infer(C.window_input(test.X[k])).counter_delta for k in idx]
-        res["cnn_int8"] = {"window_instructions": instructions_from_counter(int(np.median(win)), kind, board)[0],
+        res["cnn_int8"] = {"window_instructions": instructions_from_counter(int(np.median(win)), res["l2mu"]["kind"], board)[0],
                            "windows": len(idx), "blob_bytes": len(cnn_blob), "arena_bytes": int(load.arena_used)}
     finally:
         dev.close()
@@ -212,8 +244,12 @@ def table(acc: dict, cost: dict) -> list[dict]:
     for when, k, per in (("every sample", "every", rate), ("every 1 s", "1s", 1.0)):
         row("L2MU, windowed (reset, 40 steps, read)", when, acc[f"l2mu_win_{k}"]["accuracy"],
             per * l2["window_instructions"], l2["arena_bytes"], ring, "one INFER of 40 steps per decision")
-        row("L2MU, continuous (never reset)", when, acc[f"l2mu_cont_{k}"]["accuracy"],
+        row("L2MU, windowed model run continuously", when, acc[f"l2mu_cont_{k}"]["accuracy"],
             rate * l2["step_instructions"], l2["arena_bytes"], 0, "one STEP per sample, read at will")
+        if "stream" in cost and f"stream_cont_{k}" in acc:
+            st = cost["stream"]
+            row("L2MU trained for streaming (never reset)", when, acc[f"stream_cont_{k}"]["accuracy"],
+                rate * st["step_instructions"], st["arena_bytes"], 0, "one STEP per sample, read at will")
         row("int8 CNN (edgehost conv1d_s8, fc_s8)", when, acc[f"cnn_{k}"]["accuracy"],
             per * cn["window_instructions"], cn["arena_bytes"], ring, "one INFER per decision")
         c = CMSIS_NN
