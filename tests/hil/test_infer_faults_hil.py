@@ -239,9 +239,11 @@ def test_staged_timeout_says_what_was_spent(edgehost_farm, edgehost_board, model
             dev.infer(bytes(4 * ib))
         spent = time.monotonic() - t0
         msg = str(ei.value)
-        assert "not run after 4 rounds in " in msg and "4 timed out" in msg, msg
+        # at least retries + 1 rounds and an INFER frame's timeout (2 s here) without progress
+        assert " rounds in " in msg and " timed out (the last after " in msg, msg
+        rounds = int(msg.split("not run after ")[1].split(" rounds")[0])
         said = float(msg.split("rounds in ")[1].split(" s")[0])
-        assert 0 < said <= spent + 0.005 and spent < 4 * 2.5, (said, spent)   # 4 x at most 2 s + bytes
+        assert rounds >= 4 and 2.0 <= said <= spent + 0.005 and spent < 8, (rounds, said, spent)
         dev.close()
     finally:
         proxy.close()

@@ -555,7 +555,7 @@ class Device:
         if self._rt_byte is None:
             return cons
         # a timeout that comes too early costs one RUN-only round: a late answer is still taken
-        return min(cons, max(0.005, (self._rt_byte + 4 * self._rt_dev) * (nbytes + 64)))
+        return min(cons, max(0.015, (self._rt_byte + 4 * self._rt_dev) * (nbytes + 64)))
 
     def _rt_sample(self, elapsed: float, nbytes: int) -> None:
         x = elapsed / (nbytes + 64)
@@ -578,11 +578,10 @@ class Device:
         rounds = timeouts = stale = 0
         idle = 0                     # rounds in a row that brought nothing new
         consec = 0                   # rounds in a row that timed out
-        sent_at: dict = {}           # tag -> (time sent, bytes) of this transfer's rounds
         tmo = 0.0
         self.stats.requests += 1
         self.stats.staged += 1
-        t_start = time.monotonic()
+        t_start = t_progress = time.monotonic()
         while True:
             lossy = self._frag_ok < 0.6
             copies = 1 + (1 if len(missing) <= 8 else 0) + (1 if len(missing) <= 2 and lossy else 0)
@@ -605,11 +604,11 @@ class Device:
             rounds += 1
             self.stats.staged_rounds += 1
             t0 = time.monotonic()
-            # doubled for each timeout in a row after the third (a long INFER on a slow device, a
-            # stall; two in a row are common at 5% faults), up to an INFER frame's timeout
-            tmo = min(max(self.timeout, 2.0) + (len(out) + 64) * self.byte_time,
-                      self._stage_timeout(len(out)) * 2 ** min(max(0, consec - 3), 16))
-            sent_at[tag] = (t0, len(out))
+            # doubled for each timeout in a row after the 8th (a long INFER on a slow device; a
+            # stall or a few lost rounds are better met by sending the RUN again soon), up to an
+            # INFER frame's timeout
+            slow = max(self.timeout, 2.0) + (len(out) + 64) * self.byte_time
+            tmo = min(slow, self._stage_timeout(len(out)) * 2 ** min(max(0, consec - 8), 16))
             ans = self._staged_answer(xid, valid_tags, t0 + tmo)
             if ans is None:
                 consec += 1
@@ -618,12 +617,8 @@ class Device:
                 idle += 1
                 send = False
             else:
-                # the round trip of the round that was answered (a late answer of an earlier
-                # round, after timeouts, is a sample too: the link's latency just grew)
-                t_sent, n_sent = sent_at.get(ans.tag, (t0, len(out))) if ans.kind == P.SANS_MISSING \
-                    else (t0, len(out)) if not consec else (None, 0)
-                if t_sent is not None:
-                    self._rt_sample(time.monotonic() - t_sent, n_sent)
+                if not consec:      # a round trip without a timeout before it
+                    self._rt_sample(time.monotonic() - t0, len(out))
                 consec = 0
                 if ans.kind == P.SANS_DONE:
                     self._delivered += 1
@@ -641,15 +636,20 @@ class Device:
                     still = set(now_missing)
                     got = sum(1 for i in missing if i not in still)
                     self._retune(sent_missing, got, copies)
-                idle = 0 if len(now_missing) < len(missing) else idle + 1
+                if len(now_missing) < len(missing):
+                    idle = 0
+                    t_progress = time.monotonic()
+                else:
+                    idle += 1
                 missing = now_missing
                 send = True
-            if idle > self.retries:
+            if idle > self.retries and time.monotonic() - t_progress > slow:
                 spent = time.monotonic() - t_start
                 raise self._err(LinkTimeout, f"staged INFER xid={xid} ({n} fragments of {k} bytes) not run "
                                 f"after {rounds} rounds in {spent:.2f} s: {timeouts} timed out (the last "
                                 f"after {tmo:.3f} s without an answer), {len(missing)} fragments still "
-                                f"missing, {idle} rounds in a row without progress")
+                                f"missing, {idle} rounds in a row without progress (for "
+                                f"{time.monotonic() - t_progress:.2f} s)")
             tag = (tag + 1) & 0x1F
             self.stats.retransmits += 1
 
