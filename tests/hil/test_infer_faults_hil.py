@@ -241,6 +241,7 @@ def test_staged_timeout_says_what_was_spent(edgehost_farm, edgehost_board, model
         msg = str(ei.value)
         # at least retries + 1 rounds and an INFER frame's timeout (2 s here) without progress
         assert " rounds in " in msg and " timed out (the last after " in msg, msg
+        print("\n" + msg)
         rounds = int(msg.split("not run after ")[1].split(" rounds")[0])
         said = float(msg.split("rounds in ")[1].split(" s")[0])
         assert rounds >= 4 and 2.0 <= said <= spent + 0.005 and spent < 8, (rounds, said, spent)
