@@ -83,7 +83,7 @@ def test_table_prices_each_rate():
 def test_streaming_cli_on_mps2(tmp_path):
     env = {**os.environ, "EDGEHOST_HOME": str(tmp_path / "home")}
     try:
-        out = subprocess.run([sys.executable, "-m", "edgehost.demos.har.streaming", "--json"],
+        out = subprocess.run([sys.executable, "-m", "edgehost", "demo", "har", "--streaming", "--json"],
                              capture_output=True, text=True, timeout=1200, env=env)
     finally:
         subprocess.run([sys.executable, "-m", "edgehost", "stop", "--all"], env=env, capture_output=True, timeout=60)

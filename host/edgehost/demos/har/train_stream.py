@@ -3,12 +3,13 @@ reset, a decision at any sample. Needs the `train` extra (torch, snntorch).
 
 The demo's L2MU is trained on 2-s windows from a zero state and read at the window's end; run
 continuously over a whole recording it scores far lower (demos/har/streaming.py), because its
-state was never trained to forget what came before the window. This trains the same network on
-long stretches of the training subjects' recordings, from a zero state, with a loss at every
-sample whose last 2 s carry one activity (the windows' rule), after a 2-s warm-up; the leak of
-every population is kept below `--max-beta` so every state forgets. Model selection uses no test
-data: fixed epochs; `--val` holds out a fifth of the training subjects and reports their
-continuous accuracy per epoch (for choosing settings), the final model is trained on all of them.
+state was never trained to forget what came before the window. This trains the demo's network
+(its sizes and activity regularisation, from model/l2mu_hapt.json) on long stretches of the
+training subjects' recordings, from a zero state, with a loss at every sample whose last 2 s
+carry one activity (the windows' rule), after a 2-s warm-up; the leak of every population is kept
+below `--max-beta` so every state forgets. Model selection uses no test data: fixed epochs;
+`--val` holds out a fifth of the training subjects and reports their continuous accuracy per
+epoch (for choosing settings), the final model is trained on all of them.
 
 Writes into host/edgehost/demos/har/model/ (committed):
   l2mu_stream_f32.npz, l2mu_stream_q15.npz, l2mu_stream.json (as train.py writes l2mu_hapt_*)
@@ -112,7 +113,10 @@ def continuous_accuracy_float(model, recs) -> float:
 
 
 def train_stream(model, recs, epochs: int, length: int, batch: int, lr: float, warmup: int, max_beta: float,
-                 seed: int, val=None, log=print) -> list[dict]:
+                 seed: int, val=None, log=print, act_reg: float = 0.0) -> list[dict]:
+    """Adam on the per-sample cross-entropy (targets -1 ignored, the first `warmup` samples of a
+    stretch too); act_reg adds train.py's activity penalty (spikes x the weight rows each spike
+    makes the event-driven Q15 kernel visit, per step)."""
     import torch
     from torch import nn
     torch.manual_seed(seed)
@@ -131,6 +135,8 @@ def train_stream(model, recs, epochs: int, length: int, batch: int, lr: float, w
             xb, yb = torch.tensor(X[k:k + batch]), torch.tensor(Y[k:k + batch])
             ys = every_step_readout(model, xb)
             loss = nn.functional.cross_entropy(ys.reshape(-1, ys.shape[-1]), yb.reshape(-1), ignore_index=-1)
+            if act_reg > 0:
+                loss = loss + act_reg * model.row_visits_per_step(xb.shape[1]) / 1000.0
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -156,7 +162,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--max-beta", type=float, default=0.97, help="largest leak factor of any population")
-    ap.add_argument("--hidden", type=int, default=None, help="hidden LIF neurons (default: the demo model's)")
+    ap.add_argument("--act-reg", type=float, default=None,
+                    help="activity regularisation as in train.py (default: the demo model's)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--val", action="store_true", help="hold out a fifth of the training subjects, report, write nothing")
     ap.add_argument("--out", default=str(MODEL_DIR))
@@ -180,10 +187,13 @@ def main(argv=None) -> int:
         tr_ids, val_ids = np.sort(vr[nv:]), np.sort(vr[:nv])
         val = recordings_of(val_ids, split.norm)
     recs = recordings_of(tr_ids, split.norm)
-    cfg = L2MUConfig() if a.hidden is None else L2MUConfig(hidden=a.hidden)
+    demo = json.loads((MODEL_DIR / "l2mu_hapt.json").read_text())     # the demo's network and its settings
+    cfg = L2MUConfig(**demo["config"])
+    act_reg = float(demo.get("act_reg", 0.0)) if a.act_reg is None else a.act_reg
     model = L2MU(cfg)
     t0 = time.time()
-    hist = train_stream(model, recs, a.epochs, a.length, a.batch, a.lr, STEPS, a.max_beta, a.seed, val=val)
+    hist = train_stream(model, recs, a.epochs, a.length, a.batch, a.lr, STEPS, a.max_beta, a.seed, val=val,
+                        act_reg=act_reg)
     model.eval()
     if a.val:
         print(json.dumps(hist[-1]))
@@ -200,7 +210,7 @@ def main(argv=None) -> int:
         "dataset": split.dataset, "classes": list(split.class_names), "config": model.config(),
         "steps": STEPS, "channels": 6, "training": "continuous: stretches of recordings from a zero state, "
         "a loss at every sample whose last 2 s carry one label, after a 2-s warm-up",
-        "length": a.length, "max_beta": a.max_beta, "batch": a.batch, "lr": a.lr,
+        "length": a.length, "max_beta": a.max_beta, "act_reg": act_reg, "batch": a.batch, "lr": a.lr,
         "normalization": {"offset": split.norm.offset.tolist(), "scale": split.norm.scale.tolist()},
         "input_scale": INPUT_SCALE, "calibration": {"percentile": CALIB_PERCENTILE, "headroom": CALIB_HEADROOM,
                                                     "on": "64 training stretches of 4 x length samples",
