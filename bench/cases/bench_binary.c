@@ -118,6 +118,15 @@ static void fc_check_setup(void)
 static void fc_256x64(void) { (void)eh_fc_b1_s32(256u, 64u, fc_x, fc_w, fc_y); }
 static void fc_1024x256(void) { (void)eh_fc_b1_s32(1024u, 256u, fc_x, fc_w, fc_y); }
 static void fc_2048x512(void) { (void)eh_fc_b1_s32(2048u, 512u, fc_x, fc_w, fc_y); }
+/* Tails: rows of 32 to 48 words (64 rows each). A row's words go to the Harley-Seal code as items
+ * of 1, 2, 4, 8 words (nw mod 16) and 16-word blocks; docs/benchmarks.md compares each row length
+ * with 32 words plus one 16-word block's share per word, (count(48) - count(32)) / 16. */
+static void fc_t32(void) { (void)eh_fc_b1_s32(1024u, 64u, fc_x, fc_w, fc_y); }
+static void fc_t33(void) { (void)eh_fc_b1_s32(1056u, 64u, fc_x, fc_w, fc_y); }
+static void fc_t34(void) { (void)eh_fc_b1_s32(1088u, 64u, fc_x, fc_w, fc_y); }
+static void fc_t35(void) { (void)eh_fc_b1_s32(1120u, 64u, fc_x, fc_w, fc_y); }
+static void fc_t37(void) { (void)eh_fc_b1_s32(1184u, 64u, fc_x, fc_w, fc_y); }
+static void fc_t48(void) { (void)eh_fc_b1_s32(1536u, 64u, fc_x, fc_w, fc_y); }
 
 /* conv1d: 128 input channels, 64 frames, 64 output channels, 3 taps, stride 1, 'same' (pad 1). */
 #define CV_IN 128u
@@ -141,6 +150,12 @@ const eh_bench_case eh_bench_cases_binary[] = {
     {"fc_b1", "256x64", "mac", 256u * 64u, fc_check_setup, fc_256x64},
     {"fc_b1", "1024x256", "mac", 1024u * 256u, fc_setup, fc_1024x256},
     {"fc_b1", "2048x512", "mac", 2048u * 512u, fc_setup, fc_2048x512},
+    {"fc_b1", "1024x64", "mac", 1024u * 64u, fc_setup, fc_t32},
+    {"fc_b1", "1056x64", "mac", 1056u * 64u, fc_setup, fc_t33},
+    {"fc_b1", "1088x64", "mac", 1088u * 64u, fc_setup, fc_t34},
+    {"fc_b1", "1120x64", "mac", 1120u * 64u, fc_setup, fc_t35},
+    {"fc_b1", "1184x64", "mac", 1184u * 64u, fc_setup, fc_t37},
+    {"fc_b1", "1536x64", "mac", 1536u * 64u, fc_setup, fc_t48},
     /* units: output frames x output channels x taps x input channels (padding MACs included) */
     {"conv1d_b1", "c128t64o64k3", "mac", CV_T * CV_OUT * CV_TAPS * CV_IN, cv_setup, cv_run},
 };
