@@ -9,15 +9,12 @@ logits; the class is their argmax (first on ties).
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import numpy as np
 
 from . import baseline_blobs as BB
 from . import baselines as B
 from .data import hapt_split
-from .demo import NRF52_HZ, confusion, instructions_from_counter, pick_windows, plot_confusion
+from .demo import pick_windows
 
 DESCRIPTIONS = {
     "bcnn_b1": ("binary", "binary 1-D CNN (thermometer 16 levels x 6 channels -> conv 96->64 k5 s2, 64->64 k3 s2, "
@@ -33,8 +30,7 @@ DESCRIPTIONS = {
 def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str | None = None,
         plot: str | None = "har_confusion.png", progress: bool = True, log=print, model: str = "bcnn") -> dict:
     from ... import boards as boards_mod
-    from ...runtime import HostModel
-    from ..board import connect, progress as progress_bar
+    from .windows_on_device import report, run_windows
 
     name = BB.NAMES.get(model, model)
     board = boards_mod.get(board_name)
@@ -44,64 +40,17 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     test_raw = split.test_raw
     idx = pick_windows(test_raw.y, per_class)
     X, y = test_raw.X[idx], test_raw.y[idx]
-    names = list(split.class_names)
     blob = BB.model(name, m).to_bytes()
     pred_float = np.asarray(m["torch_pred"], np.int64)[idx]
-
-    t0 = time.monotonic()
-    link = connect(board, port)
-    dev, port, fw = link.dev, link.port, link.firmware
-    load = dev.load_model(blob)
-    host = HostModel(blob, backend="kernels")
-    pred_dev, pred_host, exact, deltas = [], [], [], []
-    kind = None
-    try:
-        with progress_bar(f"HAR windows on the device ({name})", len(X), progress) as advance:
-            for k in range(len(X)):
-                xw = BB.window_input(name, X[k])
-                res = dev.infer(xw)
-                kind = res.counter_kind
-                out_dev = np.asarray(res.output).ravel()
-                out_host = np.asarray(host.run(xw)[0][-1]).ravel()
-                exact.append(bool(np.array_equal(out_dev, out_host)))
-                pred_dev.append(int(np.argmax(out_dev)))
-                pred_host.append(int(np.argmax(out_host)))
-                deltas.append(res.counter_delta)
-                advance()
-    finally:
-        dev.close()
-    pred_dev, pred_host = np.array(pred_dev), np.array(pred_host)
-    instr, how = instructions_from_counter(int(np.median(deltas)), kind or "", board)
-    cm = confusion(y, pred_dev, len(names))
+    run_ = run_windows(board, port, blob, [BB.window_input(name, x) for x in X],
+                       f"HAR windows on the device ({name})", progress)
     fmt, desc = DESCRIPTIONS[name]
     in_bytes = int(BB.window_input(name, X[0]).nbytes)
-    result = {
-        "model_name": {"bcnn_b1": "bcnn", "shiftadd": "shiftadd", "lmu_f32": "lmu-f32"}[name], "number_format": fmt,
-        "model_description": desc,
-        "dataset": split.dataset, "board": board.name, "core": board.core,
-        "windows": int(len(X)), "window": "40 steps x 6 channels at 20 Hz (2 s)",
-        "accuracy_host": float(np.mean(pred_host == y)),
-        "accuracy_host_float": float(np.mean(pred_float == y)),
-        "accuracy_device": float(np.mean(pred_dev == y)),
-        "agreement": float(np.mean(pred_dev == pred_host)),
-        "bit_exact": float(np.mean(exact)),
-        "instructions_per_window": instr, "instructions_source": how,
-        "counter_kind": kind, "counter_per_window_median": int(np.median(deltas)),
-        "counter_per_window_range": [int(np.min(deltas)), int(np.max(deltas))],
-        "ms_per_window_at_64mhz": None if instr is None else round(instr / NRF52_HZ * 1e3, 3),
-        "flash_bytes": len(blob), "ram_bytes": int(load.arena_used), "input_bytes": in_bytes,
-        "ram_with_input_bytes": int(load.arena_used) + in_bytes,
-        "param_bytes": B.param_bytes(m),
-        "model": {"blob_bytes": len(blob), "arena_bytes": int(load.arena_used), "hash": f"{load.model_hash:08x}"},
-        "firmware": {"elf": str(fw.elf), "flash_used": fw.flash_used, "ram_used": fw.ram_used},
-        "confusion_matrix": cm.tolist(), "classes": names,
-        "full_test_set": {"windows": int(len(test_raw.y)), "accuracy_kernels": meta.get("accuracy_test_kernels"),
-                          "accuracy_torch": meta.get("accuracy_test_torch")},
-        "seconds": round(time.monotonic() - t0, 1), "port": port,
-        "started_board": link.started,
-    }
-    if plot:
-        plot_confusion(cm, names, Path(plot), f"{name} on {board.name} ({board.core}): "
-                       f"{result['accuracy_device']:.1%} of {len(X)} held-out windows")
-        result["confusion_png"] = str(Path(plot).resolve())
-    return result
+    return report(board, run_, y, pred_float, list(split.class_names), blob, "40 steps x 6 channels at 20 Hz (2 s)",
+                  plot, name,
+                  model_name={"bcnn_b1": "bcnn", "shiftadd": "shiftadd", "lmu_f32": "lmu-f32"}[name],
+                  number_format=fmt, model_description=desc, dataset=split.dataset,
+                  input_bytes=in_bytes, ram_with_input_bytes=int(run_["load"].arena_used) + in_bytes,
+                  param_bytes=B.param_bytes(m),
+                  full_test_set={"windows": int(len(test_raw.y)), "accuracy_kernels": meta.get("accuracy_test_kernels"),
+                                 "accuracy_torch": meta.get("accuracy_test_torch")})

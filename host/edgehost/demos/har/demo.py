@@ -10,7 +10,6 @@ window, memory.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +84,8 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     from ...convert.l2mu import quantize_input
     from ...convert.l2mu_layer import l2mu_blob
     from ...kernels import l2mu_run_f32
-    from ...runtime import HostModel
-    from ..board import connect, progress as progress_bar
+    from .spikes import spike_rates
+    from .windows_on_device import report, run_windows
 
     board = boards_mod.get(board_name)
     meta, cell_f, cell_q = load_model()
@@ -94,63 +93,16 @@ def run(board_name: str = "mps2-an386", per_class: int | None = 100, port: str |
     test_raw = split.test_raw
     idx = pick_windows(test_raw.y, per_class)
     X, y = test_raw.X[idx], test_raw.y[idx]
-    names = list(meta["classes"])
     input_scale = float(meta["input_scale"])
     # The device takes raw samples as int16 counts (x * input_scale, like an IMU's registers);
     # the normalisation is folded into the cell's first layer.
     blob = l2mu_blob(cell_q, input_scale, output_scale=1.0 / meta["calibration"]["scales"]["o"], input="q15")
-
-    t0 = time.monotonic()
-    link = connect(board, port)
-    dev, port, fw = link.dev, link.port, link.firmware
-    load = dev.load_model(blob)
-    host = HostModel(blob, backend="kernels")
-    pred_dev, pred_host, pred_float, exact, deltas = [], [], [], [], []
-    kind = None
-    try:
-        with progress_bar("HAR windows on the device", len(X), progress) as advance:
-            for k in range(len(X)):
-                xq = quantize_input(X[k], input_scale)
-                res = dev.infer(xq)
-                kind = res.counter_kind
-                out_dev = res.output                          # int16 (q15) array, decoded with the blob's tensors
-                out_host = host.run(xq)[0][-1]
-                exact.append(bool(np.array_equal(out_dev, out_host)))
-                pred_dev.append(int(np.argmax(out_dev)))
-                pred_host.append(int(np.argmax(out_host)))
-                pred_float.append(int(np.argmax(l2mu_run_f32(cell_f, X[k].astype(np.float32))[1][-1])))
-                deltas.append(res.counter_delta)
-                advance()
-    finally:
-        dev.close()
-    pred_dev, pred_host, pred_float = map(np.array, (pred_dev, pred_host, pred_float))
-    instr, how = instructions_from_counter(int(np.median(deltas)), kind or "", board)
-    cm = confusion(y, pred_dev, len(names))
-    from .spikes import spike_rates
-    rates = spike_rates(cell_q, X, input_scale)         # the same windows, Q15 on the host
-    result = {
-        "dataset": meta["dataset"], "board": board.name, "core": board.core,
-        "windows": int(len(X)), "window": f"{meta['steps']} steps x {meta['channels']} channels at 20 Hz (2 s)",
-        "accuracy_host": float(np.mean(pred_host == y)),
-        "accuracy_host_float": float(np.mean(pred_float == y)),
-        "accuracy_device": float(np.mean(pred_dev == y)),
-        "agreement": float(np.mean(pred_dev == pred_host)),
-        "bit_exact": float(np.mean(exact)),
-        "instructions_per_window": instr, "instructions_source": how,
-        "counter_kind": kind, "counter_per_window_median": int(np.median(deltas)),
-        "ms_per_window_at_64mhz": None if instr is None else round(instr / NRF52_HZ * 1e3, 3),
-        "flash_bytes": len(blob), "ram_bytes": int(load.arena_used),
-        "model": {"blob_bytes": len(blob), "arena_bytes": int(load.arena_used), "hash": f"{load.model_hash:08x}"},
-        "firmware": {"elf": str(fw.elf), "flash_used": fw.flash_used, "ram_used": fw.ram_used},
-        "confusion_matrix": cm.tolist(), "classes": names,
-        "spike_rates": rates,
-        "full_test_set": {"windows": int(len(test_raw.y)), "accuracy_q15": meta.get("accuracy_test_q15"),
-                          "accuracy_float": meta.get("accuracy_test_float_torch")},
-        "seconds": round(time.monotonic() - t0, 1), "port": port,
-        "started_board": link.started,
-    }
-    if plot:
-        plot_confusion(cm, names, Path(plot), f"L2MU on {board.name} ({board.core}): "
-                       f"{result['accuracy_device']:.1%} of {len(X)} held-out windows")
-        result["confusion_png"] = str(Path(plot).resolve())
-    return result
+    run_ = run_windows(board, port, blob, [quantize_input(x, input_scale) for x in X], "HAR windows on the device",
+                       progress)
+    pred_float = np.array([int(np.argmax(l2mu_run_f32(cell_f, x.astype(np.float32))[1][-1])) for x in X])
+    return report(board, run_, y, pred_float, list(meta["classes"]), blob,
+                  f"{meta['steps']} steps x {meta['channels']} channels at 20 Hz (2 s)", plot, "L2MU",
+                  dataset=meta["dataset"],
+                  spike_rates=spike_rates(cell_q, X, input_scale),        # the same windows, Q15 on the host
+                  full_test_set={"windows": int(len(test_raw.y)), "accuracy_q15": meta.get("accuracy_test_q15"),
+                                 "accuracy_float": meta.get("accuracy_test_float_torch")})
