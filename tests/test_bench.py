@@ -430,3 +430,20 @@ def test_report_commit_says_when_the_tree_differs(tmp_path):
     (tmp_path / "f.txt").write_text("two\n")
     assert report.git_commit(tmp_path) == clean + " + uncommitted changes"
     assert report.git_commit(tmp_path / "nowhere") is None
+
+
+def test_report_keeps_the_sections_people_wrote():
+    """Regenerating a report replaces what the command writes (board tables, memory, link, host,
+    machine) and keeps every other section of the old file, in its order, before the machine."""
+    from edgehost.bench import report as R
+    old = ("# Benchmarks\n\nold intro\n\n## mps2-an386 (cortex-m4f)\n\nOLD TABLE\n\n## virt-rv32 (rv32imc)\n\n"
+           "OLD RV\n\n## Before / after\n\nhand 1\n\n```\n## not a heading in a fence\n```\n\n"
+           "## Firmware memory\n\nOLD MEM\n\n## Analysis\n\nhand 2\n\n## Machine\n\nOLD MACHINE\n")
+    new = "# Benchmarks\n\nnew intro\n\n## mps2-an386 (cortex-m4f)\n\nNEW TABLE\n\n## Machine\n\nNEW MACHINE\n"
+    out = R.keep_hand_sections(new, old)
+    heads = [h for h, _ in R.sections(out)]
+    assert heads == ["## mps2-an386 (cortex-m4f)", "## Before / after", "## Analysis", "## Machine"]
+    assert "NEW TABLE" in out and "OLD TABLE" not in out and "OLD RV" not in out and "OLD MEM" not in out
+    assert "hand 1" in out and "## not a heading in a fence" in out and "hand 2" in out
+    assert "new intro" in out and "old intro" not in out and out.endswith("NEW MACHINE\n")
+    assert R.keep_hand_sections(new, None) == new

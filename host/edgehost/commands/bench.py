@@ -149,6 +149,11 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None:
         text = report.render(runs, _command_line(args), report.git_commit(Path(__file__).resolve().parents[3]),
                              extra=system.render(mem, lnk) + host_lines)
+        try:
+            old = args.report.read_text() if args.report.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            old = None
+        text = report.keep_hand_sections(text, old)
         from ..atomic import write_file
         write_file(args.report, text, "--report")
         if not args.json:
