@@ -38,7 +38,7 @@ static inline uint32_t eh_b1_tail(uint32_t k)
 #define EH_B1_HS 1
 /* eh_b1_hs_t2.c: the assembly core (frame layout there) and its entry points. */
 void eh_b1_hs_rows(const uint32_t *frame);
-extern const uint32_t eh_b1_hs_entries[12];
+extern const uint32_t eh_b1_hs_entries[16];
 
 /* For r < rows, with row r at w + r * rs (rs >= nw, in words) and nw >= 1 words, the last masked
  * with tail: count = popcount of (x ^ row r) over the real bits; out[r] = k - 2 * count if
@@ -46,13 +46,24 @@ extern const uint32_t eh_b1_hs_entries[12];
 static inline void eh_b1_hs(const uint32_t *x, const uint32_t *w, uint32_t nw, uint32_t tail,
                             uint32_t rows, uint32_t rs, int32_t *out, int32_t k)
 {
-    uint32_t f[13], h = nw & 15u, q = nw >> 4, n = 0, term;
+    uint32_t f[13], h = nw & 15u, q = nw >> 4, n = 0, term, last, first;
     if (rows == 0u) return;
     if (h == 0u) { /* a whole last block: it is the first item (it masks the last word) */
-        h = 16u;
-        q -= 1u;
+        term = last = eh_b1_hs_entries[q != 1u ? 9 : 10];
+        first = eh_b1_hs_entries[4];
+    } else {
+        term = last = eh_b1_hs_entries[q != 0u ? 9 : 10];
+        first = nw == 8u ? eh_b1_hs_entries[11] : eh_b1_hs_entries[__builtin_ctz(h)];
+        if (h < 8u && q != 0u) {
+            /* under 8 head words then a block: the first block is v2 or v3, which skip the
+             * adders of the levels the items left unset (no zeroing); a lone head word is 1v */
+            last = eh_b1_hs_entries[h < 4u ? 13 : 14];
+            if (q == 1u) term = eh_b1_hs_entries[10];
+            if ((h & 1u) != 0u) first = eh_b1_hs_entries[12];
+        } else if (h > 8u && (h & 1u) != 0u) {
+            first = eh_b1_hs_entries[15]; /* a lone word before i8n: the eights need no zero */
+        }
     }
-    term = eh_b1_hs_entries[q != 0u ? 9 : 10];
     f[0] = (uint32_t)(uintptr_t)(x + nw);
     f[1] = (rs - nw) * 4u;
     f[2] = (uint32_t)(uintptr_t)out;
@@ -60,10 +71,10 @@ static inline void eh_b1_hs(const uint32_t *x, const uint32_t *w, uint32_t nw, u
     f[4] = (uint32_t)k;
     f[5] = tail;
     f[6] = (uint32_t)(uintptr_t)x;
-    f[7] = nw == 8u ? eh_b1_hs_entries[11] : eh_b1_hs_entries[__builtin_ctz(h)];
-    f[8] = f[9] = f[10] = f[11] = term;
+    f[7] = first;
+    f[8] = f[9] = f[10] = f[11] = term; /* f[11] is always term: 16f, v2 and v3 end there */
     for (h &= h - 1u; h != 0u; h &= h - 1u) f[8u + n++] = eh_b1_hs_entries[5 + __builtin_ctz(h)];
-    f[8u + n] = term;
+    f[8u + n] = last;
     f[12] = (uint32_t)(uintptr_t)(w + (uint64_t)(rows - 1u) * rs + nw);
     eh_b1_hs_rows(f);
 }

@@ -8,10 +8,14 @@
  * Method: Harley-Seal carry-save adders (CSA: 5 instructions for 3 words in, 2 out) reduce the
  * XORed words of a row into four bit-sliced counters ones, twos, fours, eights; each 16-word
  * block adds its sixteens to a running sum (SWAR bytes + USADA8), and the row ends with one
- * weighted SWAR count (ones + 2 twos + 4 fours + 8 eights + 16 sum). A row walks down from its
+ * weighted SWAR count (ones + 2 twos + 4 fours + 8 eights + sum, the sum kept as 16 times the
+ * sixteens' count). A row walks down from its
  * last word: first up to 16 words as items of 1, 2, 4, 8 (and 16) words, smallest first, each
  * landing its carry on a counter still zero (no carry ripples), the first item also masking
- * the row's last word with `tail`; then whole 16-word blocks. The items present are the same
+ * the row's last word with `tail`; then whole 16-word blocks. With under 8 head words and a
+ * block after them, the first block is one of two variants (v2, v3) whose adders skip the levels
+ * the items left unset, and a lone head word (1v) zeroes only the twos, so a tail costs at most
+ * about one word's share more than its words. The items present are the same
  * for every row of a call: eh_b1_hs() lists their entry points once, and each item jumps to the
  * next (ldr pc). Rows of exactly 8 words (256 bits) take one item of four 3:2 adders with a
  * cheaper final count instead. About 7.4 instructions per full word in a block, under 6 in the
@@ -21,10 +25,12 @@
  * The frame (13 words, copied onto the stack): [0] x + nw, [1] bytes between one row's start
  * and the previous row's end (0 for consecutive rows), [2] out, [3] out + rows (written
  * downwards), [4] k, [5] tail, [6] x, [7] the first item's entry, [8..11] the later items'
- * entries then the blocks' (or the final count's), [12] the end of the last row.
+ * entries (v2/v3 last among them) then the blocks' (or the final count's), [11] always the
+ * blocks' or the final count's (16f, v2 and v3 end there), [12] the end of the last row.
  * eh_b1_hs_entries: first-item entries for 1, 2, 4, 8, 16 words, later-item entries for 2, 4, 8
- * words (index 6..8), the block loop (9), the final count (10), 8-word rows (11); Thumb
- * addresses.
+ * words (index 6..8), the block loop (9), the final count (10), 8-word rows (11), the lone
+ * first word before v2/v3 (12), v2 (13), v3 (14), the lone first word before an 8-word item
+ * (15); Thumb addresses.
  */
 #include "eh_b1_core.h"
 
@@ -57,15 +63,16 @@ __asm__(
     "    and \\h, \\a, \\b\n"
     "    eor \\l, \\a, \\b\n"
     "    .endm\n"
-    "@ POPB v: v = per-byte bit counts of v (each <= 8); clobbers r12\n"
-    "    .macro EHB_POPB v\n"
+    "@ POPB16 v: v = 16 * the per-byte bit counts of v (each <= 8 * 16, in the high nibble: each\n"
+    "@ nibble count <= 4 plus the one below it, no carry); clobbers r12\n"
+    "    .macro EHB_POPB16 v\n"
     "    and r12, \\v, #0xAAAAAAAA\n"
     "    sub \\v, \\v, r12, lsr #1\n"
     "    and r12, \\v, #0xCCCCCCCC\n"
     "    and \\v, \\v, #0x33333333\n"
     "    add \\v, \\v, r12, lsr #2\n"
-    "    add \\v, \\v, \\v, lsr #4\n"
-    "    and \\v, \\v, #0x0F0F0F0F\n"
+    "    add \\v, \\v, \\v, lsl #4\n"
+    "    and \\v, \\v, #0xF0F0F0F0\n"
     "    .endm\n"
     "@ NIB v: v = per-nibble bit counts of v (each <= 4); clobbers r12\n"
     "    .macro EHB_NIB v\n"
@@ -93,14 +100,24 @@ __asm__(
     "@ ---- head items, smallest first; \"f\": first item of the row (r6 = mask, lower levels unset),\n"
     "@ ---- \"n\": a later item (its own level is 0, the lower ones set). Each ends with the next item.\n"
     ".Lehb_i1f:\n"
+    "    movs r5, #0\n"
+    "@ 1e: a lone first word before an 8-word item (which sets the eights)\n"
+    ".Lehb_i1e:\n"
     "    ldr r10, [r0, #-4]!\n"
     "    ldr r12, [r1, #-4]!\n"
     "    eor r10, r10, r12\n"
     "    and r2, r10, r6\n"
     "    movs r3, #0\n"
     "    movs r4, #0\n"
-    "    movs r5, #0\n"
     "    movs r6, #0\n"
+    "    ldr pc, [r9], #4\n"
+    "@ 1v: a lone first word before a first block (twos zeroed for the next item or the block)\n"
+    ".Lehb_i1v:\n"
+    "    ldr r10, [r0, #-4]!\n"
+    "    ldr r12, [r1, #-4]!\n"
+    "    eor r10, r10, r12\n"
+    "    and r2, r10, r6\n"
+    "    movs r3, #0\n"
     "    ldr pc, [r9], #4\n"
     ".Lehb_i2f:\n"
     "    EHB_LD2 1\n"
@@ -156,6 +173,36 @@ __asm__(
     "    EHB_CSA r11, r3, r7, lr\n"
     "    EHB_CSA r5, r4, r8, r11\n"
     "    ldr pc, [r9], #4\n"
+    "@ ---- first blocks after head items of under 8 words (a later block's first half, then the\n"
+    "@ ---- first block's second half): v2 with ones and twos set (fours, eights unset), v3 with\n"
+    "@ ---- ones, twos and fours set (eights unset)\n"
+    ".Lehb_v2:\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA r7, r2, r10, r11\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA lr, r2, r10, r11\n"
+    "    EHB_CSA r8, r3, r7, lr\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA r7, r2, r10, r11\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA lr, r2, r10, r11\n"
+    "    EHB_CSA r11, r3, r7, lr\n"
+    "    EHB_CSA0 r9, r4, r8, r11\n"
+    "    b .Lehb_i16h\n"
+    ".Lehb_v3:\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA r7, r2, r10, r11\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA lr, r2, r10, r11\n"
+    "    EHB_CSA r8, r3, r7, lr\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA r7, r2, r10, r11\n"
+    "    EHB_LD2\n"
+    "    EHB_CSA lr, r2, r10, r11\n"
+    "    EHB_CSA r11, r3, r7, lr\n"
+    "    EHB_CSA r9, r4, r8, r11\n"
+    "    b .Lehb_i16h\n"
+    "@ 16f: a whole first block (the row's first item); all its levels unset\n"
     ".Lehb_i16f:\n"
     "    EHB_LD2 1\n"
     "    EHB_CSA0 r7, r2, r10, r11\n"
@@ -168,6 +215,7 @@ __asm__(
     "    EHB_CSA lr, r2, r10, r11\n"
     "    EHB_CSA r11, r3, r7, lr\n"
     "    EHB_CSA0 r9, r4, r8, r11\n"
+    ".Lehb_i16h:\n"
     "    EHB_LD2\n"
     "    EHB_CSA r7, r2, r10, r11\n"
     "    EHB_LD2\n"
@@ -180,12 +228,12 @@ __asm__(
     "    EHB_CSA r11, r3, r7, lr\n"
     "    EHB_CSA r10, r4, r8, r11\n"
     "    EHB_CSA0 r11, r5, r9, r10\n"
-    "    EHB_POPB r11\n"
+    "    EHB_POPB16 r11\n"
     "    movs r12, #0\n"
     "    usada8 r6, r11, r12, r12\n"
-    "    ldr pc, [sp, #32]\n"
+    "    ldr pc, [sp, #44]\n"
     "\n"
-    "@ ---- 16-word blocks: r2..r5 = ones, twos, fours, eights; r6 = sum of the sixteens' counts\n"
+    "@ ---- 16-word blocks: r2..r5 = ones, twos, fours, eights; r6 = 16 * the sixteens' counts\n"
     ".Lehb_block:\n"
     "    EHB_LD2\n"
     "    EHB_CSA r7, r2, r10, r11\n"
@@ -210,7 +258,7 @@ __asm__(
     "    EHB_CSA r11, r3, r7, lr\n"
     "    EHB_CSA r10, r4, r8, r11\n"
     "    EHB_CSA r11, r5, r9, r10\n"
-    "    EHB_POPB r11\n"
+    "    EHB_POPB16 r11\n"
     "    movs r12, #0\n"
     "    usada8 r6, r11, r12, r6\n"
     ".Lehb_test:\n"
@@ -218,7 +266,7 @@ __asm__(
     "    cmp r0, r12\n"
     "    bne .Lehb_block\n"
     "\n"
-    "@ ---- the row's count: ones + 2 twos + 4 fours + 8 eights + 16 r6\n"
+    "@ ---- the row's count: ones + 2 twos + 4 fours + 8 eights + r6 (already 16 sixteens)\n"
     ".Lehb_final:\n"
     "    EHB_NIB r2\n"
     "    EHB_NIB r3\n"
@@ -233,7 +281,6 @@ __asm__(
     "    add r12, r12, r2, lsr #4\n"
     "    and r4, r4, #0xF0F0F0F0\n"
     "    add r12, r12, r4, lsr #2\n"
-    "    lsls r6, r6, #4\n"
     "    movs r3, #0\n"
     "    usada8 r12, r12, r3, r6\n"
     "@ ---- output (rows run last to first, out[] written downwards): r12 = count\n"
@@ -312,7 +359,7 @@ __asm__(
     "    .purgem EHB_LD2\n"
     "    .purgem EHB_CSA\n"
     "    .purgem EHB_CSA0\n"
-    "    .purgem EHB_POPB\n"
+    "    .purgem EHB_POPB16\n"
     "    .purgem EHB_NIB\n"
     "\n"
     "    .popsection\n"
@@ -324,6 +371,7 @@ __asm__(
     "    .word .Lehb_i1f + 1, .Lehb_i2f + 1, .Lehb_i4f + 1, .Lehb_i8f + 1, .Lehb_i16f + 1\n"
     "    .word 0, .Lehb_i2n + 1, .Lehb_i4n + 1, .Lehb_i8n + 1\n"
     "    .word .Lehb_block + 1, .Lehb_final + 1, .Lehb_s8 + 1\n"
+    "    .word .Lehb_i1v + 1, .Lehb_v2 + 1, .Lehb_v3 + 1, .Lehb_i1e + 1\n"
     "    .size eh_b1_hs_entries, . - eh_b1_hs_entries\n"
     "    .popsection\n"
 );
