@@ -3,9 +3,9 @@
  * On-target self-check (setup of fc_b1 256x64, so it runs in --quick too): eh_fc_b1_s32, _bits,
  * _s8 and eh_conv1d_b1_s32 (the Thumb-2 assembly on Cortex-M4, the custom unit on rv32-sim, the
  * portable C elsewhere) against dot products computed here one word at a time from eh_binary.h,
- * over every K from 1 to 80 and sizes around 16-word blocks and longer rows (96, 480..544, 993,
- * 1000, 1024, 1025, 2048, 2079), 1 to 9 rows, random words with random padding bits, all-ones
- * and all-zero rows; reported as "EHB|check|fc_b1|<compared>|<mismatches>". */
+ * over every K from 1 to 80 and sizes around 16-word blocks and longer rows (96, 480..736, 993..1500,
+ * 2048, 2079: heads of 1, 2, 3, 5, 7, 8, 9 and 15 words before blocks), 1 to 9 rows, random words
+ * with random padding bits, all-ones and all-zero rows; reported as "EHB|check|fc_b1|<compared>|<mismatches>". */
 #include "eh_bench.h"
 #include "eh_binary.h"
 
@@ -102,8 +102,10 @@ static void check_conv(uint32_t k, uint32_t rows, uint32_t *compared, uint32_t *
 
 static void fc_check_setup(void)
 {
-    static const uint32_t sizes[] = {96u, 480u, 481u, 511u, 512u, 513u, 543u, 544u, 993u, 1000u,
-                                     1024u, 1025u, 2048u, 2079u};
+    /* rows of 3 to 65 words: no block, whole blocks, and 1..15 head words before one or more
+     * blocks (545: 2 head words, 600: 3, 650: 5, 736: 7, 1090: 3, 1250: 8, 1312: 9, 1500: 15) */
+    static const uint32_t sizes[] = {96u, 480u, 481u, 511u, 512u, 513u, 543u, 544u, 545u, 600u, 650u, 736u,
+                                     993u, 1000u, 1024u, 1025u, 1090u, 1250u, 1312u, 1500u, 2048u, 2079u};
     uint32_t compared = 0, bad = 0, k, i;
     for (k = 1u; k <= 80u; k++) check_fc(k, 1u + k % CK_ROWS, 0u, &compared, &bad);
     for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
