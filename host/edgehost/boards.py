@@ -131,6 +131,8 @@ class Board:
     linker_script: Path | None
     path: Path = field(compare=False)  # the board's folder
     fpga: Fpga | None = None   # FPGA boards: the bitstream's design
+    #: the operators a build without --model links (firmware/model/ops/eh_op_<name>.c); None: all
+    ops: tuple[str, ...] | None = None
 
     @property
     def flash_bytes(self) -> int | None:
@@ -196,6 +198,7 @@ class Board:
             "uf2_family": self.uf2_family,
             "emulator": list(self.emulator),
             "path": str(self.path),
+            "ops": None if self.ops is None else list(self.ops),
             "fpga": None if self.fpga is None else {
                 "family": self.fpga.family, "top": self.fpga.top, "pnr_args": list(self.fpga.pnr_args),
                 "constraints": str(self.fpga.constraints)},
@@ -207,9 +210,10 @@ class Board:
 _FIELDS = {
     "name", "aliases", "description", "core", "toolchain", "clock_hz", "flash", "ram",
     "stack_bytes", "uart", "counter", "exit", "emulated", "emulator", "flash_methods",
-    "usb_ids", "image_offset", "uf2_family", "sources", "linker_script", "fpga",
+    "usb_ids", "image_offset", "uf2_family", "sources", "linker_script", "fpga", "ops",
 }
-_REQUIRED = _FIELDS - {"aliases", "usb_ids", "image_offset", "uf2_family", "toolchain", "linker_script", "fpga"}
+_REQUIRED = _FIELDS - {"aliases", "usb_ids", "image_offset", "uf2_family", "toolchain", "linker_script", "fpga",
+                       "ops"}
 _FPGA_FIELDS = {"family", "top", "sources", "constraints", "pnr_args", "program"}
 
 
@@ -413,6 +417,7 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
         raise c.fail("linker_script", f"required for core {core!r}")
 
     fpga = _fpga(c, data.get("fpga"), path.parent, flash_methods)
+    ops = _ops(c, data.get("ops"), root)
 
     return Board(
         name=name, aliases=aliases, description=description, core=core, toolchain=toolchain,
@@ -420,8 +425,27 @@ def load(path: str | os.PathLike, root: Path | None = None) -> Board:
         counter=counter, exit=exit_kind, emulated=emulated, emulator=emulator,
         flash_methods=flash_methods, usb_ids=usb_ids, image_offset=image_offset,
         uf2_family=uf2_family, sources=tuple(sources), linker_script=linker_script,
-        path=path.parent.resolve(), fpga=fpga,
+        path=path.parent.resolve(), fpga=fpga, ops=ops,
     )
+
+
+def _ops(c: _Checker, v: Any, root: Path | None) -> tuple[str, ...] | None:
+    """"ops": the operators of a build without --model (names of firmware/model/ops/eh_op_*.c)."""
+    if v is None:
+        return None
+    names = c.strings(v, "ops")
+    if not names:
+        raise c.fail("ops", "give at least one operator, or leave the field out for every operator")
+    folder = (root or repo_root()) / "firmware" / "model" / "ops"
+    if not folder.is_dir():                       # a board.json outside a source tree (tests)
+        folder = repo_root() / "firmware" / "model" / "ops"
+    valid = sorted(p.stem[len("eh_op_"):] for p in folder.glob("eh_op_*.c"))
+    for n in names:
+        if n not in valid:
+            raise c.fail("ops", f"unknown operator {n!r} (valid: {', '.join(valid)})")
+    if len(set(names)) != len(names):
+        raise c.fail("ops", "an operator is listed twice")
+    return tuple(sorted(names))
 
 
 def _fpga(c: _Checker, f: Any, folder: Path, flash_methods: tuple[str, ...]) -> Fpga | None:

@@ -60,6 +60,9 @@ class BuildResult:
     flash_bytes: int | None    # the board's regions (None on the host board)
     ram_bytes: int | None
     map_file: Path | None
+    #: the operators linked (ops/eh_op_<name>.c), sorted; `selected` False: every operator
+    ops: tuple[str, ...] = ()
+    ops_selected: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,7 +75,63 @@ class BuildResult:
             "ram_used": self.ram_used,
             "ram_bytes": self.ram_bytes,
             "map_file": str(self.map_file) if self.map_file else None,
+            "ops": list(self.ops),
+            "ops_selected": self.ops_selected,
         }
+
+
+# ------------------------------------------------------------------ operators (EH_OPS)
+
+#: one entry of firmware/model/eh_op_table.c: `[26] = &eh_op_conv2d[0],  /* conv2d_f32 (1.6) */`
+_TABLE_RE = re.compile(r"^\s*\[(\d+)\]\s*=\s*&eh_op_(\w+)\[\d+\]\s*,\s*/\*\s*(\w+)", re.M)
+
+
+def operators(root: Path | None = None) -> list[str]:
+    """Every operator of the firmware (the names of firmware/model/ops/eh_op_<name>.c), sorted:
+    the units EH_OPS, a board's "ops" and --model select."""
+    root = root or _boards.repo_root()
+    return sorted(p.stem[len("eh_op_"):] for p in (root / "firmware/model/ops").glob("eh_op_*.c"))
+
+
+def op_table(root: Path | None = None) -> dict[int, tuple[str, str]]:
+    """Layer type code -> (operator, layer type name), read from firmware/model/eh_op_table.c,
+    the one place the firmware's table is written."""
+    root = root or _boards.repo_root()
+    text = (root / "firmware/model/eh_op_table.c").read_text()
+    table = {int(c): (op, name) for c, op, name in _TABLE_RE.findall(text)}
+    if not table:
+        raise UserError("firmware/model/eh_op_table.c: no operator entries found")
+    return table
+
+
+def model_ops(model: str | os.PathLike | bytes, root: Path | None = None) -> list[str]:
+    """The operators the layers of an .ehm model need (sorted), for EH_OPS."""
+    from .blob import BlobError, read
+    data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+    try:
+        m = read(bytes(data))
+    except BlobError as e:
+        raise UserError(f"model: not a valid .ehm blob: {e}") from None
+    by_name = {name: op for op, name in op_table(root).values()}
+    need = set()
+    for i, layer in enumerate(m.layers):
+        if layer.type not in by_name:
+            raise UserError(f"model: layer {i}: type {layer.type!r} has no operator in firmware/model/eh_op_table.c")
+        need.add(by_name[layer.type])
+    return sorted(need)
+
+
+def check_ops(ops, what: str = "ops") -> tuple[str, ...]:
+    """`ops` as a sorted tuple of known operator names; UserError naming the valid ones."""
+    valid = operators()
+    out = []
+    for op in ops:
+        if not isinstance(op, str) or op not in valid:
+            raise UserError(f"{what}: unknown operator {op!r} (valid: {', '.join(valid)})")
+        out.append(op)
+    if not out:
+        raise UserError(f"{what}: give at least one operator")
+    return tuple(sorted(set(out)))
 
 
 # ------------------------------------------------------------------ ELF sizes
@@ -203,8 +262,11 @@ def _failure(board: Board, what: str, log: str) -> UserError:
 
 
 def build(board: str | Board, target: str = "firmware", build_dir: str | os.PathLike | None = None,
-          jobs: int | None = None, quiet: bool = True) -> BuildResult:
+          jobs: int | None = None, quiet: bool = True, ops=None) -> BuildResult:
     """Configure (once) and build `target` ("firmware", "bench" or "selftest") for `board`.
+
+    `ops`: the operators to link (names of firmware/model/ops/eh_op_<name>.c, e.g. model_ops(M));
+    None: the board's "ops" (board.json), or every operator when it has none.
 
     Raises UserError for an unknown board or target, a missing toolchain, sources that do not
     exist yet, a compile/link failure (with the log's tail), or an image that does not fit
@@ -221,6 +283,10 @@ def build(board: str | Board, target: str = "firmware", build_dir: str | os.Path
     bdir = bdir.resolve()
     bdir.mkdir(parents=True, exist_ok=True)
     cmake_target = TARGETS[target]
+    if ops is None:
+        ops = board.ops
+    selected = check_ops(ops) if ops is not None else None
+    want_ops = ";".join(selected) if selected else ""
 
     # One build at a time per tree (parallel test sessions, another terminal).
     with open(bdir / ".edgehost-build.lock", "w") as lock:
@@ -245,7 +311,7 @@ def build(board: str | Board, target: str = "firmware", build_dir: str | os.Path
                 )
         if not configured:
             cmd = ["cmake", "-S", str(root), "-B", str(bdir), f"-DEH_BOARD={board.name}",
-                   "-DCMAKE_BUILD_TYPE=Release"]
+                   "-DCMAKE_BUILD_TYPE=Release", f"-DEH_OPS={want_ops}"]
             if shutil.which("ninja"):
                 cmd += ["-G", "Ninja"]
             if board.toolchain:
@@ -254,6 +320,11 @@ def build(board: str | Board, target: str = "firmware", build_dir: str | os.Path
                 # The host image is a program to run, not a test: no sanitizers.
                 cmd.append("-DEH_SANITIZE=OFF")
             rc, log = _run(cmd, quiet, root)
+            if rc != 0:
+                raise _failure(board, "configuring", log)
+        elif (_cache_value(cache, "EH_OPS") or "") != want_ops:
+            # another operator selection than the tree's last build: configure it with this one
+            rc, log = _run(["cmake", f"-DEH_OPS={want_ops}", str(bdir)], quiet, root)
             if rc != 0:
                 raise _failure(board, "configuring", log)
         cmd = ["cmake", "--build", str(bdir), "--target", cmake_target]
@@ -288,4 +359,5 @@ def build(board: str | Board, target: str = "firmware", build_dir: str | os.Path
         elf=elf, board=board, target=target, flash_used=flash_used, ram_used=ram_used,
         flash_bytes=board.flash_bytes, ram_bytes=board.ram_bytes,
         map_file=map_file if map_file.is_file() else None,
+        ops=selected or tuple(operators(root)), ops_selected=selected is not None,
     )

@@ -20,7 +20,8 @@ def register(subparsers) -> None:
     p.add_argument("--jobs", "-j", type=A.integer(1, 1024), default=None, help="parallel compile jobs")
     p.add_argument("--verbose", "-v", action="store_true", help="show the CMake and compiler output")
     p.add_argument("--model", "-m", default=None, metavar="M.ehm",
-                   help="also check that this model blob fits the firmware's blob buffer and arena")
+                   help="link only the operators this model's layers need (the smallest firmware that "
+                        "runs it) and check that it fits the firmware's blob buffer and arena")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=run)
 
@@ -72,8 +73,12 @@ def run(args) -> int:
         _check_model(args.model)
     if args.build_dir is not None:
         _check_build_dir(args.build_dir)
+    ops = None
+    if args.model:
+        from ..build import model_ops
+        ops = model_ops(args.model)
     r = build(args.board, target=args.target, build_dir=args.build_dir, jobs=args.jobs,
-              quiet=not args.verbose)
+              quiet=not args.verbose, ops=ops)
     fit = None
     if args.model:
         from ..model_fit import check
@@ -92,6 +97,9 @@ def run(args) -> int:
     print(f"  board {r.board.name} ({r.board.core}), target {r.target}")
     print(f"  flash {_use(r.flash_used, r.flash_bytes)}")
     print(f"  RAM   {_use(r.ram_used, r.ram_bytes)}" + ("  (includes the stack reserve)" if r.ram_bytes else ""))
+    if r.target == "firmware":
+        why = "the model's" if args.model else "the board's \"ops\"" if r.ops_selected else "every operator"
+        print(f"  operators ({why}, {len(r.ops)}): {' '.join(r.ops)}")
     if fit:
         print(f"  model {fit['model']}: blob {_use(fit['blob_bytes'], fit['blob_capacity'])}, "
               f"arena {_use(fit['arena_bytes'], fit['arena_capacity'])}: fits")
