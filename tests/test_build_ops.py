@@ -141,3 +141,24 @@ def test_bad_board_ops_names_file_and_field(tmp_path, value, words):
         boards.load_all(tmp_path / "boards")
     msg = str(e.value)
     assert "\n" not in msg and str(path) in msg and "field 'ops'" in msg and words in msg, msg
+
+
+def test_each_table_entry_is_in_its_operators_group():
+    """eh_op_table.c: every entry sits in the `#if ... defined(EH_OP_WITH_<OP>)` group of its own
+    operator (what EH_OPS selects), and each operator has one group."""
+    import re
+    text = (boards.repo_root() / "firmware" / "model" / "eh_op_table.c").read_text()
+    group, seen = None, []
+    for line in text.splitlines():
+        m = re.match(r"#if !defined\(EH_OPS_SELECTED\) \|\| defined\(EH_OP_WITH_(\w+)\)$", line)
+        if m:
+            assert group is None, line
+            group = m.group(1)
+            seen.append(group)
+        elif line.startswith("#endif"):
+            group = None
+        else:
+            e = re.match(r"\s*\[\d+\] = &eh_op_(\w+)\[", line)
+            if e:
+                assert group == e.group(1).upper(), line
+    assert sorted(seen) == sorted(op.upper() for op in operators())
