@@ -108,6 +108,9 @@ def run(args) -> int:
             print(f"running in the foreground (pid {proc.pid}); Ctrl-C stops it", file=sys.stderr)
         try:
             signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            # Ctrl-C stops it even when this process was started with SIGINT ignored (a background
+            # job of a non-interactive shell inherits SIG_IGN, and Python then installs no handler)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             rc = proc.wait()
             print(f"the emulator exited with code {rc}", file=sys.stderr)
             stop_session(res["board"])
