@@ -18,6 +18,7 @@ import numpy as np
 
 from ..blob import format as F
 from .base import Op, Prep
+from .fc_s8 import check_requant
 
 _Q8 = ("x_offset", "y_offset", "act_min", "act_max")
 
@@ -66,13 +67,7 @@ class Conv1dS8(Op):
                     ctx.param_fail(k, f"entry {i} ({_Q8[i - 5]} {v[i]}) outside [{lo}, {hi}]")
             ctx.extra.update(c_out=c_out, row=taps * c_in)
         elif kind == "rqcv":
-            h = vals.size // 2
-            for i in range(vals.size):
-                v = int(vals[i])
-                if i < h and v < 0:
-                    ctx.param_fail(k, f"entry {i} (mult {v}) outside [0, 2147483647]")
-                if i >= h and not -31 <= v <= 30:
-                    ctx.param_fail(k, f"entry {i} (shift {v}) outside [-31, 30]")
+            check_requant(ctx, k, vals)
         elif kind in ("wcv", "bcv"):
             pass
         else:

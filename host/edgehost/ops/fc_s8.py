@@ -13,6 +13,17 @@ from ..blob import format as F
 from .base import Op, Prep
 
 
+def check_requant(ctx, k, vals) -> None:
+    """A requant record (int8 layers: fc_s8, conv1d_s8): mult[C] >= 0 then shift[C] in [-31, 30]."""
+    h = vals.size // 2
+    for i in range(vals.size):
+        v = int(vals[i])
+        if i < h and v < 0:
+            ctx.param_fail(k, f"entry {i} (mult {v}) outside [0, 2147483647]")
+        if i >= h and not -31 <= v <= 30:
+            ctx.param_fail(k, f"entry {i} (shift {v}) outside [-31, 30]")
+
+
 class FcS8(Op):
     minor = 2
 
@@ -26,13 +37,7 @@ class FcS8(Op):
 
     def values(self, ctx, k, kind, check, vals):
         if kind == "rq":
-            h = vals.size // 2
-            for i in range(vals.size):
-                v = int(vals[i])
-                if i < h and v < 0:
-                    ctx.param_fail(k, f"entry {i} (mult {v}) outside [0, 2147483647]")
-                if i >= h and not -31 <= v <= 30:
-                    ctx.param_fail(k, f"entry {i} (shift {v}) outside [-31, 30]")
+            check_requant(ctx, k, vals)
         elif kind == "q8":
             for i, nm in enumerate(("x_offset", "y_offset", "act_min", "act_max")):
                 v = int(vals[i])
