@@ -249,3 +249,48 @@ def test_staged_timeout_says_what_was_spent(edgehost_farm, edgehost_board, model
     finally:
         proxy.close()
         edgehost_farm.stop(r)
+
+
+def test_link_damage_is_forgotten(edgehost_farm, edgehost_board, model):
+    """"auto" goes staged while the link damages things and back to INFER frames once it has been
+    clean for `damage_memory` requests: one glitch does not keep a clean link staged for good."""
+    r = edgehost_farm.start_private(edgehost_board.name)
+    proxy = FaultProxy(r.port, p_drop=0, p_corrupt=0, p_dup=0, p_delay=0, seed=5)
+    try:
+        dev = Device.open(proxy.url, timeout=0.25, retries=80, byte_time=1 / 3000, open_timeout=5)
+        dev.load_model(model.to_bytes())
+        ib = dev.info.input_bytes
+        x = bytes(range(256))[:4 * ib]
+        host = HostModel(model.to_bytes(), "kernels")
+        want = host.run(np.frombuffer(x, dtype=model.input_tensor.np_dtype).reshape(4, -1))[0][-1]
+        dev.damage_memory = 20
+        # a slow device (the RTL simulation) may see the retransmissions after its timeouts overrun
+        # its UART while loading the model: damage, which 20 clean requests make old
+        for _ in range(40):
+            if not dev.link_damaged():
+                break
+            dev.ping()
+        assert dev.infer(x).mode == "frame" and not dev.link_damaged()
+        proxy.p = (0.01, 0.01, 0.01, 0)              # a lossy stretch
+        modes = []
+        while not dev.link_damaged():
+            dev.echo(bytes(64))
+        for _ in range(3):
+            res = dev.infer(x)
+            modes.append(res.mode)
+            np.testing.assert_array_equal(np.frombuffer(res.output, dtype=want.dtype), want)
+        assert modes == ["staged"] * 3, modes
+        proxy.p = (0, 0, 0, 0)                       # clean again
+        time.sleep(0.3)
+        dev.t.discard_input()
+        for _ in range(19):
+            dev.ping()
+        assert dev.link_damaged()                    # still inside the memory
+        dev.ping()
+        res = dev.infer(x)
+        assert res.mode == "frame" and not dev.link_damaged(), (res.mode, dev.stats)
+        np.testing.assert_array_equal(np.frombuffer(res.output, dtype=want.dtype), want)
+        dev.close()
+    finally:
+        proxy.close()
+        edgehost_farm.stop(r)

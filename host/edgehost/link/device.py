@@ -63,6 +63,7 @@ class LinkStats:
     staged: int = 0            # staged INFER transfers (fragments + RUN, docs/protocol.md)
     staged_rounds: int = 0     # RUN rounds of those (fragments sent, RUN copies, one answer awaited)
     fragments_sent: int = 0    # fragment frames sent (copies counted)
+    fragments_lost: int = 0    # fragments a staged RUN reported missing after they were sent
     extra: dict = field(default_factory=dict)
 
 
@@ -92,9 +93,13 @@ class Device:
         #: largest INFER payload this link currently gets through (None: the device's maximum);
         #: halved when a frame keeps failing, grown again after frames that pass at once
         self.infer_limit: int | None = None
-        #: how infer() sends an input: "auto" (staged INFER once the link has damaged a frame, when
-        #: the firmware has it; INFER frames otherwise), "frames" or "staged"
+        #: how infer() sends an input: "auto" (staged INFER while the link has damaged something in
+        #: the last `damage_memory` requests, when the firmware has it; INFER frames otherwise),
+        #: "frames" or "staged"
         self.infer_mode = "auto"
+        #: requests after the last damage seen before "auto" goes back to INFER frames
+        self.damage_memory = 100
+        self._damage_req: int | None = None   # stats.requests when the link last damaged something
         # staged INFER's adaptive state: fragment data size, the estimated probability that one
         # fragment arrives whole, seconds per wire byte of a round trip (mean, deviation)
         self.frag_k = 24
@@ -222,7 +227,7 @@ class Device:
                 self.stats.timeouts += 1
                 resend = True
             elif isinstance(item, P.FrameError):
-                self.stats.corrupt_frames += 1
+                self._damage("corrupt_frames")
                 damaged += 1
                 resend = True
             elif item[:1] != bytes((P.VERSION,)) and P.parse_staged_answer(item) is not None:
@@ -236,7 +241,7 @@ class Device:
                         raise self._err(FirmwareVersionMismatch,
                                         f"the device sends protocol version {e.header.version if e.header else '?'}, "
                                         f"this host speaks {P.VERSION}: flash a matching firmware")
-                    self.stats.corrupt_frames += 1
+                    self._damage("corrupt_frames")
                     damaged += 1
                     resend = True
                 else:
@@ -246,7 +251,7 @@ class Device:
                                             "was outstanding (its model and state are gone)")
                         continue
                     if fr.code == P.RSP_NAK and not fr.seq_valid:
-                        self.stats.transport_naks += 1
+                        self._damage("transport_naks")
                         damaged += 1
                         resend = True
                     elif fr.seq != seq:
@@ -490,12 +495,19 @@ class Device:
     # ---- staged INFER (docs/protocol.md, "Staged INFER") ---------------------------------------
 
     def link_damaged(self) -> bool:
-        """True once this connection has seen the link damage something: a damaged frame, or a NAK
-        of a damaged request. Timeouts and the retransmissions after them alone do not count: a slow
+        """True while this connection has seen the link damage something in the last
+        `damage_memory` requests: a damaged frame, a NAK of a damaged request, or a staged fragment
+        that did not arrive. Timeouts and the retransmissions after them alone do not count: a slow
         device (an RTL simulation, a loaded host) times out on a clean link, and bytes lost on a
-        lossy one show up as damaged frames and NAKs."""
-        s = self.stats
-        return bool(s.corrupt_frames or s.transport_naks or s.staged)
+        lossy one show up as damaged frames and NAKs. Damage is forgotten after `damage_memory`
+        clean requests, so one glitch (garbage at boot, a cable touched) does not keep a clean link
+        on staged transfers for good."""
+        return self._damage_req is not None and self.stats.requests - self._damage_req < self.damage_memory
+
+    def _damage(self, what: str, n: int = 1) -> None:
+        """Counts damage the link did (a LinkStats field) and when: at the current request."""
+        setattr(self.stats, what, getattr(self.stats, what) + n)
+        self._damage_req = self.stats.requests
 
     def _use_staged(self, info, ib: int) -> bool:
         if self.infer_mode == "frames" or not info.staged_infer or ib > self.max_payload:
@@ -638,6 +650,8 @@ class Device:
                 if sent_missing:
                     still = set(now_missing)
                     got = sum(1 for i in missing if i not in still)
+                    if sent_missing > got:
+                        self._damage("fragments_lost", sent_missing - got)
                     self._retune(sent_missing, got, copies)
                 if len(now_missing) < len(missing):
                     idle = 0
@@ -663,7 +677,7 @@ class Device:
             if item is None:
                 return None
             if isinstance(item, P.FrameError):
-                self.stats.corrupt_frames += 1
+                self._damage("corrupt_frames")
                 continue
             a = P.parse_staged_answer(item)
             if a is None:
@@ -671,14 +685,14 @@ class Device:
                     try:
                         fr = P.parse_frame(item)
                     except P.FrameError:
-                        self.stats.corrupt_frames += 1
+                        self._damage("corrupt_frames")
                         continue
                     if fr.code == P.EVT_BOOT and self._delivered:
                         raise self._err(BoardReset, f"the device restarted while staged INFER xid={xid} "
                                         "was outstanding (its model and state are gone)")
                     self.stats.stale_dropped += 1
                 else:
-                    self.stats.corrupt_frames += 1
+                    self._damage("corrupt_frames")
                 continue
             if a.xid != xid or (a.kind == P.SANS_MISSING and a.tag not in tags):
                 self.stats.stale_dropped += 1
