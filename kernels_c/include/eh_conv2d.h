@@ -200,4 +200,48 @@ eh_status eh_avgpool2d_spike_q15(const eh_pool2d_dims *d, const uint8_t *s, int1
 eh_status eh_conv2d_spike_sat_q15(const eh_conv2d_dims *d, const uint8_t *s, const int16_t *wt,
                                   const int16_t *b, int16_t *scratch, int16_t *y);
 
+/*
+ * int8 2-D convolution and pooling, channel-last (H, W, C) as TFLite / LiteRT's NHWC (batch 1),
+ * with TFLite's integer arithmetic (the reference CONV_2D / DEPTHWISE_CONV_2D / MAX_POOL_2D /
+ * AVERAGE_POOL_2D kernels, CMSIS-NN's arm_convolve_s8 / arm_depthwise_conv_s8 / arm_max_pool_s8 /
+ * arm_avgpool_s8 semantics).
+ *
+ * eh_conv2d_s8: geometry eh_conv2d_dims with every check above (same codes, same order); then
+ *   (c_in / groups) * k_h * k_w at most EH_CONV2D_S8_MAX_ROW (65536), else EH_ERR_SIZE, so
+ *   every accumulation fits int32 exactly (|(x + x_offset) w| <= 255 * 128);
+ *   then the ranges of eh_fc_s8 (else EH_ERR_RANGE): x_offset in [-127, 128], y_offset in
+ *   [-128, 127], act_min in [-128, 127], act_max in [act_min, 127], per_channel 0 or 1 (else
+ *   EH_ERR_ARG), mult[c] >= 0 and shift[c] in [-31, 30] for c < (per_channel ? c_out : 1).
+ *   A NULL dims, x, w, mult, shift or y is EH_ERR_NULL (checked first); b may be NULL (no bias).
+ * Layouts (row-major, innermost last), cg = c_in / groups, og = c_out / groups:
+ *   input   x [h_in][w_in][c_in]
+ *   weights w [c_out][k_h][k_w][cg]      (TFLite's CONV_2D filter OHWI; a DEPTHWISE_CONV_2D
+ *                                         filter [1][k_h][k_w][c_in M] is groups = c_in,
+ *                                         c_out = c_in M, w[o][ky][kx][0] = filter[0][ky][kx][o])
+ *   output  y [h_out][w_out][c_out]
+ *   output channel o is in group g = o / og and reads input channels g cg .. g cg + cg - 1.
+ * Per output (oy, ox, o), over the taps inside the input only (TFLite pads with the input zero
+ * point, so a padded tap adds (zp - zp) w = 0: skipping it is exact):
+ *   dot = sum_{ky, kx inside, j < cg} (x[iy][ix][g cg + j] + x_offset) * w[o][ky][kx][j]   (exact)
+ *   acc = b ? sat32(dot + b[o]) : dot
+ *   y   = clamp(sat8(sat32(requant(acc, mult[q], shift[q]) + y_offset)), act_min, act_max),
+ *         q = per_channel ? o : 0, requant exactly eh_fc_s8's (eh_basic.h).
+ *
+ * eh_maxpool2d_s8 / eh_avgpool2d_s8: geometry eh_pool2d_dims with its checks above (c is the
+ *   channel count, innermost here); then act_min in [-128, 127] and act_max in [act_min, 127],
+ *   else EH_ERR_RANGE. x [h_in][w_in][c], y [h_out][w_out][c]. Padding taps are not counted
+ *   (TFLite's SAME pooling): with n = the taps inside the input (n >= 1 always, since each pad is
+ *   below the window):
+ *   max: y = clamp(max over those taps, act_min, act_max);
+ *   avg: sum over those taps (exact), y = clamp(sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n,
+ *        act_min, act_max) with C's truncating division (TFLite's rounding, half away from zero).
+ */
+enum { EH_CONV2D_S8_MAX_ROW = 65536 };
+
+eh_status eh_conv2d_s8(const eh_conv2d_dims *d, const int8_t *x, int32_t x_offset, const int8_t *w,
+                       const int32_t *b, const int32_t *mult, const int32_t *shift, uint32_t per_channel,
+                       int32_t y_offset, int32_t act_min, int32_t act_max, int8_t *y);
+eh_status eh_maxpool2d_s8(const eh_pool2d_dims *d, const int8_t *x, int32_t act_min, int32_t act_max, int8_t *y);
+eh_status eh_avgpool2d_s8(const eh_pool2d_dims *d, const int8_t *x, int32_t act_min, int32_t act_max, int8_t *y);
+
 #endif /* EH_CONV2D_H */

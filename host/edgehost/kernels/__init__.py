@@ -28,5 +28,6 @@ from .conv2d import (avgpool2d_f32, avgpool2d_q15, avgpool2d_spike_q15, pool2d_o
                      pool2d_padding, sumpool2d_f32, sumpool2d_q15, sumpool2d_spike_q15)
 from .conv2d import conv2d_b1_bits, conv2d_b1_s32  # noqa: F401
 from ..sim.conv2d_b1 import conv2d_b1_fold_bn_sign, conv2d_b1_pack_input, conv2d_b1_pack_weights  # noqa: F401
+from .conv2d import avgpool2d_s8, conv2d_s8, maxpool2d_s8  # noqa: F401  (int8, channel-last)
 from .conv2d import conv2d_spike_sat_q15  # noqa: F401
 from ..sim.conv2d_spike_sat import conv2d_spike_sat_weights  # noqa: F401

@@ -225,3 +225,62 @@ def conv2d_spike_sat_q15(s, wt, b=None, stride=1, padding=0, dilation=1, groups=
         d, ptr(ffi, s, "uint8_t"), ptr(ffi, wt, "int16_t"), ptr(ffi, b, "int16_t"),
         ptr(ffi, scratch, "int16_t"), ptr(ffi, y, "int16_t")))
     return y
+
+
+# -- int8, channel-last (TFLite's NHWC) ---------------------------------------------------------------
+
+def conv2d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, act_max=127, stride=1, padding=0,
+              dilation=1, groups=1, per_channel=None):
+    """eh_conv2d_s8: x [h_in, w_in, c_in] int8, w [c_out, k_h, k_w, c_in / groups] int8 ->
+    y [h_out, w_out, c_out] int8 (edgehost.sim.conv2d_s8)."""
+    x = _tensor("x", x, np.int8, 3)
+    w = _tensor("w", w, np.int8, 4)
+    g = _ints("groups", groups, 1)[0]
+    if g >= 1 and w.shape[3] * g != x.shape[2]:
+        raise ValueError(f"w has {w.shape[3]} input channels per group, x {x.shape[2]} channels for {g} groups")
+    d = _dims(x.shape[2], x.shape[0], x.shape[1], w.shape[0], w.shape[1], w.shape[2], stride, padding, dilation, g)
+    m = np.atleast_1d(np.asarray(mult))
+    if per_channel is None:
+        per_channel = m.size > 1
+    nc = w.shape[0] if per_channel else 1
+    m = arr(m, np.int32)
+    sh = arr(np.atleast_1d(np.asarray(shift)), np.int32)
+    if m.size != nc or sh.size != nc:
+        raise ValueError(f"mult and shift must hold {nc} entries")
+    if b is not None:
+        b = np.asarray(b)
+        if b.ndim != 1 or b.size != w.shape[0]:
+            raise ValueError(f"bias must have {w.shape[0]} entries")
+        b = arr(b, np.int32)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_conv2d_out_size(d, h, wo)
+    y = np.zeros((int(h[0]), int(wo[0]), w.shape[0]) if st == 0 else (1, 1, 1), np.int8)
+    check("eh_conv2d_s8", lib.eh_conv2d_s8(d, ptr(ffi, x, "int8_t"), int(x_offset), ptr(ffi, w, "int8_t"),
+                                           ptr(ffi, b, "int32_t"), ptr(ffi, m, "int32_t"), ptr(ffi, sh, "int32_t"),
+                                           1 if per_channel else 0, int(y_offset), int(act_min), int(act_max),
+                                           ptr(ffi, y, "int8_t")))
+    return y
+
+
+def _pool_s8(name, x, kernel, stride, padding, act_min, act_max):
+    x = _tensor("x", x, np.int8, 3)
+    k_h, k_w = _ints("kernel", kernel, 2)
+    d = _pdims(x.shape[2], x.shape[0], x.shape[1], k_h, k_w, stride, padding)
+    h = ffi.new("uint32_t *")
+    wo = ffi.new("uint32_t *")
+    st = lib.eh_pool2d_out_size(d, h, wo)
+    y = np.zeros((int(h[0]), int(wo[0]), x.shape[2]) if st == 0 else (1, 1, 1), np.int8)
+    check(f"eh_{name}", getattr(lib, f"eh_{name}")(d, ptr(ffi, x, "int8_t"), int(act_min), int(act_max),
+                                                   ptr(ffi, y, "int8_t")))
+    return y
+
+
+def maxpool2d_s8(x, kernel, stride=None, padding=0, act_min=-128, act_max=127):
+    """eh_maxpool2d_s8: x [h_in, w_in, c] int8 -> y [h_out, w_out, c] (edgehost.sim.maxpool2d_s8)."""
+    return _pool_s8("maxpool2d_s8", x, kernel, stride, padding, act_min, act_max)
+
+
+def avgpool2d_s8(x, kernel, stride=None, padding=0, act_min=-128, act_max=127):
+    """eh_avgpool2d_s8: x [h_in, w_in, c] int8 -> y [h_out, w_out, c] (edgehost.sim.avgpool2d_s8)."""
+    return _pool_s8("avgpool2d_s8", x, kernel, stride, padding, act_min, act_max)

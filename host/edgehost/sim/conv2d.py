@@ -314,3 +314,133 @@ def avgpool2d_spike_q15(s, kernel, stride=None, padding=0):
     """The fraction count / n in Q15, rounded half up, saturated to 32767."""
     cnt, n = _spikes(s, kernel, stride, padding)
     return _sat16(_round_div(cnt * 32768, n))
+
+
+# -- int8, channel-last (TFLite's NHWC): eh_conv2d_s8, eh_maxpool2d_s8, eh_avgpool2d_s8 ---------------
+
+S8_MAX_ROW = 65536
+
+
+def _s8_array(name, a, ndim):
+    a = np.asarray(a)
+    if a.ndim != ndim or 0 in a.shape:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {a.shape}")
+    if a.dtype != np.int8:
+        if a.dtype.kind not in "iu" or a.size and (a.min() < -128 or a.max() > 127):
+            raise ValueError(f"{name} must hold int8 values")
+        a = a.astype(np.int8)
+    return a
+
+
+def _s8_quant(x_offset, y_offset, act_min, act_max):
+    if not -127 <= int(x_offset) <= 128:
+        raise ValueError("x_offset must lie in [-127, 128]")
+    if not -128 <= int(y_offset) <= 127:
+        raise ValueError("y_offset must lie in [-128, 127]")
+    if not -128 <= int(act_min) <= 127 or not int(act_min) <= int(act_max) <= 127:
+        raise ValueError("need -128 <= act_min <= act_max <= 127")
+
+
+def conv2d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, act_max=127, stride=1, padding=0,
+              dilation=1, groups=1, per_channel=None):
+    """int8 2-D convolution, channel-last (eh_conv2d_s8): x [h_in, w_in, c_in], w [c_out, k_h, k_w,
+    c_in / groups] -> y [h_out, w_out, c_out]. Padded taps are skipped (TFLite pads with the input
+    zero point); requantisation exactly eh_fc_s8's (edgehost.sim.basic.requantize_s32). mult/shift:
+    1 or c_out entries (per_channel None: per channel when c_out > 1 entries are given)."""
+    from .basic import I32_MAX, I32_MIN, requantize_s32
+    x = _s8_array("x", x, 3)
+    w = _s8_array("w", w, 4)
+    h_in, w_in, c_in = x.shape
+    c_out, k_h, k_w, cg_w = w.shape
+    g = _ints("groups", groups, 1)[0]
+    pt, pl, pb, pr = conv2d_padding(padding, k_h, k_w, stride, dilation)
+    h_out, w_out = conv2d_out_size(c_in, h_in, w_in, c_out, k_h, k_w, stride, (pt, pl, pb, pr), dilation, g)
+    cg, og = c_in // g, c_out // g
+    if cg_w != cg:
+        raise ValueError(f"w must be [c_out, k_h, k_w, c_in / groups = {cg}], got {w.shape}")
+    if cg * k_h * k_w > S8_MAX_ROW:
+        raise ValueError(f"(c_in / groups) k_h k_w = {cg * k_h * k_w} exceeds {S8_MAX_ROW}")
+    m = np.atleast_1d(np.asarray(mult))
+    sh = np.atleast_1d(np.asarray(shift))
+    if per_channel is None:
+        per_channel = m.size > 1
+    if per_channel not in (0, 1, True, False):
+        raise ValueError("per_channel must be a bool")
+    _s8_quant(x_offset, y_offset, act_min, act_max)
+    nc = c_out if per_channel else 1
+    if m.size != nc or sh.size != nc:
+        raise ValueError(f"mult and shift must hold {nc} entries")
+    m = m.astype(np.int64)
+    sh = sh.astype(np.int64)
+    if np.any(m < 0) or np.any(m > I32_MAX):
+        raise ValueError("mult must lie in [0, 2^31 - 1]")
+    if np.any((sh < -31) | (sh > 30)):
+        raise ValueError("shift must lie in [-31, 30]")
+    if b is None:
+        bb = np.zeros(c_out, np.int64)
+    else:
+        bb = np.asarray(b).ravel()
+        if bb.size != c_out or bb.dtype.kind not in "iu":
+            raise ValueError(f"b must hold {c_out} integers")
+        bb = bb.astype(np.int64)
+    sh_, sw_ = _ints("stride", stride, 2)
+    dh, dw = _ints("dilation", dilation, 2)
+    # (x + x_offset) padded with zeros: a padded tap adds nothing, exactly as skipping it
+    xo = np.zeros((pt + h_in + pb, pl + w_in + pr, c_in), np.int64)
+    xo[pt:pt + h_in, pl:pl + w_in] = x.astype(np.int64) + int(x_offset)
+    acc = np.zeros((h_out, w_out, g, og), np.int64)
+    wg = w.astype(np.int64).reshape(g, og, k_h, k_w, cg)
+    for ky in range(k_h):
+        for kx in range(k_w):
+            patch = xo[ky * dh:ky * dh + (h_out - 1) * sh_ + 1:sh_, kx * dw:kx * dw + (w_out - 1) * sw_ + 1:sw_]
+            acc += np.einsum("hwgc,goc->hwgo", patch.reshape(h_out, w_out, g, cg), wg[:, :, ky, kx, :])
+    acc = acc.reshape(h_out, w_out, c_out)
+    if b is not None:
+        acc = np.clip(acc + bb, I32_MIN, I32_MAX)
+    acc = requantize_s32(acc, np.broadcast_to(m, (c_out,)), np.broadcast_to(sh, (c_out,)))
+    y = np.clip(np.clip(acc + int(y_offset), I32_MIN, I32_MAX), -128, 127)
+    return np.clip(y, int(act_min), int(act_max)).astype(np.int8)
+
+
+def _pool_s8(x, kernel, stride, padding, act_min, act_max):
+    x = _s8_array("x", x, 3)
+    h_in, w_in, c = x.shape
+    k_h, k_w = _ints("kernel", kernel, 2)
+    st = (k_h, k_w) if stride is None else _ints("stride", stride, 2)
+    pad = pool2d_padding(padding)
+    h_out, w_out = pool2d_out_size(c, h_in, w_in, k_h, k_w, st, pad)
+    if not -128 <= int(act_min) <= 127 or not int(act_min) <= int(act_max) <= 127:
+        raise ValueError("need -128 <= act_min <= act_max <= 127")
+    for oy in range(h_out):
+        y0 = oy * st[0] - pad[0]
+        ys = slice(max(y0, 0), min(y0 + k_h, h_in))
+        for ox in range(w_out):
+            x0 = ox * st[1] - pad[1]
+            yield oy, ox, x[ys, max(x0, 0):min(x0 + k_w, w_in)].reshape(-1, c).astype(np.int64), (h_out, w_out, c)
+
+
+def maxpool2d_s8(x, kernel, stride=None, padding=0, act_min=-128, act_max=127):
+    """int8 max pooling, channel-last (eh_maxpool2d_s8): the maximum over the window's taps inside
+    the input (padding not counted), clamped to [act_min, act_max]."""
+    y = None
+    for oy, ox, win, shape in _pool_s8(x, kernel, stride, padding, act_min, act_max):
+        if y is None:
+            y = np.zeros(shape, np.int8)
+        y[oy, ox] = np.clip(win.max(axis=0), int(act_min), int(act_max))
+    return y
+
+
+def avgpool2d_s8(x, kernel, stride=None, padding=0, act_min=-128, act_max=127):
+    """int8 average pooling, channel-last (eh_avgpool2d_s8): TFLite's rounding of the mean over the
+    window's taps inside the input (n of them): (sum + n / 2) / n for sum > 0, else (sum - n / 2) / n,
+    C's division truncating toward zero; clamped to [act_min, act_max]."""
+    y = None
+    for oy, ox, win, shape in _pool_s8(x, kernel, stride, padding, act_min, act_max):
+        if y is None:
+            y = np.zeros(shape, np.int8)
+        n = win.shape[0]
+        s = win.sum(axis=0)
+        num = np.where(s > 0, s + n // 2, s - n // 2)
+        q = np.sign(num) * (np.abs(num) // n)          # truncation toward zero
+        y[oy, ox] = np.clip(q, int(act_min), int(act_max))
+    return y
