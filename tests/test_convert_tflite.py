@@ -114,6 +114,15 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
             b.PrependInt32Slot(5 if dw else 4, act.get("dilation_w", 1), 1)
             b.PrependInt32Slot(6 if dw else 5, act.get("dilation_h", 1), 1)
             opt = b.EndObject()
+        elif code in (BO.MAX_POOL_2D, BO.AVERAGE_POOL_2D):
+            # Pool2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 filter_width, 4 filter_height,
+            # 5 fused_activation_function
+            b.StartObject(6)
+            b.PrependInt8Slot(0, act["padding"], 0)
+            for slot, key in ((1, "stride_w"), (2, "stride_h"), (3, "filter_w"), (4, "filter_h")):
+                b.PrependInt32Slot(slot, act.get(key, 1), 0)
+            b.PrependInt8Slot(5, act.get("act", 0), 0)
+            opt = b.EndObject()
         iv = _vec(b, ins, "i32")
         ov = _vec(b, outs, "i32")
         b.StartObject(5)
@@ -122,7 +131,9 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
         b.PrependUOffsetTRelativeSlot(2, ov, 0)
         if opt is not None:
             b.PrependUint8Slot(3, {BO.CONV_2D: tflite.BuiltinOptions.Conv2DOptions,
-                                   BO.DEPTHWISE_CONV_2D: tflite.BuiltinOptions.DepthwiseConv2DOptions}.get(
+                                   BO.DEPTHWISE_CONV_2D: tflite.BuiltinOptions.DepthwiseConv2DOptions,
+                                   BO.MAX_POOL_2D: tflite.BuiltinOptions.Pool2DOptions,
+                                   BO.AVERAGE_POOL_2D: tflite.BuiltinOptions.Pool2DOptions}.get(
                                        code, tflite.BuiltinOptions.FullyConnectedOptions), 0)
             b.PrependUOffsetTRelativeSlot(4, opt, 0)
         op_offs.append(b.EndObject())
@@ -394,8 +405,8 @@ def test_unsupported_op_named(tmp_path):
     p = tmp_path / "x.tflite"
     p.write_bytes(data)
     with pytest.raises(ConvertError, match=r"operator 0 \(LOGISTIC\) is not supported; supported: "
-                                           r"FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, RESHAPE, QUANTIZE, "
-                                           r"DEQUANTIZE"):
+                                           r"FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, "
+                                           r"AVERAGE_POOL_2D, RESHAPE, QUANTIZE, DEQUANTIZE"):
         load(str(p))
 
 
@@ -808,13 +819,13 @@ def test_conv1d_unsupported_parameters_named(tmp_path):
                                            r"above the limit of 800 bytes"):
         load_tflite(data, max_conv_bytes=800)
     assert model.layers[0].n_out == 36
-    # a real 2-D convolution: refused with what is supported
+    # a real 2-D convolution is not lowered to fc_s8: it is a conv2d_s8 layer
+    # (tests/test_convert_tflite_2d.py)
     T = [{"shape": [1, 4, 4, 1], "type": TT.INT8, "scale": [0.1], "zp": [0]},
          {"shape": [2, 3, 3, 1], "type": TT.INT8, "data": bytes(18), "scale": [0.1], "zp": [0]},
          {"shape": [1, 4, 4, 2], "type": TT.INT8, "scale": [0.1], "zp": [0]}]
-    with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): a 2-D convolution \(input 4 x 4, kernel "
-                                           r"3 x 3\) is not supported; only 1-D convolutions"):
-        load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": 0})], [0], [2]))
+    assert [l.type for l in load_tflite(write_tflite(T, [(BO.CONV_2D, [0, 1, -1], [2], {"padding": 0})],
+                                                     [0], [2])).layers] == ["conv2d_s8"]
     # a fused activation the kernels do not have
     with pytest.raises(ConvertError, match=r"operator 0 \(CONV_2D\): fused activation TANH is not supported"):
         load_tflite(variant(act=ACT.TANH))

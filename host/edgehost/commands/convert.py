@@ -16,7 +16,7 @@ def register(sub) -> None:
         description="Import a model, lower it to the kernels (float32 or Q15), plan the static "
                     "arena and write the .ehm blob (docs/model-format.md).")
     p.add_argument("input", help="model file: .nir (NIR graph), .npz (weights + layer list), .pt/.pth "
-                                 "(PyTorch/snnTorch module or state dict), .tflite (int8 fully connected)")
+                                 "(PyTorch/snnTorch module or state dict), .tflite (int8 MLP or CNN)")
     p.add_argument("-o", "--output", required=True, help="the .ehm blob to write")
     p.add_argument("--quantize", choices=["none", "q15"], default="none",
                    help="none: float32 kernels; q15: int16 fixed point with per-layer scales")

@@ -1,8 +1,9 @@
-"""The TFLite / LiteRT importer: an int8 fully-connected `.tflite` model -> an int8 `.ehm` blob.
+"""The TFLite / LiteRT importer: an int8 `.tflite` model (MLP or CNN) -> an int8 `.ehm` blob.
 
 Reads the flatbuffer with the `tflite` package (the pure-Python schema; no TensorFlow):
 `pip install 'edgehost[import]'`. The model is already quantised, so nothing is re-quantised:
-the blob runs TFLite's integer arithmetic exactly (`eh_fc_s8`, kernels_c/include/eh_basic.h).
+the blob runs TFLite's integer arithmetic exactly (`eh_fc_s8`, kernels_c/include/eh_basic.h;
+`eh_conv2d_s8`, `eh_maxpool2d_s8`, `eh_avgpool2d_s8`, kernels_c/include/eh_conv2d.h).
 
 Supported, as one chain in subgraph 0:
     FULLY_CONNECTED  int8 input, int8 weights (zero point 0; per-tensor or per-channel scales on
@@ -20,7 +21,23 @@ Supported, as one chain in subgraph 0:
                      without that column, so SAME with any input zero point is exact. The notes
                      give the bytes the expansion costs; above `max_conv_bytes` (default 256 KB)
                      the layer is refused by name.
-    RESHAPE          (the element count stays the same; a batch of 1) -> nothing
+                     2-D convolutions (any other input / kernel) -> conv2d_s8, NHWC as TFLite:
+                     geometry [C_in, H_in, W_in, C_out, KH, KW, stride h/w, pad top/left/bottom/
+                     right, dilation h/w, groups], the filter as stored ([C_out][KH][KW][C_in /
+                     groups]; a depthwise filter [1][KH][KW][C_out] is transposed to
+                     [C_out][KH][KW][1] with groups = C_in), the bias, per-tensor or per-channel
+                     requantisation followed by the offsets and the fused clamp (edgehost.ops.
+                     conv2d_s8 for the record); SAME padding as TFLite's
+                     ComputePaddingHeightWidth (total = max((out - 1) stride + dil (k - 1) + 1 - in,
+                     0), before = total // 2, after = the rest); the computed output size must be
+                     the output tensor's, else an error naming the operator
+    MAX_POOL_2D,     int8, SAME or VALID, fused activation as above -> maxpool2d_s8 / avgpool2d_s8
+    AVERAGE_POOL_2D  (padding taps not counted; the average rounded half away from zero, as
+                     TFLite). TFLite's int8 pooling does not requantise: the output scale and zero
+                     point must be the input's, else the operator is refused by name
+    RESHAPE          (the element count stays the same; a batch of 1) -> nothing; a [1, H, W, C]
+                     tensor flattened for FULLY_CONNECTED keeps TFLite's NHWC order, which is the
+                     blob's order too
     QUANTIZE         float32 -> int8 at the model input -> input_s8
     DEQUANTIZE       int8 -> float32 at the model output -> dequant_s8
 Anything else: an error naming the op and listing these.
@@ -43,7 +60,8 @@ from . import conv as C
 from .lower import ConvertError
 from .planner import plan
 
-SUPPORTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "QUANTIZE", "DEQUANTIZE")
+SUPPORTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE",
+                 "QUANTIZE", "DEQUANTIZE")
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
@@ -202,6 +220,124 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
             raise ConvertError(f"{p}: activation range [{lo}, {hi}] is empty")
         return lo, hi
 
+    def conv2d(p, name, co, act, ins, o, ish, wsh, osh):
+        """CONV_2D / DEPTHWISE_CONV_2D over both spatial axes -> conv2d_s8 (NHWC, TFLite's order)."""
+        depthwise = name == "DEPTHWISE_CONV_2D"
+        _, h, wd, c_in = ish
+        kh, kw = wsh[1], wsh[2]
+        c_out = wsh[3] if depthwise else wsh[0]
+        sh, sw_, dh, dw = co.StrideH(), co.StrideW(), co.DilationHFactor(), co.DilationWFactor()
+        if min(sh, sw_) < 1 or min(dh, dw) < 1 or min(kh, kw) < 1 or min(h, wd, c_in, c_out) < 1:
+            raise ConvertError(f"{p}: strides {sh} x {sw_}, dilations {dh} x {dw}, kernel {kh} x {kw}, "
+                               f"input {h} x {wd} x {c_in}, {c_out} output channels: each must be >= 1")
+        pad = "SAME" if co.Padding() == tfl.Padding.SAME else "VALID"
+        h_out, pt, pb = tfl_padding(p, h, kh, sh, dh, pad, "height")
+        w_out, pl, pr = tfl_padding(p, wd, kw, sw_, dw, pad, "width")
+        if osh != [1, h_out, w_out, c_out]:
+            raise ConvertError(f"{p}: output shape {osh}, expected {[1, h_out, w_out, c_out]} (input {ish}, "
+                               f"kernel {kh} x {kw}, strides {sh} x {sw_}, dilations {dh} x {dw}, {pad})")
+        w = tdata(ins[1], np.int8)
+        if w is None or w.size != int(np.prod(wsh)):
+            raise ConvertError(f"{p}: the filter must be a constant int8 tensor of shape {wsh}")
+        w = w.reshape(wsh)
+        if depthwise:
+            mult = co.DepthMultiplier()
+            if c_out % c_in or (mult not in (0, c_out // c_in)):
+                raise ConvertError(f"{p}: {c_out} output channels with depth multiplier {mult} over {c_in} "
+                                   f"input channels (need C_out = C_in x multiplier)")
+            groups = c_in
+            wk = np.ascontiguousarray(w[0].transpose(2, 0, 1)[..., None])     # [C_out][KH][KW][1]
+        else:
+            if c_in % wsh[3]:
+                raise ConvertError(f"{p}: filter of {wsh[3]} input channels does not divide the input's {c_in}")
+            groups = c_in // wsh[3]
+            if c_out % groups:
+                raise ConvertError(f"{p}: {c_out} output channels do not split into {groups} groups")
+            wk = np.ascontiguousarray(w)                                      # [C_out][KH][KW][C_in / groups]
+        s_in, z_in = scalar_q(cur, "input")
+        s_out, z_out = scalar_q(o, "output")
+        ws, wz, qdim = tquant(ins[1])
+        if ws is None or ws.size not in (1, c_out) or (ws.size > 1 and qdim != (3 if depthwise else 0)):
+            raise ConvertError(f"{p}: filter scales must be one per tensor or one per output channel "
+                               f"(quantized_dimension {3 if depthwise else 0})")
+        if np.any(wz != 0):
+            raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
+        bias = None
+        if len(ins) > 2 and ins[2] >= 0:
+            if ttype(ins[2]) != "INT32":
+                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
+            bias = tdata(ins[2], "<i4")
+            if bias is None or bias.size != c_out:
+                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
+        reals = [float(np.float32(s_in)) * float(c) / float(np.float32(s_out)) for c in ws]
+        rq = requant(reals)
+        lo, hi = act_range(p, act, s_out, z_out)
+        n_in_, n_out_ = h * wd * c_in, h_out * w_out * c_out
+        y = new_tensor("s8", n_out_, s_out)
+        geom = np.array([c_in, h, wd, c_out, kh, kw, sh, sw_, pt, pl, pb, pr, dh, dw, groups], np.uint32)
+        layers.append(Layer("conv2d_s8", cur_id, y, n_in_, n_out_,
+                            [geom, wk.ravel(), None if bias is None else bias.astype(np.int32),
+                             np.concatenate([rq, np.array([-z_in, z_out, lo, hi], np.int32)])]))
+        notes.append(f"operator {op_index[0]} ({name}): {h} x {wd} x {c_in} -> {h_out} x {w_out} x {c_out}, "
+                     f"kernel {kh} x {kw}, stride {sh} x {sw_}, dilation {dh} x {dw}, {pad} (pad top {pt}, "
+                     f"left {pl}, bottom {pb}, right {pr}), groups {groups} -> conv2d_s8: {wk.size} B of "
+                     f"weights" + (f", {c_out * 4} B of bias" if bias is not None else "")
+                     + f", {'per-channel' if ws.size > 1 else 'per-tensor'} requantisation")
+        return n_out_
+
+    def tfl_padding(p, size, k, stride, dil, pad, axis):
+        """TFLite's ComputeOutSize and ComputePaddingHeightWidth: (out, pad_before, pad_after)."""
+        span = dil * (k - 1) + 1
+        out = (size + stride - 1) // stride if pad == "SAME" else (size + stride - span) // stride
+        if out < 1:
+            raise ConvertError(f"{p}: no output along the {axis}: input {size}, kernel span {span}, {pad}")
+        total = max((out - 1) * stride + span - size, 0)
+        return out, total // 2, total - total // 2
+
+    def pool_op(p, name, op, ins, o, n):
+        """MAX_POOL_2D / AVERAGE_POOL_2D, int8 -> maxpool2d_s8 / avgpool2d_s8."""
+        if ttype(cur) != "INT8" or ttype(o) != "INT8":
+            raise ConvertError(f"{p}: needs int8 input and output (got {ttype(cur)}, {ttype(o)})")
+        ish, osh = tshape(cur), tshape(o)
+        if len(ish) != 4 or ish[0] != 1 or int(np.prod(ish)) != n:
+            raise ConvertError(f"{p}: input shape {ish}, expected [1, H, W, C] with {n} elements")
+        opts = op.BuiltinOptions()
+        if opts is None:
+            raise ConvertError(f"{p}: no options (filter size, padding, strides)")
+        po = tfl.Pool2DOptions()
+        po.Init(opts.Bytes, opts.Pos)
+        act = act_names.get(po.FusedActivationFunction(), str(po.FusedActivationFunction()))
+        if act not in ACTIVATIONS:
+            raise ConvertError(f"{p}: fused activation {act} is not supported; supported: {', '.join(ACTIVATIONS)}")
+        pad = {tfl.Padding.SAME: "SAME", tfl.Padding.VALID: "VALID"}.get(po.Padding())
+        if pad is None:
+            raise ConvertError(f"{p}: padding {po.Padding()} is not supported; supported: SAME, VALID")
+        _, h, wd, c = ish
+        kh, kw, sh, sw_ = po.FilterHeight(), po.FilterWidth(), po.StrideH(), po.StrideW()
+        if min(kh, kw, sh, sw_) < 1:
+            raise ConvertError(f"{p}: filter {kh} x {kw} and strides {sh} x {sw_} must be >= 1")
+        h_out, pt, pb = tfl_padding(p, h, kh, sh, 1, pad, "height")
+        w_out, pl, pr = tfl_padding(p, wd, kw, sw_, 1, pad, "width")
+        if osh != [1, h_out, w_out, c]:
+            raise ConvertError(f"{p}: output shape {osh}, expected {[1, h_out, w_out, c]} (input {ish}, "
+                               f"filter {kh} x {kw}, strides {sh} x {sw_}, {pad})")
+        s_in, z_in = scalar_q(cur, "input")
+        s_out, z_out = scalar_q(o, "output")
+        if np.float32(s_in) != np.float32(s_out) or z_in != z_out:
+            raise ConvertError(f"{p}: output scale {s_out:g} / zero point {z_out} differ from the input's "
+                               f"{s_in:g} / {z_in}; TFLite's int8 pooling needs them equal (no requantisation)")
+        lo, hi = act_range(p, act, s_out, z_out)
+        n_out_ = h_out * w_out * c
+        y = new_tensor("s8", n_out_, s_out)
+        kind = "maxpool2d_s8" if name == "MAX_POOL_2D" else "avgpool2d_s8"
+        layers.append(Layer(kind, cur_id, y, n, n_out_,
+                            [np.array([c, h, wd, kh, kw, sh, sw_, pt, pl, pb, pr], np.uint32),
+                             np.array([lo, hi], np.int32)]))
+        notes.append(f"operator {op_index[0]} ({name}): {h} x {wd} x {c} -> {h_out} x {w_out} x {c}, filter "
+                     f"{kh} x {kw}, stride {sh} x {sw_}, {pad} (pad top {pt}, left {pl}, bottom {pb}, "
+                     f"right {pr}) -> {kind}")
+        return n_out_
+
     def conv_op(p, name, op, ins, o, m, n):
         """CONV_2D / DEPTHWISE_CONV_2D over one spatial axis -> an fc_s8 Toeplitz layer."""
         depthwise = name == "DEPTHWISE_CONV_2D"
@@ -235,9 +371,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
         elif wd == 1 and kw == 1:
             axis, length, k, stride, dil = "H", h, kh, co.StrideH(), co.DilationHFactor()
         else:
-            raise ConvertError(f"{p}: a 2-D convolution (input {h} x {wd}, kernel {kh} x {kw}) is not supported; "
-                               f"only 1-D convolutions (input and kernel height 1, or width 1) are lowered "
-                               f"to dense layers")
+            return conv2d(p, name, co, act, ins, o, ish, wsh, osh)
         other = co.StrideH() if axis == "W" else co.StrideW()
         if other < 1:
             raise ConvertError(f"{p}: stride {other} < 1")
@@ -343,6 +477,8 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
             layers.append(Layer("dequant_s8", cur_id, y, n, n, [np.array([z], np.int32)]))
         elif name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             n = conv_op(p, name, op, ins, o, m, n)
+        elif name in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
+            n = pool_op(p, name, op, ins, o, n)
         else:  # FULLY_CONNECTED
             if len(ins) < 2 or ttype(cur) != "INT8" or ttype(ins[1]) != "INT8" or ttype(o) != "INT8":
                 raise ConvertError(f"{p}: needs int8 input, weights and output (got "
@@ -400,5 +536,6 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
     if ttype(out_t) == "INT8":
         s, z = scalar_q(out_t, "output")
         notes.append(f"output: int8, scale {s:g}, zero point {z} (real = scale x (q - zero point))")
-    notes.append("int8 arithmetic exactly as TFLite's reference FULLY_CONNECTED / CONV_2D (eh_fc_s8)")
+    notes.append("int8 arithmetic exactly as TFLite's reference kernels (FULLY_CONNECTED and CONV_2D with "
+                 "eh_fc_s8's requantisation)")
     return Int8Import(n_in, layers, tensors, notes)
