@@ -341,6 +341,151 @@ static void run_b1_s32(void) { (void)eh_conv2d_b1_s32(&B1S, EH_CONV2D_B1_PAD_ZER
 #define B1_MACS (B1_HW * B1_HW * B1_C * 9u * B1_C)              /* 9437184 */
 #define B1V_MACS ((B1_HW - 2u) * (B1_HW - 2u) * B1_C * 9u * B1_C) /* 7225344 */
 
+/* --- int8, channel-last (TFLite NHWC): eh_conv2d_s8, eh_maxpool2d_s8, eh_avgpool2d_s8 ---
+ * S1: 15x15x8 -> 16, 3x3, padding 1 (L2's shape, channel-last: the dense int8 convolution a
+ *     TFLite CNN runs, next to L2's Q15 cases); unit the MAC (padding taps included).
+ * S2: depthwise 3x3, 16x16x32, padding 1 (a MobileNet block's first half); unit the MAC.
+ * P1: 2x2 stride-2 max and average pooling of 16x16x32; unit the output value.
+ * On-target self-check (setup of S1, so it runs in --quick too): eh_conv2d_s8 (the SMLAD path on
+ * cores with the DSP extension) against a sum written here from eh_conv2d.h over 24 random
+ * geometries (groups, depthwise, strides, asymmetric padding, dilation, per-channel
+ * requantisation, full-range data), and both pools against a window loop written here,
+ * reported as "EHB|check|conv2d_s8|<compared>|<mismatches>". */
+#define S8_X (16u * 16u * 32u)
+#define S8_W (32u * 9u)
+static int8_t s8x[S8_X], s8w[16u * 9u * 8u + S8_W], s8y[S8_X];
+static int32_t s8b[32], s8m[32], s8sh[32];
+static const eh_conv2d_dims S1 = {8u, 15u, 15u, 16u, 3u, 3u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u};
+static const eh_conv2d_dims S2 = {32u, 16u, 16u, 32u, 3u, 3u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 1u, 32u};
+static const eh_pool2d_dims P1 = {32u, 16u, 16u, 2u, 2u, 2u, 2u, 0u, 0u, 0u, 0u};
+
+static int32_t ref_rq(int64_t acc, int32_t mult, int32_t shift) /* eh_fc_s8's, from eh_basic.h */
+{
+    int64_t ab, q;
+    int32_t hi;
+    uint32_t e, mask, rem;
+    if (shift > 0) {
+        acc *= (int64_t)1 << shift;
+        acc = acc > INT32_MAX ? INT32_MAX : acc < INT32_MIN ? INT32_MIN : acc;
+    }
+    ab = acc * mult;
+    q = ab + (ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30));
+    hi = (int32_t)(q / ((int64_t)1 << 31));
+    if (shift >= 0) return hi;
+    e = (uint32_t)(-shift);
+    mask = (uint32_t)((1ull << e) - 1u);
+    rem = (uint32_t)hi & mask;
+    return (hi >> e) + (rem > (mask >> 1) + (hi < 0 ? 1u : 0u) ? 1 : 0);
+}
+
+static void check_s8(void)
+{
+    uint32_t compared = 0, bad = 0, it, i, ho, wo, o, oy, ox;
+    for (it = 0; it < 24u; it++) {
+        eh_conv2d_dims d;
+        eh_pool2d_dims p;
+        uint32_t cg, og, pc = it & 1u;
+        int32_t xo = (int32_t)rnd(256u) - 127, yo = (int32_t)rnd(256u) - 128, lo = it % 3u ? -128 : -100;
+        d.groups = it % 4u == 0u ? 1u + rnd(3) : 1u;
+        d.c_in = d.groups * (1u + rnd(it % 4u == 0u ? 4u : 12u));
+        d.c_out = d.groups * (1u + rnd(7));
+        if (it % 6u == 5u) { d.groups = d.c_in = 1u + rnd(8); d.c_out = d.c_in * (1u + rnd(2)); }
+        d.k_h = 1u + rnd(4); d.k_w = 1u + rnd(4);
+        d.dil_h = 1u + rnd(2); d.dil_w = it % 5u == 0u ? 2u : 1u;
+        d.stride_h = 1u + rnd(2); d.stride_w = 1u + rnd(2);
+        d.pad_top = rnd(d.dil_h * (d.k_h - 1u) + 1u); d.pad_bottom = rnd(d.dil_h * (d.k_h - 1u) + 1u);
+        d.pad_left = rnd(d.dil_w * (d.k_w - 1u) + 1u); d.pad_right = rnd(d.dil_w * (d.k_w - 1u) + 1u);
+        d.h_in = 3u + rnd(8); d.w_in = 3u + rnd(9);
+        if (eh_conv2d_out_size(&d, &ho, &wo) != EH_OK) continue;
+        cg = d.c_in / d.groups; og = d.c_out / d.groups;
+        if (d.h_in * d.w_in * d.c_in > S8_X || d.c_out * d.k_h * d.k_w * cg > sizeof s8w || ho * wo * d.c_out >= S8_X ||
+            d.c_out > 32u)
+            continue;
+        for (i = 0; i < d.h_in * d.w_in * d.c_in; i++) s8x[i] = (int8_t)eh_bench_rand();
+        for (i = 0; i < d.c_out * d.k_h * d.k_w * cg; i++) s8w[i] = (int8_t)eh_bench_rand();
+        for (i = 0; i < d.c_out; i++) {
+            s8b[i] = (int32_t)rnd(200001u) - 100000;
+            s8m[i] = (int32_t)((1u << 30) + (eh_bench_rand() >> 2));
+            s8sh[i] = -(int32_t)rnd(12u);
+        }
+        s8y[ho * wo * d.c_out] = 0x5A; /* guard */
+        bad += (uint32_t)(eh_conv2d_s8(&d, s8x, xo, s8w, s8b, s8m, s8sh, pc, yo, lo, 127, s8y) != EH_OK);
+        for (oy = 0; oy < ho; oy++)
+            for (ox = 0; ox < wo; ox++)
+                for (o = 0; o < d.c_out; o++) {
+                    int64_t acc = s8b[o], v;
+                    uint32_t ky, kx, j;
+                    for (ky = 0; ky < d.k_h; ky++)
+                        for (kx = 0; kx < d.k_w; kx++) {
+                            const int32_t iy = (int32_t)(oy * d.stride_h + ky * d.dil_h) - (int32_t)d.pad_top;
+                            const int32_t ix = (int32_t)(ox * d.stride_w + kx * d.dil_w) - (int32_t)d.pad_left;
+                            if (iy < 0 || ix < 0 || iy >= (int32_t)d.h_in || ix >= (int32_t)d.w_in) continue;
+                            for (j = 0; j < cg; j++)
+                                acc += ((int32_t)s8x[((uint32_t)iy * d.w_in + (uint32_t)ix) * d.c_in + (o / og) * cg + j] + xo) *
+                                       (int32_t)s8w[((o * d.k_h + ky) * d.k_w + kx) * cg + j];
+                        }
+                    acc = acc > INT32_MAX ? INT32_MAX : acc < INT32_MIN ? INT32_MIN : acc;
+                    v = (int64_t)ref_rq(acc, s8m[pc ? o : 0u], s8sh[pc ? o : 0u]) + yo;
+                    v = v > 127 ? 127 : v < lo ? lo : v;
+                    compared++;
+                    bad += (uint32_t)(s8y[(oy * wo + ox) * d.c_out + o] != (int8_t)v);
+                }
+        bad += (uint32_t)(s8y[ho * wo * d.c_out] != 0x5A);
+        /* the pools on the same input, with the conv's input geometry */
+        p.c = d.c_in; p.h_in = d.h_in; p.w_in = d.w_in; p.k_h = d.k_h; p.k_w = d.k_w;
+        p.stride_h = d.stride_h; p.stride_w = d.stride_w;
+        p.pad_top = rnd(d.k_h); p.pad_bottom = rnd(d.k_h); p.pad_left = rnd(d.k_w); p.pad_right = rnd(d.k_w);
+        if (eh_pool2d_out_size(&p, &ho, &wo) != EH_OK || ho * wo * p.c > S8_X) continue;
+        for (i = 0; i < 2u; i++) {
+            bad += (uint32_t)((i ? eh_avgpool2d_s8(&p, s8x, lo, 127, s8y) : eh_maxpool2d_s8(&p, s8x, lo, 127, s8y)) != EH_OK);
+            for (oy = 0; oy < ho; oy++)
+                for (ox = 0; ox < wo; ox++)
+                    for (o = 0; o < p.c; o++) {
+                        int32_t mx = -128, sum = 0, n = 0, v;
+                        uint32_t ky, kx;
+                        for (ky = 0; ky < p.k_h; ky++)
+                            for (kx = 0; kx < p.k_w; kx++) {
+                                const int32_t iy = (int32_t)(oy * p.stride_h + ky) - (int32_t)p.pad_top;
+                                const int32_t ix = (int32_t)(ox * p.stride_w + kx) - (int32_t)p.pad_left;
+                                if (iy < 0 || ix < 0 || iy >= (int32_t)p.h_in || ix >= (int32_t)p.w_in) continue;
+                                v = s8x[((uint32_t)iy * p.w_in + (uint32_t)ix) * p.c + o];
+                                mx = v > mx ? v : mx;
+                                sum += v;
+                                n++;
+                            }
+                        v = i ? (sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n) : mx;
+                        v = v < lo ? lo : v;
+                        compared++;
+                        bad += (uint32_t)(s8y[(oy * wo + ox) * p.c + o] != (int8_t)v);
+                    }
+        }
+    }
+    eh_bench_check("conv2d_s8", compared, bad);
+}
+
+static void fill_s8(uint32_t n_w, uint32_t c_out)
+{
+    uint32_t i;
+    for (i = 0; i < S8_X; i++) s8x[i] = (int8_t)eh_bench_rand();
+    for (i = 0; i < n_w; i++) s8w[i] = (int8_t)eh_bench_rand();
+    for (i = 0; i < c_out; i++) {
+        s8b[i] = (int32_t)rnd(20001u) - 10000;
+        s8m[i] = (int32_t)((1u << 30) + (eh_bench_rand() >> 2));
+        s8sh[i] = -8;
+    }
+}
+static void setup_s8_1(void) { check_s8(); fill_s8(16u * 9u * 8u, 16u); }
+static void setup_s8_2(void) { fill_s8(S8_W, 32u); }
+static void setup_s8_p(void) { fill_s8(0u, 0u); }
+static void run_s8_1(void) { (void)eh_conv2d_s8(&S1, s8x, 5, s8w, s8b, s8m, s8sh, 1u, -3, -128, 127, s8y); }
+static void run_s8_2(void) { (void)eh_conv2d_s8(&S2, s8x, 5, s8w, s8b, s8m, s8sh, 1u, -3, -128, 127, s8y); }
+static void run_s8_max(void) { (void)eh_maxpool2d_s8(&P1, s8x, -128, 127, s8y); }
+static void run_s8_avg(void) { (void)eh_avgpool2d_s8(&P1, s8x, -128, 127, s8y); }
+
+#define S1_MACS (15u * 15u * 16u * 9u * 8u)  /* 259200 */
+#define S2_MACS (16u * 16u * 32u * 9u)       /* 73728 */
+#define P1_OUT (8u * 8u * 32u)               /* 2048 */
+
 const eh_bench_case eh_bench_cases_conv2d[] = {
     {"conv2d_q15", "2x34x34-8k5s2", "mac", L1_MACS, setup_l1_dense, run_l1_dense},
     {"conv2d_spike_q15", "2x34x34-8k5s2@5%", "mac", L1_MACS, setup_l1_5, run_l1_spike},
@@ -361,5 +506,9 @@ const eh_bench_case eh_bench_cases_conv2d[] = {
     {"conv2d_b1_bits", "64x16x16-64k3p1one", "mac", B1_MACS, setup_b1, run_b1_bits_one},
     {"conv2d_b1_bits", "64x16x16-64k3", "mac", B1V_MACS, setup_b1, run_b1_bits_valid},
     {"conv2d_b1_s32", "64x16x16-64k3p1", "mac", B1_MACS, setup_b1_check, run_b1_s32},
+    {"conv2d_s8", "15x15x8-16k3p1", "mac", S1_MACS, setup_s8_1, run_s8_1},
+    {"conv2d_s8", "dw16x16x32k3p1", "mac", S2_MACS, setup_s8_2, run_s8_2},
+    {"maxpool2d_s8", "16x16x32k2s2", "out", P1_OUT, setup_s8_p, run_s8_max},
+    {"avgpool2d_s8", "16x16x32k2s2", "out", P1_OUT, setup_s8_p, run_s8_avg},
 };
 const uint32_t eh_bench_n_conv2d = sizeof eh_bench_cases_conv2d / sizeof eh_bench_cases_conv2d[0];

@@ -137,6 +137,7 @@ static void test_random_shapes(void)
         if (it % 9 == 0) { d.groups = d.c_in; d.c_out = d.c_in * (1u + eh_test_rand() % 2u); } /* depthwise */
         d.k_h = 1u + eh_test_rand() % 4u;
         d.k_w = 1u + eh_test_rand() % 4u;
+        if (it % 25 == 0) { d.k_h = 8u + eh_test_rand() % 3u; d.k_w = 8u + eh_test_rand() % 3u; } /* > 64 taps */
         d.stride_h = 1u + eh_test_rand() % 3u;
         d.stride_w = 1u + eh_test_rand() % 3u;
         d.dil_h = (eh_test_rand() % 5u == 0) ? 2u : 1u;
@@ -145,8 +146,8 @@ static void test_random_shapes(void)
         sw = d.dil_w * (d.k_w - 1u) + 1u;
         d.pad_top = eh_test_rand() % sh; d.pad_bottom = eh_test_rand() % sh;
         d.pad_left = eh_test_rand() % sw; d.pad_right = eh_test_rand() % sw;
-        d.h_in = 1u + eh_test_rand() % 9u;
-        d.w_in = 1u + eh_test_rand() % 9u;
+        d.h_in = 1u + eh_test_rand() % (d.k_h > 4u ? 14u : 9u);
+        d.w_in = 1u + eh_test_rand() % (d.k_w > 4u ? 14u : 9u);
         if (d.h_in + d.pad_top + d.pad_bottom < sh) d.h_in = sh;
         if (d.w_in + d.pad_left + d.pad_right < sw) d.w_in = sw;
         ho = out_size(d.h_in, d.pad_top, d.pad_bottom, d.k_h, d.dil_h, d.stride_h);
@@ -187,12 +188,13 @@ static void test_pools(void)
         p.c = 1u + eh_test_rand() % 9u;
         p.k_h = 1u + eh_test_rand() % 4u;
         p.k_w = 1u + eh_test_rand() % 4u;
+        if (it % 10 == 0) { p.k_h = 8u + eh_test_rand() % 4u; p.k_w = 8u + eh_test_rand() % 4u; } /* > 64 taps */
         p.stride_h = 1u + eh_test_rand() % 3u;
         p.stride_w = 1u + eh_test_rand() % 3u;
         p.pad_top = eh_test_rand() % p.k_h; p.pad_bottom = eh_test_rand() % p.k_h;
         p.pad_left = eh_test_rand() % p.k_w; p.pad_right = eh_test_rand() % p.k_w;
-        p.h_in = 1u + eh_test_rand() % 9u;
-        p.w_in = 1u + eh_test_rand() % 9u;
+        p.h_in = 1u + eh_test_rand() % (p.k_h > 4u ? 16u : 9u);
+        p.w_in = 1u + eh_test_rand() % (p.k_w > 4u ? 16u : 9u);
         if (p.h_in + p.pad_top + p.pad_bottom < p.k_h) p.h_in = p.k_h;
         if (p.w_in + p.pad_left + p.pad_right < p.k_w) p.w_in = p.k_w;
         ho = out_size(p.h_in, p.pad_top, p.pad_bottom, p.k_h, 1u, p.stride_h);

@@ -32,34 +32,9 @@ static int8_t eh_conv_s8_out(int32_t dot, const int32_t *b, uint32_t o, const in
     return (int8_t)acc;
 }
 
-/* The same output for the common case, checked once per call (eh_conv_s8_fast): shift <= 0 and
- * |b[o]| + taps n_in 255 128 <= INT32_MAX, so acc = dot + b cannot saturate. Then, with mult >= 0
- * (never INT32_MIN), SaturatingRoundingDoublingHighMul is exactly floor((acc mult + 2^30) / 2^31):
- * for acc mult >= 0 that is gemmlowp's (acc mult + 2^30) / 2^31; for acc mult < 0 its truncation
- * toward zero of (acc mult + 1 - 2^30) / 2^31 is the ceiling, floor((acc mult + 1 - 2^30 + 2^31 - 1)
- * / 2^31), the same number. RoundingDivideByPOT by e = -shift as eh_rdivpot. Since act_min >= -128
- * and act_max <= 127, sat8(v + y_offset) then the clamp is clamp(v + y_offset, act_min, act_max) =
- * clamp(v, lo, hi) + y_offset with lo = act_min - y_offset, hi = act_max - y_offset (no overflow). */
-static inline int8_t eh_conv_s8_out_fast(int32_t acc, int32_t mult, int32_t shift, int32_t lo, int32_t hi,
-                                         int32_t y_offset)
-{
-    const uint32_t e = (uint32_t)(-shift), mask = (uint32_t)((1ull << e) - 1u);
-    int32_t v = (int32_t)(((int64_t)acc * mult + ((int64_t)1 << 30)) >> 31);
-    v = (v >> e) + (((uint32_t)v & mask) > (mask >> 1) + ((uint32_t)v >> 31) ? 1 : 0);
-    if (v < lo) v = lo;
-    if (v > hi) v = hi;
-    return (int8_t)(v + y_offset);
-}
-
 static uint32_t eh_conv_s8_fast(const eh_conv1d_s8_dims *d, const int32_t *b, const int32_t *shift, uint32_t nq)
 {
-    const int32_t lim = INT32_MAX - (int32_t)(d->taps * d->n_in * 32640u); /* >= 0: taps n_in <= 65536 */
-    uint32_t i;
-    for (i = 0; i < nq; i++)
-        if (shift[i] > 0) return 0;
-    for (i = 0; b != 0 && i < d->n_out; i++)
-        if (b[i] > lim || b[i] < -lim) return 0;
-    return 1;
+    return eh_s8_out_fast_ok(b, d->n_out, shift, nq, d->taps * d->n_in);
 }
 
 #if defined(EH_FC_S8_DSP)
@@ -211,7 +186,7 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
 #endif
             for (j = 0; j < g; j++) {
                 const uint32_t oj = o + j, qj = per_channel ? oj : 0u;
-                yt[oj] = fast ? eh_conv_s8_out_fast(s[j] + (b != 0 ? b[oj] : 0), mult[qj], shift[qj], lo, hi, y_offset)
+                yt[oj] = fast ? eh_s8_out_fast(s[j] + (b != 0 ? b[oj] : 0), mult[qj], shift[qj], lo, hi, y_offset)
                               : eh_conv_s8_out(s[j], b, oj, mult, shift, per_channel, y_offset, act_min, act_max);
             }
         }
