@@ -136,7 +136,7 @@ def cases():
         ("tensor_align", _tensor_field(b, 1, 4, "<I", 2), F.E_ALIGN, "tensor 1: arena offset 0x2 not a multiple of 4"),
         ("tensor_past", _tensor_field(b, 1, 4, "<I", m.arena_size), F.E_ARENA, "past arena_size"),
         ("tensor_scale", _tensor_field(b, 1, 28, "<f", -1.0), F.E_TENSOR, "scale -1.0 not > 0"),
-        ("layer_type", _layer_field(b, fc, 0, "<B", 53), F.E_UNSUPPORTED, "layer 1: type 53 unknown"),
+        ("layer_type", _layer_field(b, fc, 0, "<B", 63), F.E_UNSUPPORTED, "layer 1: type 63 unknown"),
         ("layer_type_unknown", _layer_field(b, fc, 0, "<B", 200), F.E_UNSUPPORTED, "layer 1: type 200 unknown"),
         ("shift", _layer_field(b, fc, 24, "<I", 32), F.E_PARAM, "layer 1 (fc_q15): shift 32 outside [0, 31]"),
         ("in_tensor", _layer_field(b, fc, 4, "<H", 77), F.E_GRAPH, "layer 1 (fc_q15): input tensor 77 >= n_tensors"),
@@ -288,12 +288,15 @@ def mutate(rng, blob: bytes) -> bytes:
 def _fuzz(n_cases, seed, ctool):
     """Mutants of random seeds through both loaders. Seeds: random models of every layer type,
     L2MU, lif_adapt, format-1.5 graphs (add, delay, same-step resets, v_reset) and format-1.6
-    spiking CNNs (conv2d_*, sumpool2d_*, avgpool2d_*)."""
+    spiking CNNs (conv2d_*, sumpool2d_*, avgpool2d_*) and int8 CNNs (conv2d_s8, maxpool2d_s8,
+    avgpool2d_s8)."""
+    from edgehost.convert.examples_s8_2d import random_conv2d_s8_model
     rng = np.random.default_rng(seed)
     seeds = [random_blob(rng)[1] for _ in range(20)] + [random_l2mu_blob(rng)[1] for _ in range(6)]
     seeds += [random_adapt_blob(rng)[1] for _ in range(5)]
     seeds += [random_graph_model(rng).to_bytes() for _ in range(8)]
     seeds += [random_conv2d_model(rng).to_bytes() for _ in range(8)]     # format 1.6: conv2d, pooling
+    seeds += [random_conv2d_s8_model(rng).to_bytes() for _ in range(6)]  # 1.6: conv2d_s8, max/avgpool2d_s8
     blobs = [mutate(rng, seeds[rng.integers(0, len(seeds))]) for _ in range(n_cases)]
     blobs += [b"", b"EHMB", seeds[0][:64]]
     c = ctool.check(blobs, ARENA)     # raises if the loader crashed or a sanitizer fired

@@ -306,6 +306,13 @@ def _har_baselines_model(rng):
     return baseline_blobs.random_model(rng)
 
 
+def _conv2d_s8_model(rng):
+    """The int8 channel-last 2-D CNN layers: input_s8 -> conv2d_s8 -> maxpool2d_s8 / avgpool2d_s8 ->
+    fc_s8 (random geometry, groups / depthwise, per tensor or per channel, clamps)."""
+    from edgehost.convert.examples_s8_2d import random_conv2d_s8_model
+    return random_conv2d_s8_model(rng)
+
+
 def _spike_fc_layouts_model(rng):
     """Spikes into dense layers of both weight layouts the converter writes (edgehost.convert.layout):
     fc_spike_t_q15 (n_out >= 8, input-major) and fc_spike_q15 (n_out < 8), biases present or not."""
@@ -334,9 +341,9 @@ def test_prepared_steps_equal_sim_on_every_layer_type():
                 _relu_head_model, E.random_conv2d_model, _spike_input_model,
                 _pooled_currents_model, _har_cnn_int8_model, _har_baselines_model, _spike_fc_layouts_model]
     seen = set()
-    for seed in range(154):
+    for seed in range(154 + 11):    # then the int8 2-D CNNs (the other builders keep their seeds)
         rng = np.random.default_rng(seed)
-        m = builders[seed % len(builders)](rng)
+        m = builders[seed % len(builders)](rng) if seed < 154 else _conv2d_s8_model(rng)
         blob = m.to_bytes()
         xs = _model_inputs(rng, m, 15)
         hs, hk = HostModel(blob, "sim"), HostModel(blob, "kernels")

@@ -3,8 +3,8 @@
 model (default): valid blobs of every layer type (float and Q15, the converter's spike layers in
   both weight layouts, fc_spike_q15 and fc_spike_t_q15; one in four a format-1.5 graph:
   add_*, delay, same-step resets, v_reset; seed_har_*: the HAR baselines' blobs and random chains of
-  their layers), each behind a mode byte (1: the target repairs hash
-  and CRC after mutating; 0: it does not).
+  their layers; seed_cnn2d_s8_*: random int8 2-D CNNs of conv2d_s8, maxpool2d_s8, avgpool2d_s8), each
+  behind a mode byte (1: the target repairs hash and CRC after mutating; 0: it does not).
 --frame: programs for firmware/protocol/fuzz_frame.c (its header documents the operations):
   HELLO/PING/ECHO, loading a valid blob in chunks of several sizes, then STEP, INFER, TRACE of
   every layer (and of one past the last), RESET_STATE, line noise and damaged frames between;
@@ -79,6 +79,12 @@ def main(out_dir: str, n: int = 64, seed: int = 0, frame: bool = False) -> None:
         blobs = [b for b in blobs if len(b) < 8192]     # run.sh's -max_len (the binary CNN and the LMU are larger)
         for i, blob in enumerate(blobs):
             with open(os.path.join(out_dir, f"seed_har_{i:02d}.bin"), "wb") as f:
+                f.write(bytes([1 if i % 2 else 0]) + blob)
+        # the int8 channel-last 2-D CNN layers (53..55): conv2d_s8 -> maxpool2d_s8 / avgpool2d_s8 -> fc_s8
+        from edgehost.convert.examples_s8_2d import random_conv2d_s8_model
+        blobs = [random_conv2d_s8_model(rng).to_bytes() for _ in range(8)]
+        for i, blob in enumerate(b for b in blobs if len(b) < 8192):
+            with open(os.path.join(out_dir, f"seed_cnn2d_s8_{i:02d}.bin"), "wb") as f:
                 f.write(bytes([1 if i % 2 else 0]) + blob)
 
 

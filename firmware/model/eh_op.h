@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "eh_common.h"
+#include "eh_conv2d.h"
 #include "eh_lif.h"
 #include "eh_model.h"
 
@@ -202,6 +203,15 @@ int32_t eh_op_check_values(eh_check *c, uint32_t k, const eh_pspec *ps, uint32_t
                            uint32_t cnt, uint32_t lim);
 /* A scratch state slot k: an s32 activation tensor of `want` elements. */
 int32_t eh_op_check_scratch(eh_check *c, uint32_t k, uint32_t want);
+
+/* ---- the 2-D geometry parameters (eh_op_util.c) ------------------------------------------------ */
+/* param 0 "geom" u32[15] of the 2-D convolutions (conv2d_*, conv2d_s8): its rules in order, then
+ * c_in h_in w_in = n_in and c_out h_out w_out = n_out ("layer L (name): param 0 (geom): ...") */
+int32_t eh_op_conv2d_check_geom(eh_check *c, const uint8_t *p, uint32_t cnt);
+void eh_op_conv2d_dims_of(const uint8_t *g, eh_conv2d_dims *d);
+/* param 0 "geom" u32[11] of the 2-D poolings (sumpool2d_*, avgpool2d_*, maxpool2d_s8, avgpool2d_s8) */
+int32_t eh_op_pool2d_check_geom(eh_check *c, const uint8_t *p, uint32_t cnt);
+void eh_op_pool2d_dims_of(const uint8_t *g, eh_pool2d_dims *d);
 
 /* ---- the reset options of the spiking layers (ops/eh_op_lif.c; also used by eh_op_cubalif.c) --- */
 /* check_param: the last parameter (v_reset) only with reset 3 */

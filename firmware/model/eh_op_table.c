@@ -18,6 +18,7 @@ extern const eh_op eh_op_convert[], eh_op_fc[], eh_op_lif[], eh_op_cubalif[], eh
     eh_op_mst_fc_b1[], eh_op_pack_b1[], eh_op_shiftadd_fc[], eh_op_bcq_fc[], eh_op_l2mu[];
 extern const eh_op eh_op_conv1d_s8[]; /* format 1.6 */
 extern const eh_op eh_op_conv2d[], eh_op_pool2d[]; /* format 1.6 */
+extern const eh_op eh_op_conv2d_s8[], eh_op_pool2d_s8[]; /* format 1.6: int8 channel-last 2-D CNNs */
 extern const eh_op eh_op_thermometer_b1[], eh_op_conv1d_seq[], eh_op_lmu[]; /* format 1.6: the HAR baselines */
 
 const eh_op *const eh_op_table[EH_OP_CODES] = {
@@ -83,6 +84,13 @@ const eh_op *const eh_op_table[EH_OP_CODES] = {
     [49] = &eh_op_pool2d[3],        /* avgpool2d_f32 (1.6) */
     [50] = &eh_op_pool2d[4],        /* avgpool2d_q15 (1.6) */
     [51] = &eh_op_pool2d[5],        /* avgpool2d_spike_q15 (1.6) */
+#endif
+#if !defined(EH_OPS_SELECTED) || defined(EH_OP_WITH_CONV2D_S8)
+    [53] = &eh_op_conv2d_s8[0],     /* conv2d_s8 (1.6) */
+#endif
+#if !defined(EH_OPS_SELECTED) || defined(EH_OP_WITH_POOL2D_S8)
+    [54] = &eh_op_pool2d_s8[0],     /* maxpool2d_s8 (1.6) */
+    [55] = &eh_op_pool2d_s8[1],     /* avgpool2d_s8 (1.6) */
 #endif
 #if !defined(EH_OPS_SELECTED) || defined(EH_OP_WITH_FC_B1)
     [32] = &eh_op_fc_b1[0],         /* fc_b1_f32 */

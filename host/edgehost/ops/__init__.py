@@ -16,6 +16,7 @@ from . import (add, argmax, bcq_fc, conv1d_b1, convert, cubalif, delay, fc, fc_b
                lif_adapt, mst_fc_b1, pack_b1, relu, shiftadd_fc, spike_count)
 from . import conv2d, pool2d
 from . import conv1d_s8
+from . import conv2d_s8, pool2d_s8  # int8 channel-last 2-D CNNs (1.6)
 from . import conv1d_seq, lmu, thermometer_b1  # the HAR baselines (1.6)
 from .base import Op  # noqa: F401
 
@@ -25,6 +26,7 @@ MODULES += (conv2d, pool2d)
 
 MODULES += (conv1d_s8,)
 MODULES += (thermometer_b1, conv1d_seq, lmu)
+MODULES += (conv2d_s8, pool2d_s8)
 
 TABLE: dict = {}        # layer type code -> Op
 for _m in MODULES:
