@@ -14,7 +14,7 @@ from edgehost import boards
 from edgehost.blob import format as F
 from edgehost.build import build, model_ops, op_table, operators
 from edgehost.cli import UserError
-from edgehost.convert import Fc, Graph, Li, Lif
+from edgehost.convert import CubaLif, Fc, Graph, Li, Lif
 from edgehost.convert import build as convert
 from edgehost.runtime.native import CTool, ROOT, sources
 
@@ -162,3 +162,19 @@ def test_each_table_entry_is_in_its_operators_group():
             if e:
                 assert group == e.group(1).upper(), line
     assert sorted(seen) == sorted(op.upper() for op in operators())
+
+
+def test_build_model_of_cubalif_without_lif_links(tmp_path):
+    """eh_op_cubalif.c calls eh_op_lif.c's reset helpers: a model with CubaLIF and no LIF layer
+    (operators convert, cubalif, fc) builds and links; the table still holds only its operators."""
+    rng = np.random.default_rng(4)
+    m = convert(Graph(5, [Fc(rng.normal(size=(6, 5))), CubaLif(np.full(6, 0.8), np.full(6, 0.9), np.ones(6))]),
+                quantize="q15")[0]
+    p = tmp_path / "cuba.ehm"
+    p.write_bytes(m.to_bytes())
+    assert model_ops(str(p)) == ["convert", "cubalif", "fc"]
+    r = cli("build", "--board", "nrf52", "--model", str(p), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["ops"] == ["convert", "cubalif", "fc"]
+    r = cli("build", "--board", "nrf52", "--json")    # every operator again, for the tests after this
+    assert r.returncode == 0, r.stderr
