@@ -123,6 +123,10 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
                 b.PrependInt32Slot(slot, act.get(key, 1), 0)
             b.PrependInt8Slot(5, act.get("act", 0), 0)
             opt = b.EndObject()
+        elif code == BO.SOFTMAX:
+            b.StartObject(1)                      # SoftmaxOptions: 0 beta
+            b.PrependFloat32Slot(0, 1.0, 0.0)
+            opt = b.EndObject()
         iv = _vec(b, ins, "i32")
         ov = _vec(b, outs, "i32")
         b.StartObject(5)
@@ -133,7 +137,8 @@ def write_tflite(tensors, ops, inputs, outputs) -> bytes:
             b.PrependUint8Slot(3, {BO.CONV_2D: tflite.BuiltinOptions.Conv2DOptions,
                                    BO.DEPTHWISE_CONV_2D: tflite.BuiltinOptions.DepthwiseConv2DOptions,
                                    BO.MAX_POOL_2D: tflite.BuiltinOptions.Pool2DOptions,
-                                   BO.AVERAGE_POOL_2D: tflite.BuiltinOptions.Pool2DOptions}.get(
+                                   BO.AVERAGE_POOL_2D: tflite.BuiltinOptions.Pool2DOptions,
+                                   BO.SOFTMAX: tflite.BuiltinOptions.SoftmaxOptions}.get(
                                        code, tflite.BuiltinOptions.FullyConnectedOptions), 0)
             b.PrependUOffsetTRelativeSlot(4, opt, 0)
         op_offs.append(b.EndObject())

@@ -33,7 +33,7 @@ from edgehost.blob import read  # noqa: E402
 from edgehost.convert import ConvertError, build, load  # noqa: E402
 from edgehost.convert.tflite_import import load_tflite  # noqa: E402
 from edgehost.runtime import HostModel  # noqa: E402
-from test_convert_tflite import ACT, BO, TT, _qmult, _qparams, _requant, reference, write_tflite  # noqa: E402
+from test_convert_tflite import ACT, BO, TT, _qmult, _qparams, _requant, litert, reference, write_tflite  # noqa: E402
 
 if not any(ep.value == "edgehost.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11")):
     from edgehost.pytest_plugin import (device, edgehost_board, edgehost_board_name,  # noqa: F401,E402
@@ -594,3 +594,96 @@ def test_cli_converts_cnn(tmp_path, capsys):
     src.write_bytes(write_tflite(T, [(BO.SOFTMAX, [0], [1], None)], [0], [1]))
     assert main(["convert", str(src), "-o", str(out)]) == 2
     assert "operator 0 (SOFTMAX) is not supported" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# A classifier that ends with SOFTMAX (what a Keras int8 export looks like): refused by name with
+# the way out, or left out with --strip-softmax (the blob outputs the scores before it, whose
+# argmax equals the argmax of LiteRT's own softmax output wherever that has no tie).
+
+def _with_softmax(rng, float_io=False):
+    """mlp_tflite's network with SOFTMAX (int8, scale 1/256, zero point -128, as TFLite writes it)
+    after its last FULLY_CONNECTED, then DEQUANTIZE when float_io."""
+    A_, B_, T_ = ACT, BO, TT
+    n0, n1, n2 = 11, 16, 5
+    W1, b1 = rng.normal(size=(n1, n0)) / np.sqrt(n0), rng.normal(size=n1) * 0.1
+    W2, b2 = rng.normal(size=(n2, n1)) / np.sqrt(n1), rng.normal(size=n2) * 0.1
+    X = rng.normal(size=(256, n0))
+    H = np.maximum(X @ W1.T + b1, 0)
+    Y = H @ W2.T + b2
+    (s_x, z_x), (s_h, z_h), (s_y, z_y) = _qparams(X.min(), X.max()), _qparams(H.min(), H.max()), _qparams(Y.min(), Y.max())
+
+    def qw(W):
+        s = (np.abs(W).max(axis=1) / 127.0).astype(np.float32)
+        return np.clip(np.round(W / s[:, None]), -127, 127).astype(np.int8), s
+
+    q1, s1 = qw(W1)
+    q2, s2 = qw(W2)
+    T = []
+
+    def t(shape, ty, data=None, scale=None, zp=None):
+        T.append({"shape": list(shape), "type": ty, "data": data, "scale": scale, "zp": zp})
+        return len(T) - 1
+
+    x8 = t([1, n0], T_.INT8, None, [s_x], [z_x])
+    w1 = t([n1, n0], T_.INT8, q1.tobytes(), list(map(float, s1)), [0] * n1)
+    bb1 = t([n1], T_.INT32, np.round(b1 / (np.float32(s_x) * s1)).astype(np.int32).tobytes(),
+            list(map(float, np.float32(s_x) * s1)), [0] * n1)
+    h = t([1, n1], T_.INT8, None, [s_h], [z_h])
+    w2 = t([n2, n1], T_.INT8, q2.tobytes(), list(map(float, s2)), [0] * n2)
+    bb2 = t([n2], T_.INT32, np.round(b2 / (np.float32(s_h) * s2)).astype(np.int32).tobytes(),
+            list(map(float, np.float32(s_h) * s2)), [0] * n2)
+    y8 = t([1, n2], T_.INT8, None, [s_y], [z_y])
+    p8 = t([1, n2], T_.INT8, None, [1.0 / 256.0], [-128])
+    ops = [(B_.FULLY_CONNECTED, [x8, w1, bb1], [h], A_.RELU), (B_.FULLY_CONNECTED, [h, w2, bb2], [y8], A_.NONE),
+           (B_.SOFTMAX, [y8], [p8], None)]
+    outs = [p8]
+    if float_io:
+        pf = t([1, n2], T_.FLOAT32)
+        ops.append((B_.DEQUANTIZE, [p8], [pf], None))
+        outs = [pf]
+    return write_tflite(T, ops, [x8], outs), (s_y, z_y)
+
+
+def test_trailing_softmax_refused_with_the_way_out(tmp_path):
+    data, _ = _with_softmax(np.random.default_rng(21))
+    with pytest.raises(ConvertError, match=r"operator 2 \(SOFTMAX\) is not supported.*--strip-softmax"):
+        load_tflite(data)
+
+
+@pytest.mark.parametrize("float_io", [False, True])
+def test_strip_softmax_outputs_the_scores_with_litert_s_argmax(tmp_path, float_io):
+    rng = np.random.default_rng(22 + float_io)
+    data, (s_y, z_y) = _with_softmax(rng, float_io)
+    imp = load_tflite(data, strip_softmax=True)
+    assert [l.type for l in imp.layers] == ["fc_s8", "fc_s8"] + (["dequant_s8"] if float_io else [])
+    assert any("SOFTMAX) left out" in n and f"zero point {z_y}" in n for n in imp.notes), imp.notes
+    m, _ = build(imp)
+    path = tmp_path / "sm.tflite"
+    path.write_bytes(data)
+    run = litert(path, "BUILTIN_REF")
+    xs = rng.integers(-128, 128, size=(300, 11)).astype(np.int8)
+    outs, _ = HostModel(m.to_bytes(), "kernels").run(xs)
+    agree = ties = 0
+    for x, scores in zip(xs, np.asarray(outs)):
+        p = run(x[None])
+        if float_io:       # the blob dequantises the scores: compare in the int8 domain
+            scores = np.round(scores / s_y + z_y)
+        top = np.flatnonzero(p == p.max())
+        if len(top) > 1:
+            ties += 1
+            assert int(np.argmax(scores)) in top          # one of softmax's tied classes
+        else:
+            agree += int(np.argmax(scores) == top[0])
+    assert agree == len(xs) - ties, (agree, ties)
+
+
+def test_softmax_not_at_the_end_is_refused_even_with_the_flag():
+    B_, T_ = BO, TT
+    T = [{"shape": [1, 4], "type": T_.INT8, "scale": [0.1], "zp": [0]},
+         {"shape": [1, 4], "type": T_.INT8, "scale": [1 / 256], "zp": [-128]},
+         {"shape": [1, 2], "type": T_.INT8, "data": np.ones((2, 4), np.int8).tobytes(), "scale": [0.01], "zp": [0]},
+         {"shape": [1, 2], "type": T_.INT8, "scale": [0.1], "zp": [0]}]
+    data = write_tflite(T, [(B_.SOFTMAX, [0], [1], None), (B_.FULLY_CONNECTED, [1, 2, -1], [3], 0)], [0], [3])
+    with pytest.raises(ConvertError, match="only a SOFTMAX that ends the model can be left out"):
+        load_tflite(data, strip_softmax=True)

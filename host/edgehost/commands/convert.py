@@ -75,6 +75,9 @@ def register(sub) -> None:
                         "weights, shiftadd_fc_q15) or bcq:K (K binary planes, bcq_fc_q15, K in 1..8)")
     p.add_argument("--mst-depth", type=A.integer(0, 1 << 16), default=None, metavar="N",
                    help="MST-compress every binary fc layer (lossless) over a spanning forest of depth <= N")
+    p.add_argument("--strip-softmax", action="store_true",
+                   help=".tflite: leave out a SOFTMAX that ends the model: the blob outputs the int8 scores "
+                        "that go into it (same argmax, the class); the notes say so")
     p.add_argument("--no-reuse", action="store_true",
                    help="give every activation its own arena bytes (every layer output can be traced on "
                         "the device, at the cost of RAM)")
@@ -129,7 +132,7 @@ def run(args) -> int:
         comp = Compress(binarize=args.binarize, shiftadd=args.shiftadd, mst_depth=args.mst_depth)
         graph = load(args.input, dt=args.dt, reset=args.reset, trust=args.trust, arch=args.arch,
                      timing=args.reset_timing, delays=_delays(args.delay), if_dt=args.if_dt,
-                     input_shape=args.input_shape)
+                     input_shape=args.input_shape, strip_softmax=args.strip_softmax)
         calib = ((args.calib if args.calib in kinds else "auto") if raw_calib is None
                  else check_calib(raw_calib, graph.n_in, f"--calib {args.calib!r}"))
         if args.spike_input:

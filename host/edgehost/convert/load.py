@@ -9,13 +9,13 @@ from .lower import ConvertError
 SUPPORTED_INPUTS = {".nir": "NIR graph (nir package)", ".npz": "raw weights + layer list (edgehost.convert.npz)",
                     ".pt": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
                     ".pth": "PyTorch/snnTorch module (--trust) or state dict (--arch)",
-                    ".tflite": "LiteRT/TFLite int8 fully-connected / 1-D conv model (tflite package)"}
+                    ".tflite": "LiteRT/TFLite int8 model: dense layers, 1-D and 2-D convolutions, pooling (tflite package)"}
 LATER = {".onnx": "ONNX"}
 
 
 def load(path: str, dt: float | None = None, reset: str | None = None, trust: bool = False,
          arch: str | None = None, timing: str | None = None, delays=(), if_dt: float | None = None,
-         input_shape=None) -> Graph:
+         input_shape=None, strip_softmax: bool = False) -> Graph:
     """The importer's result for `path`: a float Graph (nir, npz, pt) or, for .tflite, an already
     quantised int8 import that `build` turns into a blob as it is.
 
@@ -25,7 +25,8 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
     timing, delays: NIR graphs only (edgehost.convert.nir_import.load_nir): when a spike's reset
     applies ("next", the default, "same" or "same-snntorch"; .pt state dicts take "next" or
     "same-snntorch", snnTorch's reset_delay) and the edges to delay ((src, dst) pairs).
-    input_shape: .pt/.pth only: the (C, H, W) of the input (a state dict with conv2d / avgpool2d)."""
+    input_shape: .pt/.pth only: the (C, H, W) of the input (a state dict with conv2d / avgpool2d).
+    strip_softmax: .tflite only: leave out a SOFTMAX that ends the model (tflite_import)."""
     ext = os.path.splitext(str(path))[1].lower()
     if ext in LATER:
         raise ConvertError(f"{path}: {LATER[ext]} models ({ext}) are not yet supported; supported inputs: "
@@ -35,6 +36,8 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
                            + ", ".join(f"{k} ({v})" for k, v in SUPPORTED_INPUTS.items()))
     if not os.path.exists(path):
         raise ConvertError(f"{path}: no such file")
+    if strip_softmax and os.path.splitext(str(path))[1].lower() != ".tflite":
+        raise ConvertError(f"{path}: --strip-softmax applies to .tflite models")
     if ext not in (".nir", ".pt", ".pth") and (timing is not None or delays):
         raise ConvertError(f"{path}: --reset-timing and --delay apply to NIR graphs (.nir)")
     if ext != ".nir" and if_dt is not None:
@@ -51,6 +54,6 @@ def load(path: str, dt: float | None = None, reset: str | None = None, trust: bo
         return load_torch(path, trust=trust, arch=arch, reset=reset, timing=timing, input_shape=input_shape)
     if ext == ".tflite":
         from .tflite_import import load_tflite
-        return load_tflite(path)
+        return load_tflite(path, strip_softmax=strip_softmax)
     from .nir_import import load_nir
     return load_nir(path, dt=dt, reset=reset or "subtract", timing=timing or "next", delays=delays, if_dt=if_dt)

@@ -40,6 +40,12 @@ Supported, as one chain in subgraph 0:
                      blob's order too
     QUANTIZE         float32 -> int8 at the model input -> input_s8
     DEQUANTIZE       int8 -> float32 at the model output -> dequant_s8
+    SOFTMAX          only as the last operator (a DEQUANTIZE may follow) and only when asked
+                     (load_tflite(strip_softmax=True), `edgehost convert --strip-softmax`): left
+                     out, so the blob outputs the int8 scores that went into it, with their own
+                     scale and zero point (said in the notes). Softmax keeps the order of the scores,
+                     so the predicted class (the argmax) is the same, without the ties that its
+                     int8 output (steps of 1/256) adds. Without the flag: an error saying so.
 Anything else: an error naming the op and listing these.
 
 The requantisation multipliers are computed as TFLite computes them (its Prepare): per tensor
@@ -115,9 +121,10 @@ class Int8Import:
         return m, report
 
 
-def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
+def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: bool = False) -> Int8Import:
     """Import a .tflite file (path or bytes). max_conv_bytes: the largest int8 dense matrix a
-    1-D convolution may expand to."""
+    1-D convolution may expand to. strip_softmax: leave out a SOFTMAX that ends the model (the
+    blob outputs its input scores; see the module docstring)."""
     tfl = _tflite()
     where = "tflite model" if isinstance(source, (bytes, bytearray)) else str(source)
     if isinstance(source, (bytes, bytearray)):
@@ -433,6 +440,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
 
     op_index = [0]
     n = n_in
+    alias: dict = {}      # a left-out SOFTMAX's output -> its input
     for k in range(sg.OperatorsLength()):
         op_index[0] = k
         op = sg.Operators(k)
@@ -443,11 +451,33 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
             cc = oc.CustomCode()
             name = f"CUSTOM ({cc.decode() if cc else '?'})"
         p = f"{where}: operator {k} ({name})"
+        if name == "SOFTMAX":
+            rest = [op_names.get(max(int(model.OperatorCodes(sg.Operators(j).OpcodeIndex()).BuiltinCode()),
+                                     int(model.OperatorCodes(sg.Operators(j).OpcodeIndex()).DeprecatedBuiltinCode())))
+                    for j in range(k + 1, sg.OperatorsLength())]
+            last = all(r == "DEQUANTIZE" for r in rest)
+            if not strip_softmax or not last:
+                raise ConvertError(f"{p} is not supported; supported: {', '.join(SUPPORTED_OPS)} (int8, as one "
+                                   "chain)" + ("; a SOFTMAX that ends the model can be left out with "
+                                               "--strip-softmax: the blob then outputs the scores that go into "
+                                               "it, whose argmax (the class) is the same" if last else
+                                               "; only a SOFTMAX that ends the model can be left out"))
+            ins = [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else []
+            outs = [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else []
+            if not ins or ins[0] != cur or len(outs) != 1 or ttype(cur) != "INT8":
+                raise ConvertError(f"{p}: only an int8 SOFTMAX continuing the chain can be left out")
+            s_in, z_in = scalar_q(cur, "input")
+            notes.append(f"operator {k} (SOFTMAX) left out (--strip-softmax): the model's outputs are the int8 "
+                         f"scores that went into it, scale {s_in:g}, zero point {z_in}; their argmax is the "
+                         f"class softmax would give (softmax keeps their order)")
+            alias[outs[0]] = cur
+            continue
         if name not in SUPPORTED_OPS:
             raise ConvertError(f"{p} is not supported; supported: {', '.join(SUPPORTED_OPS)} "
                                f"(int8, as one chain)")
         ins = [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        ins = [alias.get(v, v) if i == 0 else v for i, v in enumerate(ins)]
         if not ins or ins[0] != cur or len(outs) != 1:
             raise ConvertError(f"{p}: does not continue the chain from tensor {cur} with one output "
                                f"(inputs {ins}, outputs {outs}); only chains are supported")
@@ -529,6 +559,8 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES) -> Int8Import:
             n = n_out
         cur = o
         cur_id = len(tensors) - 1
+    if alias.get(out_t) == cur:       # the model ends with the left-out SOFTMAX
+        out_t = cur
     if cur != out_t:
         raise ConvertError(f"{where}: the chain ends at tensor {cur}, not at the model output {out_t}")
     if not layers:
