@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eh_test.h"
+#include "eh_test_s8.h"
 #include "eh_basic.h"
 
 /* The same source built a second time with the emulated DSP instructions. */
@@ -57,32 +58,6 @@ static void test_bad_arguments(void)
     EH_CHECK_EQ(eh_conv1d_s8(&d, x, 0, w, b, &mult, &sh, 0, 0, -128, 127, y), EH_OK);
 }
 
-/* requant as the header states it (independent of the kernel's helpers) */
-static int32_t ref_requant(int64_t acc, int32_t mult, int32_t shift)
-{
-    int64_t ab, q;
-    int32_t hi, r;
-    uint32_t e, mask, rem, thr;
-    if (shift > 0) {
-        acc *= (int64_t)1 << shift;
-        if (acc > INT32_MAX) acc = INT32_MAX;
-        if (acc < INT32_MIN) acc = INT32_MIN;
-    }
-    if (acc == INT32_MIN && mult == INT32_MIN) hi = INT32_MAX;
-    else {
-        ab = acc * mult;
-        q = ab + (ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30));
-        hi = (int32_t)(q / ((int64_t)1 << 31));
-    }
-    if (shift >= 0) return hi;
-    e = (uint32_t)(-shift);
-    mask = e >= 32u ? 0xFFFFFFFFu : (uint32_t)((1ull << e) - 1u);
-    rem = (uint32_t)hi & mask;
-    thr = (mask >> 1) + (hi < 0 ? 1u : 0u);
-    r = (hi >> e) + (rem > thr ? 1 : 0);
-    return r;
-}
-
 static void reference(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t xo, const int8_t *w, const int32_t *b,
                       const int32_t *mult, const int32_t *shift, uint32_t pc, int32_t yo, int32_t lo, int32_t hi, int8_t *y)
 {
@@ -98,7 +73,7 @@ static void reference(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t xo, c
             }
             if (acc > INT32_MAX) acc = INT32_MAX;
             if (acc < INT32_MIN) acc = INT32_MIN;
-            s = (int64_t)ref_requant(acc, mult[pc ? o : 0], shift[pc ? o : 0]) + yo;
+            s = (int64_t)eh_test_requant(acc, mult[pc ? o : 0], shift[pc ? o : 0]) + yo;
             v = s > 127 ? 127 : s < -128 ? -128 : (int32_t)s;
             y[t * d->n_out + o] = (int8_t)(v < lo ? lo : v > hi ? hi : v);
         }

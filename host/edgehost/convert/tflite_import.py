@@ -227,6 +227,26 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
             raise ConvertError(f"{p}: activation range [{lo}, {hi}] is empty")
         return lo, hi
 
+    def conv_quant(p, ins, o, c_out, depthwise):
+        """A convolution's quantisation: input and output scale / zero point, the filter scales
+        (per tensor or per output channel) and the int32 bias or None, each checked."""
+        s_in, z_in = scalar_q(cur, "input")
+        s_out, z_out = scalar_q(o, "output")
+        ws, wz, qdim = tquant(ins[1])
+        if ws is None or ws.size not in (1, c_out) or (ws.size > 1 and qdim != (3 if depthwise else 0)):
+            raise ConvertError(f"{p}: filter scales must be one per tensor or one per output channel "
+                               f"(quantized_dimension {3 if depthwise else 0})")
+        if np.any(wz != 0):
+            raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
+        bias = None
+        if len(ins) > 2 and ins[2] >= 0:
+            if ttype(ins[2]) != "INT32":
+                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
+            bias = tdata(ins[2], "<i4")
+            if bias is None or bias.size != c_out:
+                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
+        return s_in, z_in, s_out, z_out, ws, bias
+
     def conv2d(p, name, co, act, ins, o, ish, wsh, osh):
         """CONV_2D / DEPTHWISE_CONV_2D over both spatial axes -> conv2d_s8 (NHWC, TFLite's order)."""
         depthwise = name == "DEPTHWISE_CONV_2D"
@@ -261,21 +281,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
             if c_out % groups:
                 raise ConvertError(f"{p}: {c_out} output channels do not split into {groups} groups")
             wk = np.ascontiguousarray(w)                                      # [C_out][KH][KW][C_in / groups]
-        s_in, z_in = scalar_q(cur, "input")
-        s_out, z_out = scalar_q(o, "output")
-        ws, wz, qdim = tquant(ins[1])
-        if ws is None or ws.size not in (1, c_out) or (ws.size > 1 and qdim != (3 if depthwise else 0)):
-            raise ConvertError(f"{p}: filter scales must be one per tensor or one per output channel "
-                               f"(quantized_dimension {3 if depthwise else 0})")
-        if np.any(wz != 0):
-            raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
-        bias = None
-        if len(ins) > 2 and ins[2] >= 0:
-            if ttype(ins[2]) != "INT32":
-                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
-            bias = tdata(ins[2], "<i4")
-            if bias is None or bias.size != c_out:
-                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
+        s_in, z_in, s_out, z_out, ws, bias = conv_quant(p, ins, o, c_out, depthwise)
         reals = [float(np.float32(s_in)) * float(c) / float(np.float32(s_out)) for c in ws]
         rq = requant(reals)
         lo, hi = act_range(p, act, s_out, z_out)
@@ -409,21 +415,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
         want = [1, 1, sp.l_out, c_out] if axis == "W" else [1, sp.l_out, 1, c_out]
         if osh != want:
             raise ConvertError(f"{p}: output shape {osh}, expected {want}")
-        s_in, z_in = scalar_q(cur, "input")
-        s_out, z_out = scalar_q(o, "output")
-        ws, wz, qdim = tquant(ins[1])
-        if ws is None or ws.size not in (1, c_out) or (ws.size > 1 and qdim != (3 if depthwise else 0)):
-            raise ConvertError(f"{p}: filter scales must be one per tensor or one per output channel "
-                               f"(quantized_dimension {3 if depthwise else 0})")
-        if np.any(wz != 0):
-            raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
-        bias = None
-        if len(ins) > 2 and ins[2] >= 0:
-            if ttype(ins[2]) != "INT32":
-                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
-            bias = tdata(ins[2], "<i4")
-            if bias is None or bias.size != c_out:
-                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
+        s_in, z_in, s_out, z_out, ws, bias = conv_quant(p, ins, o, c_out, depthwise)
         dense, bd = C.toeplitz(wk, sp, bias, "lc")
         reals = [float(np.float32(s_in)) * float(c) / float(np.float32(s_out)) for c in ws]
         rq = requant(reals, None if ws.size == 1 else (lambda v: C.per_row(v, sp, "lc")))

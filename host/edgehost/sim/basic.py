@@ -146,15 +146,10 @@ def fc_spike_t_q15(s, wt, b=None, shift=0):
     return fc_spike_q15(sp, wt.T, b, shift)
 
 
-def fc_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, per_channel=None):
-    """int8 dense layer with TFLite reference semantics.
-
-    mult/shift: one entry (per tensor) or n_out entries (per channel). per_channel defaults to
-    whether more than one entry was given.
-    """
-    x = c.vector("x", x, np.int8)
-    w = _matrix("w", w, np.int8, x.size)
-    n_out = w.shape[0]
+def s8_quant_args(mult, shift, per_channel, n_out: int, x_offset, y_offset, act_min=None, act_max=None):
+    """The int8 kernels' quantisation arguments, checked as eh_fc_s8 / eh_conv1d_s8 / eh_conv2d_s8
+    check them: (mult, shift) as int64 arrays of n_out entries per channel or 1 per tensor
+    (per_channel None: per channel when more than one entry is given)."""
     m = np.atleast_1d(np.asarray(mult))
     sh = np.atleast_1d(np.asarray(shift))
     if per_channel is None:
@@ -168,10 +163,25 @@ def fc_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, per_channel=None):
         raise ValueError("x_offset must lie in [-127, 128]")
     if not -128 <= int(y_offset) <= 127:
         raise ValueError("y_offset must lie in [-128, 127]")
+    if act_min is not None and not -128 <= int(act_min) <= int(act_max) <= 127:
+        raise ValueError("need -128 <= act_min <= act_max <= 127")
     if np.any(m < 0):
         raise ValueError("mult must be >= 0")
     if np.any((sh < -31) | (sh > 30)):
         raise ValueError("shift must lie in [-31, 30]")
+    return m, sh
+
+
+def fc_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, per_channel=None):
+    """int8 dense layer with TFLite reference semantics.
+
+    mult/shift: one entry (per tensor) or n_out entries (per channel). per_channel defaults to
+    whether more than one entry was given.
+    """
+    x = c.vector("x", x, np.int8)
+    w = _matrix("w", w, np.int8, x.size)
+    n_out = w.shape[0]
+    m, sh = s8_quant_args(mult, shift, per_channel, n_out, x_offset, y_offset)
     bb = _bias(b, np.int32, n_out).astype(np.int64)
     acc = w.astype(np.int64) @ (x.astype(np.int64) + int(x_offset)) + bb
     acc = np.clip(acc, I32_MIN, I32_MAX)
@@ -283,25 +293,7 @@ def conv1d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, a
     if stride < 1 or t_out < 1 or taps * n_in > 65536 or not 0 <= pad < taps or (t_out - 1) * stride >= t_in + pad:
         raise ValueError("bad sizes: stride, t_out >= 1, taps * n_in <= 65536, pad in [0, taps - 1], "
                          "(t_out - 1) * stride < t_in + pad")
-    m = np.atleast_1d(np.asarray(mult))
-    sh = np.atleast_1d(np.asarray(shift))
-    if per_channel is None:
-        per_channel = m.size > 1
-    if per_channel not in (0, 1, True, False):
-        raise ValueError("per_channel must be a bool")
-    nc = n_out if per_channel else 1
-    m = c.vector("mult", m, np.int32, nc).astype(np.int64)
-    sh = c.vector("shift", sh, np.int32, nc).astype(np.int64)
-    if not -127 <= int(x_offset) <= 128:
-        raise ValueError("x_offset must lie in [-127, 128]")
-    if not -128 <= int(y_offset) <= 127:
-        raise ValueError("y_offset must lie in [-128, 127]")
-    if not -128 <= int(act_min) <= int(act_max) <= 127:
-        raise ValueError("need -128 <= act_min <= act_max <= 127")
-    if np.any(m < 0):
-        raise ValueError("mult must be >= 0")
-    if np.any((sh < -31) | (sh > 30)):
-        raise ValueError("shift must lie in [-31, 30]")
+    m, sh = s8_quant_args(mult, shift, per_channel, n_out, x_offset, y_offset, act_min, act_max)
     bb = _bias(b, np.int32, n_out).astype(np.int64)
     # the input padded with positions of value -x_offset, whose (x + x_offset) term is 0: skipped
     right = max(0, (t_out - 1) * stride - pad + taps - t_in)

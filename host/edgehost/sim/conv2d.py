@@ -332,22 +332,13 @@ def _s8_array(name, a, ndim):
     return a
 
 
-def _s8_quant(x_offset, y_offset, act_min, act_max):
-    if not -127 <= int(x_offset) <= 128:
-        raise ValueError("x_offset must lie in [-127, 128]")
-    if not -128 <= int(y_offset) <= 127:
-        raise ValueError("y_offset must lie in [-128, 127]")
-    if not -128 <= int(act_min) <= 127 or not int(act_min) <= int(act_max) <= 127:
-        raise ValueError("need -128 <= act_min <= act_max <= 127")
-
-
 def conv2d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, act_max=127, stride=1, padding=0,
               dilation=1, groups=1, per_channel=None):
     """int8 2-D convolution, channel-last (eh_conv2d_s8): x [h_in, w_in, c_in], w [c_out, k_h, k_w,
     c_in / groups] -> y [h_out, w_out, c_out]. Padded taps are skipped (TFLite pads with the input
     zero point); requantisation exactly eh_fc_s8's (edgehost.sim.basic.requantize_s32). mult/shift:
     1 or c_out entries (per_channel None: per channel when c_out > 1 entries are given)."""
-    from .basic import I32_MAX, I32_MIN, requantize_s32
+    from .basic import I32_MAX, I32_MIN, requantize_s32, s8_quant_args
     x = _s8_array("x", x, 3)
     w = _s8_array("w", w, 4)
     h_in, w_in, c_in = x.shape
@@ -360,22 +351,7 @@ def conv2d_s8(x, w, mult, shift, b=None, x_offset=0, y_offset=0, act_min=-128, a
         raise ValueError(f"w must be [c_out, k_h, k_w, c_in / groups = {cg}], got {w.shape}")
     if cg * k_h * k_w > S8_MAX_ROW:
         raise ValueError(f"(c_in / groups) k_h k_w = {cg * k_h * k_w} exceeds {S8_MAX_ROW}")
-    m = np.atleast_1d(np.asarray(mult))
-    sh = np.atleast_1d(np.asarray(shift))
-    if per_channel is None:
-        per_channel = m.size > 1
-    if per_channel not in (0, 1, True, False):
-        raise ValueError("per_channel must be a bool")
-    _s8_quant(x_offset, y_offset, act_min, act_max)
-    nc = c_out if per_channel else 1
-    if m.size != nc or sh.size != nc:
-        raise ValueError(f"mult and shift must hold {nc} entries")
-    m = m.astype(np.int64)
-    sh = sh.astype(np.int64)
-    if np.any(m < 0) or np.any(m > I32_MAX):
-        raise ValueError("mult must lie in [0, 2^31 - 1]")
-    if np.any((sh < -31) | (sh > 30)):
-        raise ValueError("shift must lie in [-31, 30]")
+    m, sh = s8_quant_args(mult, shift, per_channel, c_out, x_offset, y_offset, act_min, act_max)
     if b is None:
         bb = np.zeros(c_out, np.int64)
     else:

@@ -9,15 +9,6 @@
  * which fits int32 exactly (|(x + x_offset) w| <= 255 * 128): the DSP path (eh_fc_s8's, three
  * filters per load of the window) is bit-exact with the portable one. */
 
-#if !defined(EH_FC_S8_DSP)
-static int32_t eh_conv_s8_dot(const int8_t *x, const int8_t *w, uint32_t n, int32_t off)
-{
-    int32_t acc = 0;
-    uint32_t i;
-    for (i = 0; i < n; i++) acc += ((int32_t)x[i] + off) * (int32_t)w[i];
-    return acc;
-}
-#endif
 
 static int8_t eh_conv_s8_out(int32_t dot, const int32_t *b, uint32_t o, const int32_t *mult,
                              const int32_t *shift, uint32_t per_channel, int32_t y_offset,
@@ -182,7 +173,7 @@ eh_status eh_conv1d_s8(const eh_conv1d_s8_dims *d, const int8_t *x, int32_t x_of
             else if (g == 2u) eh_s8_dot2_dsp(xw, wo, wo + row, len, x_offset, &s[0], &s[1]);
             else s[0] = eh_s8_dot1_dsp(xw, wo, len, x_offset);
 #else
-            s[0] = eh_conv_s8_dot(xw, w0 + o * row, len, x_offset);
+            s[0] = eh_s8_dot(xw, w0 + o * row, len, x_offset);
 #endif
             for (j = 0; j < g; j++) {
                 const uint32_t oj = o + j, qj = per_channel ? oj : 0u;

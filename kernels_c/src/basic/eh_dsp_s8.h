@@ -18,6 +18,16 @@
 
 #define EH_S8_DOT_BLOCK 65536u
 
+/* Portable reference, for the paths without the DSP extension: sum_{i<n} (x[i] + off) * w[i],
+ * n <= EH_S8_DOT_BLOCK (exact in int32). */
+static inline int32_t eh_s8_dot(const int8_t *x, const int8_t *w, uint32_t n, int32_t off)
+{
+    int32_t acc = 0;
+    uint32_t i;
+    for (i = 0; i < n; i++) acc += ((int32_t)x[i] + off) * (int32_t)w[i];
+    return acc;
+}
+
 #if defined(__ARM_FEATURE_DSP) && !defined(EH_DSP_EMULATE)
 #define EH_FC_S8_DSP 1
 static inline uint32_t eh_sxtb16(uint32_t a) { return (uint32_t)__builtin_arm_sxtb16((int32_t)a); }

@@ -6,16 +6,6 @@
  * fits int32 without wrapping (|(x + x_offset) * w| <= 255 * 128), and the blocks in 64 bits:
  * the result is the exact sum whatever n_in. */
 
-#if !defined(EH_FC_S8_DSP)
-/* Portable reference: sum_{i<n} (x[i] + off) * w[i] for n <= EH_S8_DOT_BLOCK. */
-static int32_t eh_s8_dot(const int8_t *x, const int8_t *w, uint32_t n, int32_t off)
-{
-    int32_t acc = 0;
-    uint32_t i;
-    for (i = 0; i < n; i++) acc += ((int32_t)x[i] + off) * (int32_t)w[i];
-    return acc;
-}
-#endif
 
 static int8_t eh_fc_s8_out(int64_t dot, const int32_t *b, uint32_t o, const int32_t *mult,
                            const int32_t *shift, uint32_t per_channel, int32_t y_offset)

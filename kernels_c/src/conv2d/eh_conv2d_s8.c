@@ -61,15 +61,6 @@ static int32_t eh_conv2d_s8_dot_taps(const eh_conv2d_dims *d, const eh_conv2d_ge
     return acc;
 }
 
-#if !defined(EH_FC_S8_DSP)
-static int32_t eh_conv2d_s8_dot_run(const int8_t *x, const int8_t *w, uint32_t n, int32_t off)
-{
-    int32_t acc = 0;
-    uint32_t i;
-    for (i = 0; i < n; i++) acc += ((int32_t)x[i] + off) * (int32_t)w[i];
-    return acc;
-}
-#endif
 
 /* Depthwise (cg = 1) with at most EH_CONV2D_S8_DW_TAPS taps: the input offsets of the window's
  * taps inside the input are listed once per output position, then each output channel is one
@@ -192,7 +183,7 @@ eh_status eh_conv2d_s8(const eh_conv2d_dims *d, const int8_t *x, int32_t x_offse
                             s[0] += eh_s8_dot1_dsp(xr, wr, len, x_offset);
                         }
 #else
-                        s[0] += eh_conv2d_s8_dot_run(xr, wr, len, x_offset);
+                        s[0] += eh_s8_dot(xr, wr, len, x_offset);
 #endif
                     }
                     for (j = 0; j < step; j++) yp[o + j] = eh_conv2d_s8_y(&qp, s[j], o + j);
