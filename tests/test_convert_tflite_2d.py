@@ -695,3 +695,13 @@ def test_softmax_not_at_the_end_is_refused_even_with_the_flag():
     data = write_tflite(T, [(B_.SOFTMAX, [0], [1], None), (B_.FULLY_CONNECTED, [1, 2, -1], [3], 0)], [0], [3])
     with pytest.raises(ConvertError, match="only a SOFTMAX that ends the model can be left out"):
         load_tflite(data, strip_softmax=True)
+
+
+def test_inspect_counts_the_cnn_macs(tmp_path):
+    """edgehost inspect (convert.analyze) counts each convolution's MACs, padding taps included:
+    "cnn" is 12x12x8 outputs x 27 + 6x6x16 x 9 (depthwise) + 3x3x6 x 16 + 24 x 5 = 37,272."""
+    from edgehost.convert.analyze import layer_rows
+    _rng, _path, blob, _r, _spec, _x = _build(tmp_path, "cnn", 31)
+    rows = layer_rows(read(blob))
+    assert [r["macs"] for r in rows] == [12 * 12 * 8 * 27, 6 * 6 * 16 * 9, 0, 3 * 3 * 6 * 16, 0, 24 * 5]
+    assert sum(r["ace"] for r in rows) == 64 * sum(r["macs"] for r in rows)

@@ -120,6 +120,11 @@ def test_blob_round_trip(committed):
         assert layer.params[0].tolist()[5:] == q[f"c{i}.quant"].tolist()
     assert m.layers[-1].n_in == 320 and m.tensors[m.output].n == C.CLASSES
     assert C.macs() == 26880
+    # edgehost inspect counts the same work: the convolutions' and the dense layer's MACs, plus the
+    # input normalisation's 240 multiplies
+    from edgehost.convert.analyze import layer_rows
+    rows = layer_rows(m)
+    assert sum(r["macs"] for r in rows if r["type"] in ("conv1d_s8", "fc_s8")) == 26880
 
 
 def test_blob_equals_numpy_on_both_backends(committed, split):

@@ -83,6 +83,15 @@ def _ops(m: Model, l) -> tuple[int, int]:
         n_m = n_u * order
         k = l.n_in // n_x * (n_u * (n_x + n_h + n_m) + n_m * (order + 1) + n_h * (n_x + n_h + n_m))
         return k, k * 32 * 32
+    if t == "conv1d_s8":                       # whole sequence: t_out c_out taps c_in (padded taps included)
+        c_in, c_out, taps = (int(v) for v in l.params[0][:3])
+        k = l.n_out * taps * c_in
+        return k, k * 8 * 8
+    if t in ("conv2d_f32", "conv2d_q15", "conv2d_spike_q15", "conv2d_s8"):   # n_out (c_in / groups) k_h k_w
+        g = [int(v) for v in l.params[0]]
+        k = l.n_out * (g[0] // g[14]) * g[4] * g[5]
+        bits = {"conv2d_f32": 32 * 32, "conv2d_q15": 16 * 16, "conv2d_spike_q15": 1 * 16, "conv2d_s8": 8 * 8}[t]
+        return k, k * bits
     if t.startswith("conv1d_b1_"):
         W = (l.n_in + 31) // 32
         taps = m.tensors[l.states[0]].n // W
