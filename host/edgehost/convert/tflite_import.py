@@ -238,14 +238,18 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
                                f"(quantized_dimension {3 if depthwise else 0})")
         if np.any(wz != 0):
             raise ConvertError(f"{p}: weight zero points must be 0 (TFLite int8 is symmetric)")
-        bias = None
-        if len(ins) > 2 and ins[2] >= 0:
-            if ttype(ins[2]) != "INT32":
-                raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
-            bias = tdata(ins[2], "<i4")
-            if bias is None or bias.size != c_out:
-                raise ConvertError(f"{p}: bias needs {c_out} constant int32 values")
-        return s_in, z_in, s_out, z_out, ws, bias
+        return s_in, z_in, s_out, z_out, ws, read_bias(p, ins, c_out)
+
+    def read_bias(p, ins, n):
+        """The operator's optional int32 bias (input 2) of n constant values, or None."""
+        if len(ins) <= 2 or ins[2] < 0:
+            return None
+        if ttype(ins[2]) != "INT32":
+            raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
+        bias = tdata(ins[2], "<i4")
+        if bias is None or bias.size != n:
+            raise ConvertError(f"{p}: bias needs {n} constant int32 values")
+        return bias
 
     def conv2d(p, name, co, act, ins, o, ish, wsh, osh):
         """CONV_2D / DEPTHWISE_CONV_2D over both spatial axes -> conv2d_s8 (NHWC, TFLite's order)."""
@@ -532,13 +536,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
             if act not in ACTIVATIONS:
                 raise ConvertError(f"{p}: fused activation {act} is not supported; supported: "
                                    f"{', '.join(ACTIVATIONS)}")
-            bias = None
-            if len(ins) > 2 and ins[2] >= 0:
-                if ttype(ins[2]) != "INT32":
-                    raise ConvertError(f"{p}: bias is {ttype(ins[2])}, expected INT32")
-                bias = tdata(ins[2], "<i4")
-                if bias is None or bias.size != n_out:
-                    raise ConvertError(f"{p}: bias needs {n_out} constant int32 values")
+            bias = read_bias(p, ins, n_out)
             if ws.size == 1:
                 reals = [float(np.float32(s_in) * np.float32(ws[0])) / float(np.float32(s_out))]
             else:
