@@ -312,15 +312,23 @@ def reference(xs, spec, rounding):
     return np.array(outs)
 
 
-def litert(path, resolver="AUTO"):
-    """LiteRT's interpreter on the model (AUTO: with its default XNNPACK delegate; BUILTIN_REF:
-    its reference kernels)."""
+def litert_interpreter(path, resolver="AUTO", preserve_all_tensors=False):
+    """LiteRT's interpreter on the model, tensors allocated (AUTO: with its default XNNPACK
+    delegate; BUILTIN_REF: its reference kernels; preserve_all_tensors: every layer's output
+    readable after invoke). Skips when ai-edge-litert is missing (scripts/setup.sh installs it)."""
     try:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError:
         pytest.skip("ai-edge-litert is not installed (pip install 'edgehost[tflite-test]')")
-    it = Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(OpResolverType, resolver))
+    it = Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(OpResolverType, resolver),
+                     experimental_preserve_all_tensors=preserve_all_tensors)
     it.allocate_tensors()
+    return it
+
+
+def litert(path, resolver="AUTO"):
+    """LiteRT on the model: x -> its output."""
+    it = litert_interpreter(path, resolver)
     i, o = it.get_input_details()[0], it.get_output_details()[0]
 
     def run(x):
@@ -736,13 +744,7 @@ def conv_reference(xs, c, rounding):
 
 def litert_conv(path, resolver):
     """LiteRT on the conv model, returning (output, the conv layer's output tensor)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    except ImportError:
-        pytest.skip("ai-edge-litert is not installed (pip install 'edgehost[tflite-test]')")
-    it = Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(OpResolverType, resolver),
-                     experimental_preserve_all_tensors=True)
-    it.allocate_tensors()
+    it = litert_interpreter(path, resolver, preserve_all_tensors=True)
     i, o = it.get_input_details()[0], it.get_output_details()[0]
 
     def run(x):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,7 +34,8 @@ from edgehost.blob import read  # noqa: E402
 from edgehost.convert import ConvertError, build, load  # noqa: E402
 from edgehost.convert.tflite_import import load_tflite  # noqa: E402
 from edgehost.runtime import HostModel  # noqa: E402
-from test_convert_tflite import ACT, BO, TT, _qmult, _qparams, _requant, litert, reference, write_tflite  # noqa: E402
+from test_convert_tflite import (ACT, BO, TT, _qmult, _qparams, _requant, litert, litert_interpreter,  # noqa: E402
+                                 reference, write_tflite)
 
 if not any(ep.value == "edgehost.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11")):
     from edgehost.pytest_plugin import (device, edgehost_board, edgehost_board_name,  # noqa: F401,E402
@@ -292,13 +294,7 @@ def cnn_tflite(rng, in_hwc, layers, n_fc=None, x_shift=1.0, n_cal=64):
 
 def litert_layers(path, spec, resolver):
     """LiteRT on the model: every layer's output tensor per input (all tensors preserved)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    except ImportError:
-        pytest.skip("ai-edge-litert is not installed (pip install 'edgehost[tflite-test]')")
-    it = Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(OpResolverType, resolver),
-                     experimental_preserve_all_tensors=True)
-    it.allocate_tensors()
+    it = litert_interpreter(path, resolver, preserve_all_tensors=True)
     i = it.get_input_details()[0]
 
     def run(x):
@@ -705,3 +701,82 @@ def test_inspect_counts_the_cnn_macs(tmp_path):
     rows = layer_rows(read(blob))
     assert [r["macs"] for r in rows] == [12 * 12 * 8 * 27, 6 * 6 * 16 * 9, 0, 3 * 3 * 6 * 16, 0, 24 * 5]
     assert sum(r["ace"] for r in rows) == 64 * sum(r["macs"] for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# A model edgehost did not write: a Keras CNN exported by TensorFlow's own converter with full-
+# integer quantisation (tests/data/tflite/export_keras_cnn.py). Keras' Flatten comes out as
+# SHAPE -> STRIDED_SLICE -> PACK feeding RESHAPE's shape, the model ends in SOFTMAX; the blob is
+# compared with LiteRT's own run of the same file.
+
+KERAS = Path(__file__).parent / "data" / "tflite"
+
+
+def _softmax_input_tensor(data):
+    m = tflite.Model.GetRootAsModel(data, 0)
+    sg = m.Subgraphs(0)
+    for k in range(sg.OperatorsLength()):
+        op = sg.Operators(k)
+        oc = m.OperatorCodes(op.OpcodeIndex())
+        if max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()) == BO.SOFTMAX:
+            return int(op.Inputs(0))
+    raise AssertionError("no SOFTMAX")
+
+
+@pytest.mark.parametrize("io", ["int8", "float"])
+def test_keras_exported_cnn_matches_litert(io):
+    path = KERAS / f"keras_cnn_{io}io.tflite"
+    with pytest.raises(ConvertError, match=r"\(SOFTMAX\) is not supported.*--strip-softmax"):
+        load(str(path))
+    imp = load(str(path), strip_softmax=True)
+    kinds = [l.type for l in imp.layers]
+    assert kinds == (["input_s8"] if io == "float" else []) + ["conv2d_s8", "conv2d_s8", "maxpool2d_s8", "conv2d_s8",
+                                                              "avgpool2d_s8", "fc_s8"] + (["dequant_s8"] if io == "float" else [])
+    assert any("(SHAPE)" in n and "(STRIDED_SLICE)" in n and "(PACK)" in n and "left out" in n for n in imp.notes)
+    m, _ = build(imp)
+    blob = m.to_bytes()
+    ref = litert_interpreter(path, "BUILTIN_REF", preserve_all_tensors=True)
+    xnn = litert_interpreter(path, "AUTO", preserve_all_tensors=True)
+    i_det, o_det = ref.get_input_details()[0], ref.get_output_details()[0]
+    t_logits = _softmax_input_tensor(path.read_bytes())
+    s_l, z_l = ref.get_tensor_details()[t_logits]["quantization"]
+    rng = np.random.default_rng(40)
+    X = rng.normal(size=(200, 12, 12, 3)).astype(np.float32)
+    if io == "int8":
+        s, z = i_det["quantization"]
+        X = np.clip(np.round(X / s) + z, -128, 127).astype(np.int8)
+    outs = {}
+    for backend in ("sim", "kernels"):
+        outs[backend] = np.asarray(HostModel(blob, backend).run(X.reshape(len(X), -1))[0])
+    np.testing.assert_array_equal(outs["sim"], outs["kernels"])
+    got = outs["kernels"] if io == "int8" else np.round(outs["kernels"] / np.float32(s_l) + z_l)
+    untied = 0
+    for k in range(len(X)):
+        lit = {}
+        for name, it in (("ref", ref), ("xnn", xnn)):
+            it.set_tensor(i_det["index"], X[k:k + 1])
+            it.invoke()
+            lit[name] = (it.get_tensor(o_det["index"])[0], it.get_tensor(t_logits)[0].astype(int))
+        g = got[k].astype(int)
+        # the scores: within 1 LSB of LiteRT's reference kernels (its FULLY_CONNECTED rounds once,
+        # eh_fc_s8 twice), within 3 of XNNPACK's (every layer rounds once there)
+        assert np.abs(g - lit["ref"][1]).max() <= 1, (k, g, lit["ref"][1])
+        assert np.abs(g - lit["xnn"][1]).max() <= 3, (k, g, lit["xnn"][1])
+        p = lit["ref"][0]
+        top = np.flatnonzero(p == p.max())
+        assert int(np.argmax(g)) in top             # the class of LiteRT's own softmax (one of its ties)
+        untied += len(top) == 1
+        srt = np.sort(lit["xnn"][1])
+        if srt[-1] - srt[-2] > 6:                   # a margin XNNPACK's rounding cannot close
+            assert int(np.argmax(g)) == int(np.argmax(lit["xnn"][1]))
+    assert untied >= len(X) // 2
+
+
+def test_reshape_shape_from_a_value_op_is_refused():
+    """Only shape metadata ops may compute a RESHAPE's target shape: an ADD there is refused by name."""
+    T = [_q([1, 2, 2, 3]), {"shape": [2], "type": TT.INT32}, {"shape": [2], "type": TT.INT32, "data":
+         np.array([1, 12], np.int32).tobytes()}, {"shape": [2], "type": TT.INT32}, _q([1, 12])]
+    data = write_tflite(T, [(BO.SHAPE, [0], [1], None), (BO.ADD, [2, 2], [3], None), (BO.RESHAPE, [0, 3], [4], None)],
+                        [0], [4])
+    with pytest.raises(ConvertError, match=r"operator 1 \(ADD\) computes a RESHAPE's target shape; only SHAPE"):
+        load_tflite(data)

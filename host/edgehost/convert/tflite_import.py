@@ -37,7 +37,9 @@ Supported, as one chain in subgraph 0:
                      point must be the input's, else the operator is refused by name
     RESHAPE          (the element count stays the same; a batch of 1) -> nothing; a [1, H, W, C]
                      tensor flattened for FULLY_CONNECTED keeps TFLite's NHWC order, which is the
-                     blob's order too
+                     blob's order too. A target shape computed in the graph (Keras' Flatten exports
+                     SHAPE -> STRIDED_SLICE -> PACK) is left out with those operators (SHAPE_OPS:
+                     int32 shape metadata only, said in the notes)
     QUANTIZE         float32 -> int8 at the model input -> input_s8
     DEQUANTIZE       int8 -> float32 at the model output -> dequant_s8
     SOFTMAX          only as the last operator (a DEQUANTIZE may follow) and only when asked
@@ -119,6 +121,36 @@ class Int8Import:
         report = {"quantize": "int8 (from the .tflite)", "notes": list(self.notes),
                   "layers": None, "mapping": list(range(len(m.layers)))}
         return m, report
+
+
+#: operators that may compute a RESHAPE's target shape from a tensor's shape (int32 metadata, no values)
+SHAPE_OPS = ("SHAPE", "STRIDED_SLICE", "SLICE", "PACK", "CONCATENATION", "GATHER", "CAST")
+
+
+def shape_subgraph(where, n_ops, op_name, op_at, tensors_of, ttype) -> set:
+    """The operators that only compute the target shape of a RESHAPE (its input 1), as TFLite's
+    converter writes Keras' Flatten: SHAPE of the activation, STRIDED_SLICE of the batch, PACK with
+    -1. Only SHAPE_OPS with int32 / int64 outputs may do that; anything else is refused by name."""
+    producer = {}
+    for k in range(n_ops):
+        for t in tensors_of(op_at(k), inputs=False):
+            producer[t] = k
+    todo = [tensors_of(op_at(k))[1] for k in range(n_ops)
+            if op_name(k) == "RESHAPE" and len(tensors_of(op_at(k))) > 1 and tensors_of(op_at(k))[1] >= 0]
+    found: set = set()
+    while todo:
+        k = producer.get(todo.pop())
+        if k is None or k in found:
+            continue
+        name = op_name(k)
+        outs = tensors_of(op_at(k), inputs=False)
+        if name not in SHAPE_OPS or any(ttype(t) not in ("INT32", "INT64") for t in outs):
+            raise ConvertError(f"{where}: operator {k} ({name}) computes a RESHAPE's target shape; only "
+                               f"{', '.join(SHAPE_OPS)} on int32 / int64 shapes are supported there")
+        found.add(k)
+        if name != "SHAPE":          # SHAPE reads only its input's shape: the activation is not followed
+            todo += [t for t in tensors_of(op_at(k)) if t >= 0]
+    return found
 
 
 def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: bool = False) -> Int8Import:
@@ -251,7 +283,23 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
             raise ConvertError(f"{p}: bias needs {n} constant int32 values")
         return bias
 
-    def conv2d(p, name, co, act, ins, o, ish, wsh, osh):
+    def op_options(p, op, cls, what):
+        """The operator's builtin options read as `cls`, with its fused activation and padding
+        ("SAME" or "VALID") checked: (options, activation name, padding)."""
+        opts = op.BuiltinOptions()
+        if opts is None:
+            raise ConvertError(f"{p}: no options ({what})")
+        o = cls()
+        o.Init(opts.Bytes, opts.Pos)
+        act = act_names.get(o.FusedActivationFunction(), str(o.FusedActivationFunction()))
+        if act not in ACTIVATIONS:
+            raise ConvertError(f"{p}: fused activation {act} is not supported; supported: {', '.join(ACTIVATIONS)}")
+        pad = {tfl.Padding.SAME: "SAME", tfl.Padding.VALID: "VALID"}.get(o.Padding())
+        if pad is None:
+            raise ConvertError(f"{p}: padding {o.Padding()} is not supported; supported: SAME, VALID")
+        return o, act, pad
+
+    def conv2d(p, name, co, act, pad, ins, o, ish, wsh, osh):
         """CONV_2D / DEPTHWISE_CONV_2D over both spatial axes -> conv2d_s8 (NHWC, TFLite's order)."""
         depthwise = name == "DEPTHWISE_CONV_2D"
         _, h, wd, c_in = ish
@@ -261,7 +309,6 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
         if min(sh, sw_) < 1 or min(dh, dw) < 1 or min(kh, kw) < 1 or min(h, wd, c_in, c_out) < 1:
             raise ConvertError(f"{p}: strides {sh} x {sw_}, dilations {dh} x {dw}, kernel {kh} x {kw}, "
                                f"input {h} x {wd} x {c_in}, {c_out} output channels: each must be >= 1")
-        pad = "SAME" if co.Padding() == tfl.Padding.SAME else "VALID"
         h_out, pt, pb = tfl_padding(p, h, kh, sh, dh, pad, "height")
         w_out, pl, pr = tfl_padding(p, wd, kw, sw_, dw, pad, "width")
         if osh != [1, h_out, w_out, c_out]:
@@ -318,17 +365,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
         ish, osh = tshape(cur), tshape(o)
         if len(ish) != 4 or ish[0] != 1 or int(np.prod(ish)) != n:
             raise ConvertError(f"{p}: input shape {ish}, expected [1, H, W, C] with {n} elements")
-        opts = op.BuiltinOptions()
-        if opts is None:
-            raise ConvertError(f"{p}: no options (filter size, padding, strides)")
-        po = tfl.Pool2DOptions()
-        po.Init(opts.Bytes, opts.Pos)
-        act = act_names.get(po.FusedActivationFunction(), str(po.FusedActivationFunction()))
-        if act not in ACTIVATIONS:
-            raise ConvertError(f"{p}: fused activation {act} is not supported; supported: {', '.join(ACTIVATIONS)}")
-        pad = {tfl.Padding.SAME: "SAME", tfl.Padding.VALID: "VALID"}.get(po.Padding())
-        if pad is None:
-            raise ConvertError(f"{p}: padding {po.Padding()} is not supported; supported: SAME, VALID")
+        po, act, pad = op_options(p, op, tfl.Pool2DOptions, "filter size, padding, strides")
         _, h, wd, c = ish
         kh, kw, sh, sw_ = po.FilterHeight(), po.FilterWidth(), po.StrideH(), po.StrideW()
         if min(kh, kw, sh, sw_) < 1:
@@ -371,24 +408,14 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
         _, h, wd, c_in = ish
         kh, kw = wsh[1], wsh[2]
         c_out = wsh[3] if depthwise else wsh[0]
-        opts = op.BuiltinOptions()
-        if opts is None:
-            raise ConvertError(f"{p}: no options (padding, strides)")
-        cls = tfl.DepthwiseConv2DOptions if depthwise else tfl.Conv2DOptions
-        co = cls()
-        co.Init(opts.Bytes, opts.Pos)
-        act = act_names.get(co.FusedActivationFunction(), str(co.FusedActivationFunction()))
-        if act not in ACTIVATIONS:
-            raise ConvertError(f"{p}: fused activation {act} is not supported; supported: {', '.join(ACTIVATIONS)}")
-        pad = {tfl.Padding.SAME: "same", tfl.Padding.VALID: "valid"}.get(co.Padding())
-        if pad is None:
-            raise ConvertError(f"{p}: padding {co.Padding()} is not supported; supported: SAME, VALID")
+        co, act, pad = op_options(p, op, tfl.DepthwiseConv2DOptions if depthwise else tfl.Conv2DOptions,
+                                  "padding, strides")
         if h == 1 and kh == 1:
             axis, length, k, stride, dil = "W", wd, kw, co.StrideW(), co.DilationWFactor()
         elif wd == 1 and kw == 1:
             axis, length, k, stride, dil = "H", h, kh, co.StrideH(), co.DilationHFactor()
         else:
-            return conv2d(p, name, co, act, ins, o, ish, wsh, osh)
+            return conv2d(p, name, co, act, pad, ins, o, ish, wsh, osh)
         other = co.StrideH() if axis == "W" else co.StrideW()
         if other < 1:
             raise ConvertError(f"{p}: stride {other} < 1")
@@ -410,7 +437,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
             groups = c_in // wsh[3]
             wk = np.ascontiguousarray(w.transpose(0, 2, 1))            # (C_out, C_in / groups, K)
         try:
-            sp = C.spec(wk.shape, length, stride, pad, dil, groups)
+            sp = C.spec(wk.shape, length, stride, pad.lower(), dil, groups)
             nb = C.check_size(sp, 1, p, max_conv_bytes)
         except C.ConvParamError as e:
             msg = str(e)
@@ -434,32 +461,44 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
                      + (f", {rq.size * 4} B of per-row requantisation" if ws.size > 1 else ""))
         return rows
 
-    op_index = [0]
-    n = n_in
-    alias: dict = {}      # a left-out SOFTMAX's output -> its input
-    for k in range(sg.OperatorsLength()):
-        op_index[0] = k
-        op = sg.Operators(k)
-        oc = model.OperatorCodes(op.OpcodeIndex())
+    def op_name(k):
+        oc = model.OperatorCodes(sg.Operators(k).OpcodeIndex())
         code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
         name = op_names.get(code, f"builtin {code}")
         if name == "CUSTOM":
             cc = oc.CustomCode()
             name = f"CUSTOM ({cc.decode() if cc else '?'})"
+        return name
+
+    def tensors_of(op, inputs=True):
+        n_ = op.InputsLength() if inputs else op.OutputsLength()
+        return [int(v) for v in (op.InputsAsNumpy() if inputs else op.OutputsAsNumpy())] if n_ else []
+
+    n_ops = sg.OperatorsLength()
+    shape_ops = shape_subgraph(where, n_ops, op_name, lambda k: sg.Operators(k), tensors_of, ttype)
+    if shape_ops:
+        notes.append(f"operators {', '.join(f'{k} ({op_name(k)})' for k in sorted(shape_ops))} compute a "
+                     "RESHAPE's target shape (Keras' Flatten with its batch dimension): left out, a batch of 1 "
+                     "and the elements in the same order")
+    op_index = [0]
+    n = n_in
+    alias: dict = {}      # a left-out SOFTMAX's output -> its input
+    for k in range(n_ops):
+        op_index[0] = k
+        op = sg.Operators(k)
+        name = op_name(k)
+        if k in shape_ops:
+            continue
         p = f"{where}: operator {k} ({name})"
         if name == "SOFTMAX":
-            rest = [op_names.get(max(int(model.OperatorCodes(sg.Operators(j).OpcodeIndex()).BuiltinCode()),
-                                     int(model.OperatorCodes(sg.Operators(j).OpcodeIndex()).DeprecatedBuiltinCode())))
-                    for j in range(k + 1, sg.OperatorsLength())]
-            last = all(r == "DEQUANTIZE" for r in rest)
+            last = all(op_name(j) == "DEQUANTIZE" for j in range(k + 1, n_ops))
             if not strip_softmax or not last:
                 raise ConvertError(f"{p} is not supported; supported: {', '.join(SUPPORTED_OPS)} (int8, as one "
                                    "chain)" + ("; a SOFTMAX that ends the model can be left out with "
                                                "--strip-softmax: the blob then outputs the scores that go into "
                                                "it, whose argmax (the class) is the same" if last else
                                                "; only a SOFTMAX that ends the model can be left out"))
-            ins = [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else []
-            outs = [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else []
+            ins, outs = tensors_of(op), tensors_of(op, inputs=False)
             if not ins or ins[0] != cur or len(outs) != 1 or ttype(cur) != "INT8":
                 raise ConvertError(f"{p}: only an int8 SOFTMAX continuing the chain can be left out")
             s_in, z_in = scalar_q(cur, "input")
@@ -471,8 +510,7 @@ def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: 
         if name not in SUPPORTED_OPS:
             raise ConvertError(f"{p} is not supported; supported: {', '.join(SUPPORTED_OPS)} "
                                f"(int8, as one chain)")
-        ins = [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else []
-        outs = [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        ins, outs = tensors_of(op), tensors_of(op, inputs=False)
         ins = [alias.get(v, v) if i == 0 else v for i, v in enumerate(ins)]
         if not ins or ins[0] != cur or len(outs) != 1:
             raise ConvertError(f"{p}: does not continue the chain from tensor {cur} with one output "
