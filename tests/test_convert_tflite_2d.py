@@ -780,3 +780,23 @@ def test_reshape_shape_from_a_value_op_is_refused():
                         [0], [4])
     with pytest.raises(ConvertError, match=r"operator 1 \(ADD\) computes a RESHAPE's target shape; only SHAPE"):
         load_tflite(data)
+
+
+def test_damaged_tflite_is_a_convert_error():
+    """A truncated or byte-damaged file: a ConvertError naming the damage (the CLI's one-line error,
+    exit 2), never another exception from the flatbuffer reader."""
+    import random
+    good = (KERAS / "keras_cnn_int8io.tflite").read_bytes()
+    with pytest.raises(ConvertError, match="damaged or truncated TFLite flatbuffer"):
+        load_tflite(good[:3000])
+    rng = random.Random(3)
+    for _ in range(150):
+        b = bytearray(good)
+        for _ in range(5):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            b = b[:rng.randrange(8, len(b))]
+        try:
+            load_tflite(bytes(b), strip_softmax=True)
+        except ConvertError:
+            pass

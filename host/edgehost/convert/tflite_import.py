@@ -60,6 +60,7 @@ model's input scale; its zero point is in the report's notes); likewise for the 
 from __future__ import annotations
 
 import math
+import traceback
 
 import numpy as np
 
@@ -156,7 +157,22 @@ def shape_subgraph(where, n_ops, op_name, op_at, tensors_of, ttype) -> set:
 def load_tflite(source, max_conv_bytes: int = C.MAX_DENSE_BYTES, strip_softmax: bool = False) -> Int8Import:
     """Import a .tflite file (path or bytes). max_conv_bytes: the largest int8 dense matrix a
     1-D convolution may expand to. strip_softmax: leave out a SOFTMAX that ends the model (the
-    blob outputs its input scores; see the module docstring)."""
+    blob outputs its input scores; see the module docstring). A damaged or truncated file (the
+    flatbuffer reader fails on it) is a ConvertError naming the file."""
+    try:
+        return _load_tflite(source, max_conv_bytes, strip_softmax)
+    except ConvertError:
+        raise
+    except Exception as e:  # noqa: BLE001 - only the flatbuffer reader's own failures are the file's
+        frames = traceback.extract_tb(e.__traceback__)
+        if not frames or not any(part in frames[-1].filename for part in ("/flatbuffers/", "/tflite/")):
+            raise
+        where = "tflite model" if isinstance(source, (bytes, bytearray)) else str(source)
+        raise ConvertError(f"{where}: damaged or truncated TFLite flatbuffer (its reader failed: "
+                           f"{type(e).__name__}: {e})") from None
+
+
+def _load_tflite(source, max_conv_bytes: int, strip_softmax: bool) -> Int8Import:
     tfl = _tflite()
     where = "tflite model" if isinstance(source, (bytes, bytearray)) else str(source)
     if isinstance(source, (bytes, bytearray)):
