@@ -213,7 +213,7 @@ void eh_op_conv2d_dims_of(const uint8_t *g, eh_conv2d_dims *d);
 int32_t eh_op_pool2d_check_geom(eh_check *c, const uint8_t *p, uint32_t cnt);
 void eh_op_pool2d_dims_of(const uint8_t *g, eh_pool2d_dims *d);
 
-/* ---- the reset options of the spiking layers (ops/eh_op_lif.c; also used by eh_op_cubalif.c) --- */
+/* ---- the reset options of the spiking layers (eh_op_util.c; used by ops/eh_op_lif.c, eh_op_cubalif.c) */
 /* check_param: the last parameter (v_reset) only with reset 3 */
 int32_t eh_op_lif_check_v_reset(eh_check *c, uint32_t k, const uint8_t *p, uint32_t cnt);
 /* same-step reset after the kernel: every neuron i with s[i] set gets v - threshold (parameter

@@ -1,7 +1,8 @@
 /*
  * Helpers shared by the interpreter core and the operators: error messages without printf, the
- * dtype table, the value checks of the generic parameter kinds, and the 2-D geometry checks shared
- * by the conv2d / pool2d operators and their int8 channel-last twins (eh_op.h).
+ * dtype table, the value checks of the generic parameter kinds, the 2-D geometry checks shared
+ * by the conv2d / pool2d operators and their int8 channel-last twins, and the reset options shared
+ * by the LIF and CubaLIF operators (eh_op.h), so a build with any subset of operators links.
  */
 #include <stdarg.h>
 
@@ -323,4 +324,43 @@ int32_t eh_op_pool2d_check_geom(eh_check *c, const uint8_t *p, uint32_t cnt)
     if (eh_pool2d_out_size(&d, &h_out, &w_out) != EH_OK) /* cannot fail after the checks above */
         return FAIL("layer %u (%s): param 0 (geom): rejected by eh_pool2d_out_size", l, nm);
     return EH_MODEL_OK;
+}
+
+/* ---- the reset options of the spiking layers (ops/eh_op_lif.c, ops/eh_op_cubalif.c) ------------ */
+int32_t eh_op_lif_check_v_reset(eh_check *c, uint32_t k, const uint8_t *p, uint32_t cnt)
+{
+    (void)p;
+    (void)cnt;
+    if (k == c->op->n_params - 1u && c->reset != 3u)
+        return eh_op_fail(c->m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): only with reset to a value in the same step (reset 3)",
+                          c->l, c->nm, k, c->op->p[k].name);
+    return EH_MODEL_OK;
+}
+
+void eh_op_lif_reset_f32(const eh_model *m, const uint8_t *r, uint32_t n, float *v, const uint8_t *s, uint32_t k_thr)
+{
+    const float *thr = (const float *)param(m, r, k_thr), *vr = (const float *)param(m, r, k_thr + 1u);
+    uint32_t tstep = param_len(r, k_thr) > 4u, vstep = param_len(r, k_thr + 1u) > 4u;
+    if (rd8(r + 1) & 1u) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = vr ? vr[vstep * i] : 0.0f;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = v[i] - thr[tstep * i];
+    }
+}
+
+void eh_op_lif_reset_q15(const eh_model *m, const uint8_t *r, uint32_t n, int16_t *v, const uint8_t *s, uint32_t k_thr)
+{
+    const int16_t *thr = (const int16_t *)param(m, r, k_thr), *vr = (const int16_t *)param(m, r, k_thr + 1u);
+    uint32_t tstep = param_len(r, k_thr) > 2u, vstep = param_len(r, k_thr + 1u) > 2u;
+    if (rd8(r + 1) & 1u) {
+        for (uint32_t i = 0; i < n; i++)
+            if (s[i]) v[i] = vr ? vr[vstep * i] : 0;
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t t = (int32_t)v[i] - thr[tstep * i];
+            if (s[i]) v[i] = (int16_t)(t < -32768 ? -32768 : t);
+        }
+    }
 }

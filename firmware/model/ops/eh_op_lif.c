@@ -1,6 +1,7 @@
 /*
- * LIF neurons: lif_f32 (6), lif_q15 (7) (eh_lif_step_*), and the reset options of the spiking
- * layers that eh_op_cubalif.c shares (format 1.5). The record's reset byte:
+ * LIF neurons: lif_f32 (6), lif_q15 (7) (eh_lif_step_*), with the reset options of the spiking
+ * layers (format 1.5; the same-step reset and the v_reset check, shared with eh_op_cubalif.c,
+ * are eh_op_lif_* in eh_op_util.c). The record's reset byte:
  *   bit 0, mechanism: 0 subtract the threshold, 1 reset to a value (v_reset, absent = 0);
  *   bit 1, timing: 0 the next step (snnTorch; the kernels' own behaviour), 1 the same step.
  * Same step: the output spikes (the previous step's, which the kernel reads to reset) are cleared
@@ -22,44 +23,6 @@ static eh_reset lif_mode(uint32_t reset)
     return reset == 4u ? EH_RESET_NONE : reset == 5u ? EH_RESET_SUBTRACT_NOW : (reset & 1u) ? EH_RESET_ZERO : EH_RESET_SUBTRACT;
 }
 #define LIF_SAME(reset) ((reset) == 2u || (reset) == 3u)
-
-int32_t eh_op_lif_check_v_reset(eh_check *c, uint32_t k, const uint8_t *p, uint32_t cnt)
-{
-    (void)p;
-    (void)cnt;
-    if (k == c->op->n_params - 1u && c->reset != 3u)
-        return eh_op_fail(c->m, EH_MODEL_E_PARAM, "layer %u (%s): param %u (%s): only with reset to a value in the same step (reset 3)",
-                          c->l, c->nm, k, c->op->p[k].name);
-    return EH_MODEL_OK;
-}
-
-void eh_op_lif_reset_f32(const eh_model *m, const uint8_t *r, uint32_t n, float *v, const uint8_t *s, uint32_t k_thr)
-{
-    const float *thr = (const float *)param(m, r, k_thr), *vr = (const float *)param(m, r, k_thr + 1u);
-    uint32_t tstep = param_len(r, k_thr) > 4u, vstep = param_len(r, k_thr + 1u) > 4u;
-    if (rd8(r + 1) & 1u) {
-        for (uint32_t i = 0; i < n; i++)
-            if (s[i]) v[i] = vr ? vr[vstep * i] : 0.0f;
-    } else {
-        for (uint32_t i = 0; i < n; i++)
-            if (s[i]) v[i] = v[i] - thr[tstep * i];
-    }
-}
-
-void eh_op_lif_reset_q15(const eh_model *m, const uint8_t *r, uint32_t n, int16_t *v, const uint8_t *s, uint32_t k_thr)
-{
-    const int16_t *thr = (const int16_t *)param(m, r, k_thr), *vr = (const int16_t *)param(m, r, k_thr + 1u);
-    uint32_t tstep = param_len(r, k_thr) > 2u, vstep = param_len(r, k_thr + 1u) > 2u;
-    if (rd8(r + 1) & 1u) {
-        for (uint32_t i = 0; i < n; i++)
-            if (s[i]) v[i] = vr ? vr[vstep * i] : 0;
-    } else {
-        for (uint32_t i = 0; i < n; i++) {
-            int32_t t = (int32_t)v[i] - thr[tstep * i];
-            if (s[i]) v[i] = (int16_t)(t < -32768 ? -32768 : t);
-        }
-    }
-}
 
 static eh_status step_lif_f32(eh_model *m, const eh_args *a)
 {
